@@ -1,0 +1,76 @@
+import { Faults } from './faults.ts';
+import { startHttpServer, type FakeAwsHttpServer } from './server.ts';
+import { FakeSns } from './sns/fake-sns.ts';
+import { SnsHttpsEndpoint } from './sns/https-endpoint.ts';
+import { SnsSigner } from './sns/signer.ts';
+import { testTls } from './tls/index.ts';
+
+/**
+ * A local AWS for tests, benchmarks and the sandbox: EC2, SSM and Auto Scaling on
+ * one HTTP port (routed by API version / X-Amz-Target), and SNS with its HTTPS side
+ * (signing certificate, SubscribeURL) on another.
+ */
+export interface FakeAwsOptions {
+  region?: string;
+  accountId?: string;
+  /** Seeds fault injection and delivery chaos. */
+  seed?: number;
+  port?: number;
+  snsPort?: number;
+}
+
+export interface FakeAws {
+  url: string;
+  region: string;
+  accountId: string;
+  faults: Faults;
+  sns: FakeSns;
+  snsEndpoint: SnsHttpsEndpoint;
+  signer: SnsSigner;
+  /** Environment that points the AWS SDK at this fake. */
+  env(): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '123456789012';
+  const faults = new Faults(options.seed ?? 1);
+
+  const snsEndpoint = await new SnsHttpsEndpoint({
+    tlsCertPem: testTls.localhostCert,
+    tlsKeyPem: testTls.localhostKey,
+    signingCertPem: testTls.snsSigningCert,
+  }).start(options.snsPort);
+  const signer = new SnsSigner({ privateKeyPem: testTls.snsSigningKey, certUrl: snsEndpoint.certUrl });
+  const sns = new FakeSns({ endpoint: snsEndpoint, signer, region, accountId });
+  sns.reseed(options.seed ?? 1);
+
+  const http: FakeAwsHttpServer = await startHttpServer({
+    services: [],
+    faults,
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+
+  return {
+    url: http.url,
+    region,
+    accountId,
+    faults,
+    sns,
+    snsEndpoint,
+    signer,
+    env: () => ({
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
+      AWS_SECRET_ACCESS_KEY: 'fake-secret',
+      AWS_ENDPOINT_URL_EC2: http.url,
+      AWS_ENDPOINT_URL_SSM: http.url,
+      AWS_ENDPOINT_URL_AUTO_SCALING: http.url,
+    }),
+    close: async () => {
+      await sns.idle();
+      await Promise.all([http.close(), snsEndpoint.close()]);
+    },
+  };
+}

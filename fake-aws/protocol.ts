@@ -1,0 +1,28 @@
+import type { XmlObject } from './xml.ts';
+
+/**
+ * A fake AWS service speaking the Query protocol (form-encoded `Action=…&Version=…`,
+ * XML answers). `style` picks the envelope: EC2's (`<requestId>` inside the response,
+ * `<Response><Errors>` for errors) or the awsQuery one Auto Scaling uses
+ * (`<XResult>` + `<ResponseMetadata>`, `<ErrorResponse>` for errors).
+ */
+export interface QueryService {
+  kind: 'query';
+  /** Counter and fault key prefix: `EC2`, `AutoScaling`. */
+  name: string;
+  /** The API version the SDK sends, which is how requests are routed. */
+  version: string;
+  xmlns: string;
+  style: 'ec2' | 'awsquery';
+  handle(action: string, params: URLSearchParams): Promise<XmlObject> | XmlObject;
+}
+
+/** A fake AWS service speaking JSON 1.1 (`X-Amz-Target: Prefix.Action`), like SSM. */
+export interface JsonService {
+  kind: 'json';
+  name: string;
+  targetPrefix: string;
+  handle(action: string, body: Record<string, unknown>): unknown;
+}
+
+export type FakeService = QueryService | JsonService;

@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { seededRandom } from '../random.ts';
+import type { SnsHttpsEndpoint } from './https-endpoint.ts';
+import type { SignatureVersion, SnsEnvelope, SnsSigner } from './signer.ts';
+
+/**
+ * Topics, HTTP(S) subscriptions and deliveries, with SNS's delivery behaviour:
+ * a subscription is pending until its SubscribeURL is visited; a delivery counts
+ * as done on any 2xx or 4xx and is retried on 5xx or timeout (15 s), by default 3
+ * retries 20 s apart. Optional chaos (duplicates, random delay, hence reordering)
+ * is seeded so a failing run can be repeated.
+ */
+export interface DeliveryPolicy {
+  retries: number;
+  retryDelayMs: number;
+  timeoutMs: number;
+}
+
+export interface DeliveryChaos {
+  /** Probability that a message is delivered twice. */
+  duplicateRate: number;
+  /** Each delivery waits a random time in [min, max] ms first; different waits reorder messages. */
+  delayMs: [number, number];
+  /** Probability that a message is lost (never delivered). */
+  dropRate: number;
+}
+
+export interface Subscription {
+  arn: string;
+  topicArn: string;
+  endpoint: string;
+  token: string;
+  confirmed: boolean;
+}
+
+export interface DeliveryRecord {
+  messageId: string;
+  type: SnsEnvelope['Type'];
+  subscriptionArn: string;
+  attempts: number;
+  status: number | 'timeout' | 'error' | 'dropped';
+  duplicate: boolean;
+}
+
+export class FakeSns {
+  readonly region: string;
+  readonly accountId: string;
+  policy: DeliveryPolicy = { retries: 3, retryDelayMs: 20_000, timeoutMs: 15_000 };
+  chaos: DeliveryChaos = { duplicateRate: 0, delayMs: [0, 0], dropRate: 0 };
+  signatureVersion: SignatureVersion = '1';
+  readonly deliveries: DeliveryRecord[] = [];
+
+  private readonly topics = new Set<string>();
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private random = seededRandom(1);
+  private readonly endpoint: SnsHttpsEndpoint;
+  private readonly signer: SnsSigner;
+
+  constructor(options: { endpoint: SnsHttpsEndpoint; signer: SnsSigner; region: string; accountId: string }) {
+    this.endpoint = options.endpoint;
+    this.signer = options.signer;
+    this.region = options.region;
+    this.accountId = options.accountId;
+    this.endpoint.onConfirm = (topicArn, token) => {
+      const sub = [...this.subscriptions.values()].find((s) => s.topicArn === topicArn && s.token === token);
+      if (!sub) return undefined;
+      sub.confirmed = true;
+      return sub.arn;
+    };
+  }
+
+  reseed(seed: number): void {
+    this.random = seededRandom(seed);
+  }
+
+  createTopic(name: string): string {
+    const arn = `arn:aws:sns:${this.region}:${this.accountId}:${name}`;
+    this.topics.add(arn);
+    return arn;
+  }
+
+  listSubscriptions(): Subscription[] {
+    return [...this.subscriptions.values()];
+  }
+
+  /** Subscribes an HTTP(S) endpoint and sends it a SubscriptionConfirmation, as SNS does. */
+  subscribe(topicArn: string, endpoint: string): Subscription {
+    if (!this.topics.has(topicArn)) throw new Error(`no topic ${topicArn}`);
+    const sub: Subscription = {
+      arn: `${topicArn}:${randomUUID()}`,
+      topicArn,
+      endpoint,
+      token: randomUUID().replaceAll('-', '') + randomUUID().replaceAll('-', ''),
+      confirmed: false,
+    };
+    this.subscriptions.set(sub.arn, sub);
+    this.send(sub, this.confirmationFor(sub, 'SubscriptionConfirmation'));
+    return sub;
+  }
+
+  /** Removes a subscription and tells the endpoint with an UnsubscribeConfirmation. */
+  unsubscribe(subscriptionArn: string): void {
+    const sub = this.subscriptions.get(subscriptionArn);
+    if (!sub) return;
+    this.subscriptions.delete(subscriptionArn);
+    this.send(sub, this.confirmationFor(sub, 'UnsubscribeConfirmation'));
+  }
+
+  /** Publishes to every confirmed subscription of the topic. Returns the MessageId. */
+  publish(topicArn: string, message: string, subject?: string): string {
+    const messageId = randomUUID();
+    for (const sub of this.subscriptions.values()) {
+      if (sub.topicArn !== topicArn || !sub.confirmed) continue;
+      const envelope = this.signer.notification({
+        topicArn,
+        message,
+        ...(subject === undefined ? {} : { subject }),
+        messageId,
+        version: this.signatureVersion,
+        unsubscribeUrl: this.endpoint.unsubscribeUrl(sub.arn),
+      });
+      this.send(sub, envelope);
+    }
+    return messageId;
+  }
+
+  /** Resolves once every delivery under way (retries included) has finished. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private confirmationFor(sub: Subscription, type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation'): SnsEnvelope {
+    return this.signer.confirmation({
+      type,
+      topicArn: sub.topicArn,
+      token: sub.token,
+      subscribeUrl: this.endpoint.subscribeUrl(sub.topicArn, sub.token),
+      version: this.signatureVersion,
+    });
+  }
+
+  private send(sub: Subscription, envelope: SnsEnvelope): void {
+    if (this.random() < this.chaos.dropRate) {
+      this.deliveries.push({ messageId: envelope.MessageId, type: envelope.Type, subscriptionArn: sub.arn, attempts: 0, status: 'dropped', duplicate: false });
+      return;
+    }
+    const copies = this.random() < this.chaos.duplicateRate ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      const p = this.deliver(sub, envelope, i > 0).finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    }
+  }
+
+  private async deliver(sub: Subscription, envelope: SnsEnvelope, duplicate: boolean): Promise<void> {
+    const [min, max] = this.chaos.delayMs;
+    const delay = min + this.random() * (max - min);
+    if (delay > 0) await sleep(delay);
+    const record: DeliveryRecord = { messageId: envelope.MessageId, type: envelope.Type, subscriptionArn: sub.arn, attempts: 0, status: 'error', duplicate };
+    this.deliveries.push(record);
+    const headers: Record<string, string> = {
+      'content-type': 'text/plain; charset=UTF-8',
+      'user-agent': 'Amazon Simple Notification Service Agent',
+      'x-amz-sns-message-type': envelope.Type,
+      'x-amz-sns-message-id': envelope.MessageId,
+      'x-amz-sns-topic-arn': envelope.TopicArn,
+    };
+    if (envelope.Type === 'Notification') headers['x-amz-sns-subscription-arn'] = sub.arn;
+    const body = JSON.stringify(envelope, null, 2);
+    for (let attempt = 0; attempt <= this.policy.retries; attempt++) {
+      if (attempt > 0) await sleep(this.policy.retryDelayMs);
+      record.attempts += 1;
+      try {
+        const res = await fetch(sub.endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.policy.timeoutMs) });
+        await res.arrayBuffer();
+        record.status = res.status;
+        if (res.status < 500) return; // SNS counts 2xx and 4xx as delivered
+      } catch (err) {
+        record.status = err instanceof Error && err.name === 'TimeoutError' ? 'timeout' : 'error';
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
