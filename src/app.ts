@@ -1,0 +1,102 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.ts';
+import { RecentEvents } from './events/recent-events.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { healthRoutes } from './routes/health.ts';
+import { SNS_BODY_LIMIT, snsRoutes } from './routes/sns.ts';
+import { CertificateCache } from './sns/certificate-cache.ts';
+import { SnsIngress, type EventSink } from './sns/ingress.ts';
+import { SubscriptionLog } from './sns/subscriptions.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  /** Where accepted Auto Scaling events go. */
+  sink: EventSink;
+  now?: () => number;
+}
+
+export interface App {
+  /** `POST /sns`, `GET /healthz`: what SNS reaches. */
+  publicApp: FastifyInstance;
+  /** Ops routes: loopback by default. */
+  adminApp: FastifyInstance;
+  metrics: Metrics;
+  recentEvents: RecentEvents;
+  certificates: CertificateCache;
+  close(): Promise<void>;
+}
+
+/** Builds both listeners' apps without listening; only server.ts listens. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, logger } = deps;
+  const metrics = createMetrics();
+  const recentEvents = new RecentEvents();
+  const subscriptions = new SubscriptionLog();
+  const certificates = new CertificateCache({ timeoutMs: config.sns.certFetchTimeoutMs, maxEntries: config.sns.certCacheSize });
+  const ingress = new SnsIngress({
+    config: config.sns,
+    certificates,
+    sink: deps.sink,
+    logger,
+    metrics,
+    recentEvents,
+    subscriptions,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+
+  const publicLogger: FastifyBaseLogger = logger.child({ listener: 'public' });
+  const adminLogger: FastifyBaseLogger = logger.child({ listener: 'admin' });
+  const publicApp = Fastify({
+    loggerInstance: publicLogger,
+    // The ingress logs one line per message; per-request lines would double that.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: SNS_BODY_LIMIT,
+    // SNS gives up after 15 s; a client slower than that is not SNS.
+    requestTimeout: 15_000,
+    return503OnClosing: true,
+  });
+  shapeErrors(publicApp);
+  healthRoutes(publicApp);
+  await publicApp.register((scope, _opts, done) => {
+    snsRoutes(scope, ingress);
+    done();
+  });
+
+  const adminApp = Fastify({ loggerInstance: adminLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  shapeErrors(adminApp);
+  healthRoutes(adminApp);
+  adminRoutes(adminApp, { recentEvents, subscriptions, metrics });
+
+  await Promise.all([publicApp.ready(), adminApp.ready()]);
+  return {
+    publicApp,
+    adminApp,
+    metrics,
+    recentEvents,
+    certificates,
+    close: async () => {
+      await Promise.all([publicApp.close(), adminApp.close()]);
+    },
+  };
+}
+
+/** Every error answer is short JSON with a code; bodies too large are 413 (SNS won't retry them). */
+function shapeErrors(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      request.log.warn({ code: 'PK_SNS_BODY_TOO_LARGE' }, 'request body too large');
+      return reply.code(413).send({ code: 'PK_SNS_BODY_TOO_LARGE', message: `body is larger than ${SNS_BODY_LIMIT} bytes` });
+    }
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({ code: error.code ?? 'PK_INTERNAL', message: status >= 500 ? 'internal error' : error.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ code: 'PK_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
+  );
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../../src/config/load.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+const MINIMAL = 'aws: { region: eu-west-1 }\nsns: { topicArns: [arn:aws:sns:eu-west-1:123456789012:etcd] }\n';
+
+describe('configuration', () => {
+  it('fills the documented defaults', () => {
+    const config = parseConfig(MINIMAL, 'test');
+    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(config.admin, { host: '127.0.0.1', port: 8081 });
+    assert.equal(config.sns.autoConfirm, true);
+    assert.equal(config.sns.maxMessageAgeSeconds, 3600);
+    assert.ok(new RegExp(config.sns.certHostPattern).test('sns.eu-west-1.amazonaws.com'));
+    assert.ok(new RegExp(config.sns.certHostPattern).test('sns.cn-north-1.amazonaws.com.cn'));
+    assert.ok(!new RegExp(config.sns.certHostPattern).test('sns.eu-west-1.amazonaws.com.evil.example'));
+    assert.ok(!new RegExp(config.sns.certHostPattern).test('sns.eu-west-1.amazonaws.com:8443'));
+  });
+
+  it('the example file is valid and documents every key the schema has', () => {
+    const text = readFileSync(new URL('../../config/pairkeeper.example.yaml', import.meta.url), 'utf8');
+    const config = parseConfig(text, 'example');
+    const documented = (obj: object, prefix = ''): string[] =>
+      Object.entries(obj).flatMap(([k, v]) =>
+        typeof v === 'object' && v !== null && !Array.isArray(v) ? documented(v as object, `${prefix}${k}.`) : [`${prefix}${k}`],
+      );
+    for (const key of documented(config)) {
+      const leaf = key.split('.').at(-1)!;
+      assert.match(text, new RegExp(`^\\s*${leaf}:`, 'm'), `${key} is in the example`);
+    }
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['an unknown top-level key', `${MINIMAL}colour: blue\n`, /colour: unknown key/],
+    ['an unknown nested key', `${MINIMAL}listen: { prot: 1 }\n`, /listen\.prot: unknown key/],
+    ['a bad port', `${MINIMAL}admin: { port: 70000 }\n`, /admin\.port:/],
+    ['a missing region', 'sns: { topicArns: [arn:aws:sns:eu-west-1:123456789012:etcd] }\n', /aws:/],
+    ['a bad topic ARN', 'aws: { region: eu-west-1 }\nsns: { topicArns: [etcd] }\n', /sns\.topicArns\.0: expected an SNS topic ARN/],
+    ['an empty allowlist', 'aws: { region: eu-west-1 }\nsns: { topicArns: [] }\n', /sns\.topicArns:/],
+    ['a pattern that is not a regex', `${MINIMAL.replace('] }', '], certHostPattern: "(" }')}`, /sns\.certHostPattern: not a valid regular expression/],
+    ['a wrong type', `${MINIMAL.replace('] }', '], autoConfirm: "yes" }')}`, /sns\.autoConfirm:/],
+    ['YAML that does not parse', 'aws: [\n', /not valid YAML/],
+    ['a list at the top', '- a\n', /top level must be a mapping/],
+  ];
+  for (const [what, text, message] of bad) {
+    it(`refuses ${what}, naming the key`, () => {
+      assert.throws(() => parseConfig(text, 'f.yaml'), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    });
+  }
+
+  it('PAIRKEEPER_LISTEN_PORT and PAIRKEEPER_ADMIN_PORT override the file', () => {
+    const config = parseConfig(`${MINIMAL}listen: { port: 1 }\n`, 't', { PAIRKEEPER_LISTEN_PORT: '9000', PAIRKEEPER_ADMIN_PORT: '9001' });
+    assert.equal(config.listen.port, 9000);
+    assert.equal(config.admin.port, 9001);
+  });
+
+  it('refuses an override that is not a port, naming the variable', () => {
+    assert.throws(() => parseConfig(MINIMAL, 't', { PAIRKEEPER_ADMIN_PORT: 'eighty' }), /PAIRKEEPER_ADMIN_PORT: expected a port number/);
+    assert.throws(() => parseConfig(MINIMAL, 't', { PAIRKEEPER_LISTEN_PORT: '99999' }), /listen\.port:/);
+  });
+});

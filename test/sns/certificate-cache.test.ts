@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:https';
+import { after, before, describe, it } from 'node:test';
+import { testTls } from '../../fake-aws/tls/index.ts';
+import { CertificateCache } from '../../src/sns/certificate-cache.ts';
+import { SnsRejection } from '../../src/errors.ts';
+
+/** Serves `/<name>.pem` with behaviours chosen by name. */
+describe('CertificateCache', () => {
+  let server: Server;
+  let base = '';
+  const hits = new Map<string, number>();
+
+  before(async () => {
+    server = createServer({ cert: testTls.localhostCert, key: testTls.localhostKey }, (req, res) => {
+      hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
+      if (req.url === '/redirect.pem') return res.writeHead(302, { location: '/good.pem' }).end();
+      if (req.url === '/huge.pem') return res.writeHead(200).end('x'.repeat(70_000));
+      if (req.url === '/garbage.pem') return res.writeHead(200).end('not a certificate');
+      if (req.url?.startsWith('/good')) return res.writeHead(200).end(testTls.snsSigningCert);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `https://localhost:${(server.address() as { port: number }).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const cache = () => new CertificateCache({ timeoutMs: 1000, maxEntries: 2 });
+  const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: SnsRejection) => e.code);
+
+  it('fetches once and keeps the key', async () => {
+    const c = cache();
+    const [a, b] = await Promise.all([c.get(new URL(`${base}/good.pem`)), c.get(new URL(`${base}/good.pem`))]);
+    assert.equal(a, b);
+    assert.equal(await c.get(new URL(`${base}/good.pem`)), a);
+    assert.equal(c.fetches, 1);
+  });
+
+  it('evicts the least recently used beyond maxEntries', async () => {
+    const c = cache();
+    await c.get(new URL(`${base}/good1.pem`));
+    await c.get(new URL(`${base}/good2.pem`));
+    await c.get(new URL(`${base}/good1.pem`)); // good1 is now the most recent
+    await c.get(new URL(`${base}/good3.pem`)); // evicts good2
+    assert.equal(c.fetches, 3);
+    await c.get(new URL(`${base}/good1.pem`));
+    assert.equal(c.fetches, 3);
+    await c.get(new URL(`${base}/good2.pem`));
+    assert.equal(c.fetches, 4);
+  });
+
+  it('refuses redirects, oversized bodies and things that are not certificates', async () => {
+    const c = cache();
+    assert.equal(await code(c.get(new URL(`${base}/redirect.pem`))), 'PK_SNS_CERT_UNAVAILABLE');
+    assert.equal(await code(c.get(new URL(`${base}/huge.pem`))), 'PK_SNS_CERT_INVALID');
+    assert.equal(await code(c.get(new URL(`${base}/garbage.pem`))), 'PK_SNS_CERT_INVALID');
+    assert.equal(await code(c.get(new URL(`${base}/missing.pem`))), 'PK_SNS_CERT_INVALID');
+  });
+
+  it('caps distinct fetches in flight', async () => {
+    const c = new CertificateCache({ timeoutMs: 1000, maxEntries: 10, maxConcurrentFetches: 1 });
+    const first = c.get(new URL(`${base}/good-a.pem`));
+    assert.equal(await code(c.get(new URL(`${base}/good-b.pem`))), 'PK_SNS_BUSY');
+    await first;
+  });
+
+  it('refuses a certificate that has expired', async () => {
+    const c = new CertificateCache({ timeoutMs: 1000, maxEntries: 10, now: () => Date.parse('2200-01-01') });
+    assert.equal(await code(c.get(new URL(`${base}/good-x.pem`))), 'PK_SNS_CERT_INVALID');
+  });
+});
