@@ -1,0 +1,159 @@
+import type { XmlObject } from '../xml.ts';
+import type { Ec2State } from './state.ts';
+import {
+  INSTANCE_STATE_CODES,
+  networkInterfaceStatus,
+  volumeStatus,
+  type FakeInstance,
+  type FakeNetworkInterface,
+  type FakeVolume,
+} from './types.ts';
+
+/**
+ * Resources as EC2's XML, element names as the SDK's EC2 schemas read them
+ * (`volumeSet`/`attachmentSet`/`status`, `networkInterfaceSet`/`attachment`,
+ * `reservationSet`/`instancesSet`/`instanceState`, `tagSet`). AWS leaves `tagSet` out
+ * when a resource has no tags, so do we.
+ */
+export function tagSet(tags: Map<string, string>): XmlObject[] | undefined {
+  return tags.size ? [...tags].map(([key, value]) => ({ key, value })) : undefined;
+}
+
+export function volumeXml(v: FakeVolume): XmlObject {
+  const a = v.attachment;
+  return {
+    volumeId: v.volumeId,
+    size: v.size,
+    snapshotId: '',
+    availabilityZone: v.availabilityZone,
+    status: volumeStatus(v),
+    createTime: v.createTime.toISOString(),
+    attachmentSet: a
+      ? [
+          {
+            volumeId: v.volumeId,
+            instanceId: a.instanceId,
+            device: a.device,
+            status: a.state,
+            attachTime: a.attachTime.toISOString(),
+            deleteOnTermination: a.deleteOnTermination,
+          },
+        ]
+      : [],
+    tagSet: tagSet(v.tags),
+    volumeType: 'gp3',
+    iops: 3000,
+    throughput: 125,
+    encrypted: false,
+    multiAttachEnabled: false,
+  };
+}
+
+export function networkInterfaceXml(e: FakeNetworkInterface, accountId: string): XmlObject {
+  const a = e.attachment;
+  return {
+    networkInterfaceId: e.networkInterfaceId,
+    subnetId: e.subnetId,
+    vpcId: e.vpcId,
+    availabilityZone: e.availabilityZone,
+    description: e.description,
+    ownerId: accountId,
+    requesterManaged: false,
+    status: networkInterfaceStatus(e),
+    macAddress: e.macAddress,
+    privateIpAddress: e.privateIpAddress,
+    privateDnsName: privateDnsName(e),
+    sourceDestCheck: true,
+    groupSet: [],
+    attachment: a && {
+      attachmentId: a.attachmentId,
+      instanceId: a.instanceId,
+      instanceOwnerId: accountId,
+      deviceIndex: a.deviceIndex,
+      networkCardIndex: 0,
+      status: a.status,
+      attachTime: a.attachTime.toISOString(),
+      deleteOnTermination: a.deleteOnTermination,
+    },
+    tagSet: tagSet(e.tags),
+    privateIpAddressesSet: [{ privateIpAddress: e.privateIpAddress, privateDnsName: privateDnsName(e), primary: true }],
+    ipv6AddressesSet: [],
+    interfaceType: 'interface',
+  };
+}
+
+/** One reservation per instance: the fake launches instances one at a time. */
+export function reservationXml(ec2: Ec2State, i: FakeInstance): XmlObject {
+  const enis = ec2.networkInterfacesOf(i.instanceId).sort((x, y) => x.attachment!.deviceIndex - y.attachment!.deviceIndex);
+  const primary = enis.find((e) => e.attachment!.deviceIndex === 0);
+  return {
+    reservationId: i.reservationId,
+    ownerId: ec2.accountId,
+    groupSet: [],
+    instancesSet: [
+      {
+        instanceId: i.instanceId,
+        imageId: 'ami-0fa1ca9559f1892ec',
+        instanceState: { code: INSTANCE_STATE_CODES[i.state], name: i.state },
+        privateDnsName: primary ? privateDnsName(primary) : '',
+        dnsName: '',
+        reason: '',
+        amiLaunchIndex: 0,
+        productCodes: [],
+        instanceType: 't3.micro',
+        launchTime: i.launchTime.toISOString(),
+        placement: { availabilityZone: i.availabilityZone, groupName: '', tenancy: 'default' },
+        monitoring: { state: 'disabled' },
+        subnetId: primary ? i.subnetId : undefined,
+        vpcId: primary ? ec2.vpcId : undefined,
+        privateIpAddress: primary?.privateIpAddress,
+        groupSet: [],
+        architecture: 'x86_64',
+        rootDeviceType: 'ebs',
+        rootDeviceName: '/dev/xvda',
+        // In attach order, so the root device (attached at launch) comes first, as on AWS.
+        blockDeviceMapping: ec2
+          .volumesOf(i.instanceId)
+          .sort((x, y) => x.attachment!.attachTime.getTime() - y.attachment!.attachTime.getTime())
+          .map((v) => ({
+            deviceName: v.attachment!.device,
+            ebs: {
+              volumeId: v.volumeId,
+              status: v.attachment!.state,
+              attachTime: v.attachment!.attachTime.toISOString(),
+              deleteOnTermination: v.attachment!.deleteOnTermination,
+            },
+          })),
+        virtualizationType: 'hvm',
+        tagSet: tagSet(i.tags),
+        networkInterfaceSet: enis.map((e) => ({
+          networkInterfaceId: e.networkInterfaceId,
+          subnetId: e.subnetId,
+          vpcId: e.vpcId,
+          description: e.description,
+          ownerId: ec2.accountId,
+          status: networkInterfaceStatus(e),
+          macAddress: e.macAddress,
+          privateIpAddress: e.privateIpAddress,
+          privateDnsName: privateDnsName(e),
+          sourceDestCheck: true,
+          groupSet: [],
+          attachment: {
+            attachmentId: e.attachment!.attachmentId,
+            deviceIndex: e.attachment!.deviceIndex,
+            networkCardIndex: 0,
+            status: e.attachment!.status,
+            attachTime: e.attachment!.attachTime.toISOString(),
+            deleteOnTermination: e.attachment!.deleteOnTermination,
+          },
+          privateIpAddressesSet: [{ privateIpAddress: e.privateIpAddress, privateDnsName: privateDnsName(e), primary: true }],
+          interfaceType: 'interface',
+        })),
+      },
+    ],
+  };
+}
+
+function privateDnsName(e: FakeNetworkInterface): string {
+  return `ip-${e.privateIpAddress.replaceAll('.', '-')}.ec2.internal`;
+}

@@ -1,0 +1,160 @@
+import { FakeAwsError } from '../errors.ts';
+import type { QueryService } from '../protocol.ts';
+import { readFilters, readList, readTags } from '../query-params.ts';
+import type { XmlObject } from '../xml.ts';
+import { assertWellFormed, ec2Errors } from './errors.ts';
+import { instanceFilter, networkInterfaceFilter, volumeFilter } from './filters.ts';
+import { PAGING, paginate, readPageRequest } from './paging.ts';
+import { networkInterfaceXml, reservationXml, volumeXml } from './render.ts';
+import type { Ec2State } from './state.ts';
+
+type Handler = (ec2: Ec2State, params: URLSearchParams) => XmlObject;
+
+/** What EC2 answers for actions whose result is only success. */
+const OK = { return: true };
+
+const handlers: Record<string, Handler> = {
+  DescribeVolumes(ec2, params) {
+    const ids = readIds(params, 'VolumeId', 'vol');
+    const pageRequest = readPageRequest(params, PAGING.volumes, ids.length > 0);
+    const missing = ids.find((id) => !ec2.volume(id));
+    if (missing) throw ec2Errors.volumeNotFound(missing);
+    const matches = volumeFilter(readFilters(params));
+    const selected = ec2.volumes().filter((v) => (!ids.length || ids.includes(v.volumeId)) && matches(v));
+    const { page, nextToken } = paginate(selected, pageRequest);
+    return { volumeSet: page.map(volumeXml), nextToken };
+  },
+
+  DescribeNetworkInterfaces(ec2, params) {
+    const ids = readIds(params, 'NetworkInterfaceId', 'eni');
+    const pageRequest = readPageRequest(params, PAGING.networkInterfaces, ids.length > 0);
+    const missing = ids.find((id) => !ec2.networkInterface(id));
+    if (missing) throw ec2Errors.networkInterfaceNotFound(missing);
+    const matches = networkInterfaceFilter(readFilters(params));
+    const selected = ec2.networkInterfaces().filter((e) => (!ids.length || ids.includes(e.networkInterfaceId)) && matches(e));
+    const { page, nextToken } = paginate(selected, pageRequest);
+    return { networkInterfaceSet: page.map((e) => networkInterfaceXml(e, ec2.accountId)), nextToken };
+  },
+
+  DescribeInstances(ec2, params) {
+    const ids = readIds(params, 'InstanceId', 'i');
+    const pageRequest = readPageRequest(params, PAGING.instances, ids.length > 0);
+    const missing = ids.filter((id) => !ec2.instance(id));
+    if (missing.length) throw ec2Errors.instancesNotFound(missing);
+    const matches = instanceFilter(ec2, readFilters(params));
+    const selected = ec2.instances().filter((i) => (!ids.length || ids.includes(i.instanceId)) && matches(i));
+    const { page, nextToken } = paginate(selected, pageRequest);
+    return { reservationSet: page.map((i) => reservationXml(ec2, i)), nextToken };
+  },
+
+  AttachVolume(ec2, params) {
+    const volume = ec2.attachVolume({
+      volumeId: required(params, 'VolumeId'),
+      instanceId: required(params, 'InstanceId'),
+      device: required(params, 'Device'),
+    });
+    const a = volume.attachment!;
+    return {
+      volumeId: volume.volumeId,
+      instanceId: a.instanceId,
+      device: a.device,
+      status: a.state,
+      attachTime: a.attachTime.toISOString(),
+      deleteOnTermination: a.deleteOnTermination,
+    };
+  },
+
+  AttachNetworkInterface(ec2, params) {
+    const raw = required(params, 'DeviceIndex');
+    const deviceIndex = Number(raw);
+    if (!Number.isInteger(deviceIndex) || deviceIndex < 0) {
+      throw ec2Errors.invalidValue(`Value (${raw}) for parameter deviceIndex is invalid.`);
+    }
+    const attachment = ec2.attachNetworkInterface({
+      networkInterfaceId: required(params, 'NetworkInterfaceId'),
+      instanceId: required(params, 'InstanceId'),
+      deviceIndex,
+    });
+    return { attachmentId: attachment.attachmentId, networkCardIndex: 0 };
+  },
+
+  DetachNetworkInterface(ec2, params) {
+    ec2.detachNetworkInterface({ attachmentId: required(params, 'AttachmentId'), force: params.get('Force') === 'true' });
+    return OK;
+  },
+
+  ModifyNetworkInterfaceAttribute(ec2, params) {
+    const eniId = required(params, 'NetworkInterfaceId');
+    const attachmentId = params.get('Attachment.AttachmentId');
+    if (attachmentId === null) {
+      // The only attribute pairkeeper changes; others would be silently ignored otherwise.
+      throw ec2Errors.invalidValue('fake EC2 supports only the Attachment attribute of ModifyNetworkInterfaceAttribute');
+    }
+    const dot = required(params, 'Attachment.DeleteOnTermination');
+    ec2.setNetworkInterfaceDeleteOnTermination(eniId, attachmentId, dot === 'true');
+    return OK;
+  },
+
+  CreateTags(ec2, params) {
+    const ids = requiredList(params, 'ResourceId');
+    const tags = readTags(params);
+    if (!tags.length) throw ec2Errors.missing('Tag');
+    for (const { key } of tags) {
+      if (!key) throw ec2Errors.invalidValue('Tag key cannot be empty');
+      if (key.startsWith('aws:')) throw ec2Errors.invalidValue("Tag keys starting with 'aws:' are reserved for internal use");
+    }
+    // Validate every id before changing any, so a bad id leaves nothing half-tagged.
+    const targets = ids.map((id) => ec2.tagsOf(id));
+    for (const target of targets) for (const { key, value } of tags) target.set(key, value ?? '');
+    return OK;
+  },
+
+  /** A tag with no Value is deleted whatever its value; with a Value (even ''), only when it matches. */
+  DeleteTags(ec2, params) {
+    const targets = requiredList(params, 'ResourceId').map((id) => ec2.tagsOf(id));
+    const tags = readTags(params);
+    for (const target of targets) {
+      if (!tags.length) target.clear();
+      for (const { key, value } of tags) if (value === undefined || target.get(key) === value) target.delete(key);
+    }
+    return OK;
+  },
+};
+
+/** The fake EC2 Query API (`Version=2016-11-15`), backed by `ec2`. */
+export function createEc2Service(ec2: Ec2State): QueryService {
+  return {
+    kind: 'query',
+    name: 'EC2',
+    version: '2016-11-15',
+    xmlns: 'http://ec2.amazonaws.com/doc/2016-11-15/',
+    style: 'ec2',
+    handle(action, params) {
+      const handler = handlers[action];
+      if (!handler) throw new FakeAwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
+      ec2.throttling.take(action, params);
+      if (params.get('DryRun') === 'true') {
+        throw new FakeAwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+      }
+      return handler(ec2, params);
+    },
+  };
+}
+
+function required(params: URLSearchParams, name: string): string {
+  const value = params.get(name);
+  if (value === null || value === '') throw ec2Errors.missing(name);
+  return value;
+}
+
+function requiredList(params: URLSearchParams, prefix: string): string[] {
+  const values = readList(params, prefix);
+  if (!values.length) throw ec2Errors.missing(`${prefix}.1`);
+  return values;
+}
+
+function readIds(params: URLSearchParams, prefix: string, idPrefix: 'i' | 'vol' | 'eni'): string[] {
+  const ids = readList(params, prefix);
+  for (const id of ids) assertWellFormed(idPrefix, id);
+  return ids;
+}

@@ -1,0 +1,363 @@
+import { FakeAwsError } from '../errors.ts';
+import { ec2Errors } from './errors.ts';
+import { ec2Id, macAddress } from './ids.ts';
+import { Ec2Throttling } from './throttling.ts';
+import type { FakeInstance, FakeNetworkInterface, FakeVolume, NetworkInterfaceAttachment, VolumeAttachment } from './types.ts';
+
+/**
+ * How long EC2's asynchronous transitions take. Real EC2 takes seconds to minutes;
+ * the defaults are short so tests see every state without waiting.
+ */
+export interface Ec2Timing {
+  /** attaching → attached and detaching → detached. */
+  attachDelayMs: number;
+  /** pending → running. */
+  launchDelayMs: number;
+  /** shutting-down → terminated. */
+  terminateDelayMs: number;
+  /** terminated → its volumes and ENIs released (detached, or deleted when DeleteOnTermination). */
+  releaseDelayMs: number;
+}
+
+export const DEFAULT_EC2_TIMING: Readonly<Ec2Timing> = {
+  attachDelayMs: 20,
+  launchDelayMs: 20,
+  terminateDelayMs: 20,
+  releaseDelayMs: 20,
+};
+
+export interface Ec2StateOptions {
+  accountId?: string;
+  timing?: Partial<Ec2Timing>;
+}
+
+type Tags = Record<string, string>;
+
+const ROOT_DEVICE = '/dev/xvda';
+/** sd[f-p] is what AWS recommends; xvd* and sd* in general are accepted, as on Xen and Nitro. */
+const EBS_DEVICE = /^\/dev\/(sd[a-z]|xvd[a-z]{1,2})\d{0,2}$/;
+
+/** One subnet per AZ: 10.0.(16·n).0/20, so a few thousand addresses each. */
+interface AzNetwork {
+  subnetId: string;
+  index: number;
+  nextHost: number;
+}
+
+/**
+ * In-memory EC2: instances, EBS volumes, ENIs and their attachments, with EC2's rules
+ * (AZ affinity, one holder per volume/ENI, device names and indexes) and its
+ * asynchronous state transitions on timers. Operations throw `FakeAwsError`s carrying
+ * EC2's codes, so the query service only parses and renders.
+ */
+export class Ec2State {
+  readonly accountId: string;
+  readonly vpcId = ec2Id('vpc');
+  /** Mutable: tests and benchmarks change timing between phases. */
+  readonly timing: Ec2Timing;
+  readonly throttling = new Ec2Throttling();
+
+  private readonly instanceMap = new Map<string, FakeInstance>();
+  private readonly volumeMap = new Map<string, FakeVolume>();
+  private readonly eniMap = new Map<string, FakeNetworkInterface>();
+  private readonly networks = new Map<string, AzNetwork>();
+  private readonly usedIps = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private seq = 0;
+
+  constructor(options: Ec2StateOptions = {}) {
+    this.accountId = options.accountId ?? '123456789012';
+    this.timing = { ...DEFAULT_EC2_TIMING, ...options.timing };
+  }
+
+  instance(id: string): FakeInstance | undefined {
+    return this.instanceMap.get(id);
+  }
+
+  volume(id: string): FakeVolume | undefined {
+    return this.volumeMap.get(id);
+  }
+
+  networkInterface(id: string): FakeNetworkInterface | undefined {
+    return this.eniMap.get(id);
+  }
+
+  /** In creation order, which is also the order Describe* pages through. */
+  instances(): FakeInstance[] {
+    return [...this.instanceMap.values()];
+  }
+
+  volumes(): FakeVolume[] {
+    return [...this.volumeMap.values()];
+  }
+
+  networkInterfaces(): FakeNetworkInterface[] {
+    return [...this.eniMap.values()];
+  }
+
+  volumesOf(instanceId: string): FakeVolume[] {
+    return this.volumes().filter((v) => v.attachment?.instanceId === instanceId);
+  }
+
+  networkInterfacesOf(instanceId: string): FakeNetworkInterface[] {
+    return this.networkInterfaces().filter((e) => e.attachment?.instanceId === instanceId);
+  }
+
+  /** The subnet the fake uses for an AZ (created on first use). */
+  subnetFor(availabilityZone: string): string {
+    return this.network(availabilityZone).subnetId;
+  }
+
+  /** A `pending` instance with its primary ENI (device 0) and root volume, `running` after launchDelayMs. */
+  runInstance(options: { availabilityZone: string; subnetId?: string; tags?: Tags }): FakeInstance {
+    const instance: FakeInstance = {
+      instanceId: ec2Id('i'),
+      reservationId: ec2Id('r'),
+      availabilityZone: options.availabilityZone,
+      subnetId: options.subnetId ?? this.subnetFor(options.availabilityZone),
+      state: 'pending',
+      launchTime: new Date(),
+      tags: new Map(Object.entries(options.tags ?? {})),
+      seq: this.seq++,
+    };
+    this.instanceMap.set(instance.instanceId, instance);
+    const launchAttachment = { instanceId: instance.instanceId, attachTime: instance.launchTime, deleteOnTermination: true };
+    const eni = this.createNetworkInterface({
+      availabilityZone: instance.availabilityZone,
+      subnetId: instance.subnetId,
+      description: 'Primary network interface',
+    });
+    eni.attachment = { ...launchAttachment, attachmentId: ec2Id('eni-attach'), deviceIndex: 0, status: 'attached' };
+    const root = this.createVolume({ availabilityZone: instance.availabilityZone, size: 8 });
+    root.attachment = { ...launchAttachment, device: ROOT_DEVICE, state: 'attached' };
+    this.later(this.timing.launchDelayMs, () => {
+      if (instance.state === 'pending') instance.state = 'running';
+    });
+    return instance;
+  }
+
+  /**
+   * `shutting-down`, `terminated` after terminateDelayMs, and releaseDelayMs later its
+   * attachments go: DeleteOnTermination ones are deleted, the others detach and become
+   * available (as volumes and ENIs attached after launch do on AWS).
+   */
+  terminateInstance(instanceId: string): void {
+    const instance = this.instanceMap.get(instanceId);
+    if (!instance) throw ec2Errors.instancesNotFound([instanceId]);
+    if (instance.state === 'shutting-down' || instance.state === 'terminated') return;
+    instance.state = 'shutting-down';
+    this.later(this.timing.terminateDelayMs, () => {
+      instance.state = 'terminated';
+      this.later(this.timing.releaseDelayMs, () => this.release(instanceId));
+    });
+  }
+
+  createVolume(options: { availabilityZone: string; tags?: Tags; size?: number }): FakeVolume {
+    const volume: FakeVolume = {
+      volumeId: ec2Id('vol'),
+      availabilityZone: options.availabilityZone,
+      size: options.size ?? 10,
+      createTime: new Date(),
+      attachment: undefined,
+      tags: new Map(Object.entries(options.tags ?? {})),
+      seq: this.seq++,
+    };
+    this.volumeMap.set(volume.volumeId, volume);
+    return volume;
+  }
+
+  createNetworkInterface(options: {
+    availabilityZone: string;
+    subnetId?: string;
+    privateIpAddress?: string;
+    description?: string;
+    tags?: Tags;
+  }): FakeNetworkInterface {
+    const ip = options.privateIpAddress ?? this.allocateIp(options.availabilityZone);
+    if (this.usedIps.has(ip)) throw new FakeAwsError('InvalidIPAddress.InUse', 'The specified address is already in use.');
+    this.usedIps.add(ip);
+    const eni: FakeNetworkInterface = {
+      networkInterfaceId: ec2Id('eni'),
+      availabilityZone: options.availabilityZone,
+      subnetId: options.subnetId ?? this.subnetFor(options.availabilityZone),
+      vpcId: this.vpcId,
+      privateIpAddress: ip,
+      macAddress: macAddress(),
+      description: options.description ?? '',
+      attachment: undefined,
+      tags: new Map(Object.entries(options.tags ?? {})),
+      seq: this.seq++,
+    };
+    this.eniMap.set(eni.networkInterfaceId, eni);
+    return eni;
+  }
+
+  /** AttachVolume: answers with the volume in `attaching`; `attached` after attachDelayMs. */
+  attachVolume(options: { volumeId: string; instanceId: string; device: string }): FakeVolume {
+    const { volumeId, instanceId, device } = options;
+    const volume = this.volumeMap.get(volumeId);
+    if (!volume) throw ec2Errors.volumeNotFound(volumeId);
+    const instance = this.requireInstance(instanceId);
+    if (volume.attachment) throw new FakeAwsError('VolumeInUse', `${volumeId} is already attached to an instance`);
+    if (volume.availabilityZone !== instance.availabilityZone) {
+      throw new FakeAwsError(
+        'InvalidVolume.ZoneMismatch',
+        `The volume '${volumeId}' is not in the same availability zone as instance '${instanceId}'`,
+      );
+    }
+    if (instance.state !== 'running') throw new FakeAwsError('IncorrectState', `Instance '${instanceId}' is not 'running'.`);
+    if (!EBS_DEVICE.test(device)) {
+      throw ec2Errors.invalidValue(`Value (${device}) for parameter device is invalid. ${device} is not a valid EBS device name.`);
+    }
+    if (this.volumesOf(instanceId).some((v) => v.attachment?.device === device)) {
+      throw ec2Errors.invalidValue(`Attachment point ${device} is already in use`);
+    }
+    const attachment: VolumeAttachment = { instanceId, device, state: 'attaching', attachTime: new Date(), deleteOnTermination: false };
+    volume.attachment = attachment;
+    this.later(this.timing.attachDelayMs, () => {
+      if (volume.attachment === attachment) attachment.state = 'attached';
+    });
+    return volume;
+  }
+
+  /** AttachNetworkInterface: `attaching`, then `attached`; DeleteOnTermination is false, as on AWS. */
+  attachNetworkInterface(options: { networkInterfaceId: string; instanceId: string; deviceIndex: number }): NetworkInterfaceAttachment {
+    const { networkInterfaceId, instanceId, deviceIndex } = options;
+    const eni = this.eniMap.get(networkInterfaceId);
+    if (!eni) throw ec2Errors.networkInterfaceNotFound(networkInterfaceId);
+    const instance = this.requireInstance(instanceId);
+    if (eni.attachment) throw new FakeAwsError('InvalidNetworkInterface.InUse', `Interface: [${networkInterfaceId}] in use.`);
+    if (eni.availabilityZone !== instance.availabilityZone) {
+      throw ec2Errors.combination(
+        'You may not attach a network interface to an instance if they are not in the same availability zone',
+      );
+    }
+    if (instance.state !== 'running') {
+      throw new FakeAwsError('IncorrectState', `Instance '${instanceId}' is not 'running' or 'stopped'.`);
+    }
+    if (this.networkInterfacesOf(instanceId).some((e) => e.attachment?.deviceIndex === deviceIndex)) {
+      throw ec2Errors.invalidValue(`Instance '${instanceId}' already has an interface attached at device index '${deviceIndex}'.`);
+    }
+    const attachment: NetworkInterfaceAttachment = {
+      attachmentId: ec2Id('eni-attach'),
+      instanceId,
+      deviceIndex,
+      status: 'attaching',
+      attachTime: new Date(),
+      deleteOnTermination: false,
+    };
+    eni.attachment = attachment;
+    this.later(this.timing.attachDelayMs, () => {
+      if (eni.attachment === attachment) attachment.status = 'attached';
+    });
+    return attachment;
+  }
+
+  /**
+   * DetachNetworkInterface: `detaching`, then detached and `available`. `force` (EC2's
+   * last resort for a stuck instance) detaches at once. The primary ENI never detaches.
+   */
+  detachNetworkInterface(options: { attachmentId: string; force: boolean }): void {
+    const eni = this.networkInterfaceByAttachment(options.attachmentId);
+    const attachment = eni.attachment!;
+    if (attachment.deviceIndex === 0) {
+      throw new FakeAwsError('OperationNotPermitted', 'The network interface at device index 0 cannot be detached.');
+    }
+    if (options.force) {
+      eni.attachment = undefined;
+      return;
+    }
+    if (attachment.status === 'detaching') return;
+    attachment.status = 'detaching';
+    this.later(this.timing.attachDelayMs, () => {
+      if (eni.attachment === attachment) eni.attachment = undefined;
+    });
+  }
+
+  /** ModifyNetworkInterfaceAttribute `Attachment.*`: the attachment must be this ENI's. */
+  setNetworkInterfaceDeleteOnTermination(networkInterfaceId: string, attachmentId: string, value: boolean): void {
+    const eni = this.eniMap.get(networkInterfaceId);
+    if (!eni) throw ec2Errors.networkInterfaceNotFound(networkInterfaceId);
+    if (eni.attachment?.attachmentId !== attachmentId) throw ec2Errors.attachmentNotFound(attachmentId);
+    eni.attachment.deleteOnTermination = value;
+  }
+
+  /** The tag map of any taggable resource, by id (CreateTags/DeleteTags take mixed ids). */
+  tagsOf(resourceId: string): Map<string, string> {
+    const resource =
+      this.instanceMap.get(resourceId) ?? this.volumeMap.get(resourceId) ?? this.eniMap.get(resourceId);
+    if (resource) return resource.tags;
+    if (resourceId.startsWith('vol-')) throw ec2Errors.volumeNotFound(resourceId);
+    if (resourceId.startsWith('eni-')) throw ec2Errors.networkInterfaceNotFound(resourceId);
+    if (resourceId.startsWith('i-')) throw ec2Errors.instancesNotFound([resourceId]);
+    throw new FakeAwsError('InvalidID', `The ID '${resourceId}' is not valid`);
+  }
+
+  /** Forgets every resource and pending transition, and turns throttling off. */
+  reset(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.instanceMap.clear();
+    this.volumeMap.clear();
+    this.eniMap.clear();
+    this.networks.clear();
+    this.usedIps.clear();
+    this.throttling.reset();
+  }
+
+  private networkInterfaceByAttachment(attachmentId: string): FakeNetworkInterface {
+    for (const eni of this.eniMap.values()) if (eni.attachment?.attachmentId === attachmentId) return eni;
+    throw ec2Errors.attachmentNotFound(attachmentId);
+  }
+
+  private requireInstance(instanceId: string): FakeInstance {
+    const instance = this.instanceMap.get(instanceId);
+    if (!instance) throw ec2Errors.instancesNotFound([instanceId]);
+    return instance;
+  }
+
+  private release(instanceId: string): void {
+    for (const volume of this.volumesOf(instanceId)) {
+      if (volume.attachment!.deleteOnTermination) this.volumeMap.delete(volume.volumeId);
+      else volume.attachment = undefined;
+    }
+    for (const eni of this.networkInterfacesOf(instanceId)) {
+      if (eni.attachment!.deleteOnTermination) {
+        this.eniMap.delete(eni.networkInterfaceId);
+        this.usedIps.delete(eni.privateIpAddress);
+      } else {
+        eni.attachment = undefined;
+      }
+    }
+  }
+
+  private network(availabilityZone: string): AzNetwork {
+    let net = this.networks.get(availabilityZone);
+    if (!net) {
+      // AWS reserves the first four addresses of a subnet.
+      net = { subnetId: ec2Id('subnet'), index: this.networks.size, nextHost: 4 };
+      this.networks.set(availabilityZone, net);
+    }
+    return net;
+  }
+
+  private allocateIp(availabilityZone: string): string {
+    const net = this.network(availabilityZone);
+    for (;;) {
+      if (net.nextHost >= 4095) throw new FakeAwsError('InsufficientFreeAddressesInSubnet', `No free addresses in ${net.subnetId}`);
+      const host = net.nextHost++;
+      const ip = `10.0.${net.index * 16 + (host >> 8)}.${host & 255}`;
+      if (!this.usedIps.has(ip)) return ip;
+    }
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    // Pending transitions must not keep a test process or a closed fake alive.
+    timer.unref();
+    this.timers.add(timer);
+  }
+}
