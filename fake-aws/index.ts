@@ -1,8 +1,15 @@
+import { FakeAutoScaling, type AutoScalingTiming } from './autoscaling/fake-autoscaling.ts';
+import { createAutoScalingService } from './autoscaling/service.ts';
+import { createEc2Service } from './ec2/service.ts';
+import { Ec2State, type Ec2Timing } from './ec2/state.ts';
+import { createControlRoute } from './control.ts';
 import { Faults } from './faults.ts';
 import { startHttpServer, type FakeAwsHttpServer } from './server.ts';
 import { FakeSns } from './sns/fake-sns.ts';
 import { SnsHttpsEndpoint } from './sns/https-endpoint.ts';
 import { SnsSigner } from './sns/signer.ts';
+import { FakeSsm } from './ssm/fake-ssm.ts';
+import { createSsmService } from './ssm/service.ts';
 import { testTls } from './tls/index.ts';
 
 /**
@@ -17,6 +24,10 @@ export interface FakeAwsOptions {
   seed?: number;
   port?: number;
   snsPort?: number;
+  /** EC2's transition delays (attach, launch, terminate, release); short by default. */
+  ec2Timing?: Partial<Ec2Timing>;
+  /** Auto Scaling's hook clock, EC2 polling and retry delay; hook seconds are real seconds by default. */
+  autoScalingTiming?: Partial<AutoScalingTiming>;
 }
 
 export interface FakeAws {
@@ -24,6 +35,9 @@ export interface FakeAws {
   region: string;
   accountId: string;
   faults: Faults;
+  ec2: Ec2State;
+  ssm: FakeSsm;
+  autoScaling: FakeAutoScaling;
   sns: FakeSns;
   snsEndpoint: SnsHttpsEndpoint;
   signer: SnsSigner;
@@ -46,8 +60,13 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const sns = new FakeSns({ endpoint: snsEndpoint, signer, region, accountId });
   sns.reseed(options.seed ?? 1);
 
+  const ec2 = new Ec2State({ accountId, timing: options.ec2Timing });
+  const ssm = new FakeSsm({ region, accountId, instanceLookup: (id) => ec2.instance(id) });
+  const autoScaling = new FakeAutoScaling({ ec2, sns, region, accountId, timing: options.autoScalingTiming });
+
   const http: FakeAwsHttpServer = await startHttpServer({
-    services: [],
+    services: [createEc2Service(ec2), createSsmService(ssm), createAutoScalingService(autoScaling)],
+    extraRoutes: [createControlRoute({ faults, ec2, ssm, autoScaling, sns })],
     faults,
     ...(options.port === undefined ? {} : { port: options.port }),
   });
@@ -57,6 +76,9 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     region,
     accountId,
     faults,
+    ec2,
+    ssm,
+    autoScaling,
     sns,
     snsEndpoint,
     signer,

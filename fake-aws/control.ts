@@ -1,0 +1,151 @@
+import type { FakeAutoScaling } from './autoscaling/fake-autoscaling.ts';
+import type { Ec2State } from './ec2/state.ts';
+import { FakeAwsError } from './errors.ts';
+import type { Faults } from './faults.ts';
+import type { ExtraRoute } from './server.ts';
+import type { DeliveryChaos, FakeSns } from './sns/fake-sns.ts';
+import type { FakeSsm } from './ssm/fake-ssm.ts';
+
+/**
+ * The control API under `/_fake/`: JSON in, JSON out, for the sandbox and for a person
+ * with curl. Every route is a thin call into the functions tests use directly.
+ *
+ *   GET  /_fake/state                              instances, volumes, ENIs, groups, lifecycle actions, parameters
+ *   GET  /_fake/calls          POST /_fake/calls/reset
+ *   POST /_fake/faults {service, action, ...fault}  DELETE /_fake/faults
+ *   POST /_fake/chaos {duplicateRate?, delayMs?, dropRate?}
+ *   POST /_fake/topics {name}                      POST /_fake/subscriptions {topicArn, endpoint}
+ *   GET  /_fake/sns/deliveries
+ *   POST /_fake/groups {name, availabilityZones, minSize?, maxSize?, desiredCapacity?, tags?, lifecycleHooks?, notifications?}
+ *   POST /_fake/groups/:name/desired-capacity {desiredCapacity}
+ *   POST /_fake/groups/:name/launch-error {count?, reason?}
+ *   POST /_fake/groups/:name/lifecycle-hooks {name, transition, heartbeatTimeout?, defaultResult?, notificationTargetArn?, notificationMetadata?}
+ *   POST /_fake/groups/:name/notifications {topicArn, types?}
+ *   POST /_fake/instances/:id/terminate {decrementDesired?}
+ */
+export interface ControlTarget {
+  faults: Faults;
+  ec2: Ec2State;
+  ssm: FakeSsm;
+  autoScaling: FakeAutoScaling;
+  sns: FakeSns;
+}
+
+type Json = Record<string, unknown>;
+type Handler = (t: ControlTarget, body: Json, params: string[]) => unknown;
+
+const routes: [method: string, path: RegExp, handler: Handler][] = [
+  ['GET', /^\/_fake\/state$/, (t) => state(t)],
+  ['GET', /^\/_fake\/calls$/, (t) => t.faults.calls()],
+  ['POST', /^\/_fake\/calls\/reset$/, (t) => t.faults.resetCounts()],
+  [
+    'POST',
+    /^\/_fake\/faults$/,
+    (t, body) => {
+      const { service, action, ...fault } = body;
+      t.faults.set(text(service, 'service'), text(action, 'action'), fault);
+    },
+  ],
+  ['DELETE', /^\/_fake\/faults$/, (t) => t.faults.clear()],
+  [
+    'POST',
+    /^\/_fake\/chaos$/,
+    (t, body) => {
+      t.sns.chaos = { ...t.sns.chaos, ...(body as Partial<DeliveryChaos>) };
+      return t.sns.chaos;
+    },
+  ],
+  ['POST', /^\/_fake\/topics$/, (t, body) => ({ topicArn: t.sns.createTopic(text(body.name, 'name')) })],
+  [
+    'POST',
+    /^\/_fake\/subscriptions$/,
+    (t, body) => ({ subscriptionArn: t.sns.subscribe(text(body.topicArn, 'topicArn'), text(body.endpoint, 'endpoint')).arn }),
+  ],
+  ['GET', /^\/_fake\/sns\/deliveries$/, (t) => t.sns.deliveries],
+  [
+    'POST',
+    /^\/_fake\/groups$/,
+    (t, body) => t.autoScaling.createGroup(body as unknown as Parameters<FakeAutoScaling['createGroup']>[0]),
+  ],
+  [
+    'POST',
+    /^\/_fake\/groups\/([^/]+)\/desired-capacity$/,
+    (t, body, [name]) => t.autoScaling.setDesiredCapacity(name!, Number(body.desiredCapacity)),
+  ],
+  [
+    'POST',
+    /^\/_fake\/groups\/([^/]+)\/launch-error$/,
+    (t, body, [name]) =>
+      t.autoScaling.failNextLaunch(name!, typeof body.count === 'number' ? body.count : 1, typeof body.reason === 'string' ? body.reason : undefined),
+  ],
+  [
+    'POST',
+    /^\/_fake\/groups\/([^/]+)\/lifecycle-hooks$/,
+    (t, body, [name]) => t.autoScaling.putLifecycleHook(name!, body as unknown as Parameters<FakeAutoScaling['putLifecycleHook']>[1]),
+  ],
+  [
+    'POST',
+    /^\/_fake\/groups\/([^/]+)\/notifications$/,
+    (t, body, [name]) =>
+      t.autoScaling.putNotificationConfiguration(name!, text(body.topicArn, 'topicArn'), Array.isArray(body.types) ? (body.types as string[]) : undefined),
+  ],
+  [
+    'POST',
+    /^\/_fake\/instances\/([^/]+)\/terminate$/,
+    (t, body, [id]) => t.autoScaling.terminateInstance(id!, body.decrementDesired === true).activity,
+  ],
+];
+
+export function createControlRoute(target: ControlTarget): ExtraRoute {
+  return (req, res, rawBody) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (!path.startsWith('/_fake/')) return false;
+    const send = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value ?? { ok: true }, plain, 2));
+    };
+    for (const [method, pattern, handler] of routes) {
+      const match = pattern.exec(path);
+      if (!match || req.method !== method) continue;
+      try {
+        const body = rawBody ? (JSON.parse(rawBody) as Json) : {};
+        send(200, handler(target, body, match.slice(1).map(decodeURIComponent)));
+      } catch (err) {
+        if (err instanceof FakeAwsError) send(err.status, { error: err.code, message: err.message });
+        else send(400, { error: 'BadRequest', message: String(err) });
+      }
+      return true;
+    }
+    send(404, { error: 'NotFound', message: `no control route ${req.method ?? ''} ${path}` });
+    return true;
+  };
+}
+
+function state(t: ControlTarget): unknown {
+  return {
+    instances: t.ec2.instances(),
+    volumes: t.ec2.volumes(),
+    networkInterfaces: t.ec2.networkInterfaces(),
+    groups: t.autoScaling.groups(),
+    lifecycleActions: t.autoScaling.actions.list().map((a) => ({
+      token: a.token,
+      groupName: a.groupName,
+      hookName: a.hook.name,
+      instanceId: a.instanceId,
+      deadline: new Date(a.deadline),
+    })),
+    parameters: t.ssm.parameters.all(),
+  };
+}
+
+/** The fakes keep Maps and Sets; JSON shows them as objects and arrays. */
+function plain(_key: string, value: unknown): unknown {
+  if (value instanceof Map) return Object.fromEntries(value);
+  if (value instanceof Set) return [...value];
+  return value;
+}
+
+function text(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new FakeAwsError('BadRequest', `${name} must be a non-empty string`);
+  return value;
+}
