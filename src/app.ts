@@ -53,6 +53,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     loggerInstance: publicLogger,
     // The ingress logs one line per message; per-request lines would double that.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request: the ingress logs with the SNS MessageId, which is
+    // what an operator greps for, and a child per request costs more than the line.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: SNS_BODY_LIMIT,
     // SNS gives up after 15 s; a client slower than that is not SNS.
     requestTimeout: 15_000,

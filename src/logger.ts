@@ -12,9 +12,6 @@ export const REDACTED_PATHS = [
   'Token',
   'subscribeUrl',
   'SubscribeURL',
-  '*.Token',
-  '*.SubscribeURL',
-  '*.token',
   'lifecycleActionToken',
 ];
 

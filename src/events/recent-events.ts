@@ -15,7 +15,9 @@ export interface RecentEvent {
 }
 
 export class RecentEvents {
-  private readonly events: RecentEvent[] = [];
+  /** A ring: `next` is where the next event goes, overwriting the oldest once full. */
+  private readonly ring: RecentEvent[] = [];
+  private next = 0;
   private readonly limit: number;
 
   constructor(limit = 500) {
@@ -23,12 +25,12 @@ export class RecentEvents {
   }
 
   add(event: RecentEvent): void {
-    this.events.push(event);
-    if (this.events.length > this.limit) this.events.shift();
+    this.ring[this.next] = event;
+    this.next = (this.next + 1) % this.limit;
   }
 
   list(filter: { instanceId?: string; limit?: number } = {}): RecentEvent[] {
-    const matching = this.events.filter((e) => !filter.instanceId || e.instanceId === filter.instanceId);
-    return matching.reverse().slice(0, filter.limit ?? this.limit);
+    const newestFirst = [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)].reverse();
+    return newestFirst.filter((e) => !filter.instanceId || e.instanceId === filter.instanceId).slice(0, filter.limit ?? this.limit);
   }
 }

@@ -60,9 +60,10 @@ export class SnsIngress {
   async handle(body: string, headers: Record<string, string | string[] | undefined>): Promise<SnsAnswer> {
     const started = performance.now();
     let envelope: SnsEnvelope | undefined;
+    let subscribeUrl: URL | undefined;
     try {
       envelope = parseEnvelope(body);
-      await this.authenticate(envelope, headers);
+      subscribeUrl = await this.authenticate(envelope, headers);
     } catch (err) {
       return this.refuse(err, envelope, headers, started);
     }
@@ -74,7 +75,7 @@ export class SnsIngress {
       return { status: 200, body: { status: 'duplicate', messageId: envelope.MessageId } };
     }
     try {
-      const status = await this.dispatch(envelope, started);
+      const status = await this.dispatch(envelope, subscribeUrl, started);
       this.seen.commit(envelope.MessageId);
       return { status: 200, body: { status, messageId: envelope.MessageId } };
     } catch (err) {
@@ -83,7 +84,8 @@ export class SnsIngress {
     }
   }
 
-  private async authenticate(envelope: SnsEnvelope, headers: Record<string, string | string[] | undefined>): Promise<void> {
+  /** Returns the validated SubscribeURL of a SubscriptionConfirmation. */
+  private async authenticate(envelope: SnsEnvelope, headers: Record<string, string | string[] | undefined>): Promise<URL | undefined> {
     const headerType = headers['x-amz-sns-message-type'];
     if (headerType !== undefined && headerType !== envelope.Type) {
       throw new SnsRejection('PK_SNS_HEADER_MISMATCH', `x-amz-sns-message-type ${String(headerType)} disagrees with Type ${envelope.Type}`);
@@ -104,19 +106,22 @@ export class SnsIngress {
     }
     signatureAlgorithm(envelope);
     const certUrl = this.urls.certificateUrl(envelope.SigningCertURL);
-    if (envelope.Type === 'SubscriptionConfirmation') this.urls.subscribeUrl(envelope.SubscribeURL!, envelope.TopicArn);
+    // Checked even when confirming is left to an operator, who may follow the URL by hand.
+    const subscribeUrl = envelope.Type === 'SubscriptionConfirmation' ? this.urls.subscribeUrl(envelope.SubscribeURL!, envelope.TopicArn) : undefined;
     verifySignature(envelope, await this.deps.certificates.get(certUrl));
+    return subscribeUrl;
   }
 
-  private async dispatch(envelope: SnsEnvelope, started: number): Promise<string> {
+  private async dispatch(envelope: SnsEnvelope, subscribeUrl: URL | undefined, started: number): Promise<string> {
     const { logger, metrics } = this.deps;
-    const log = logger.child({ messageId: envelope.MessageId, topicArn: envelope.TopicArn });
+    // Fields, not a child logger: a child per message costs more than the line itself.
+    const ids = { messageId: envelope.MessageId, topicArn: envelope.TopicArn };
     switch (envelope.Type) {
       case 'SubscriptionConfirmation':
-        return this.confirm(envelope, log, started);
+        return this.confirm(envelope, subscribeUrl!, ids, started);
       case 'UnsubscribeConfirmation':
         // Never resubscribe on our own: an operator unsubscribed on purpose, or should know.
-        log.warn({ type: envelope.Type }, 'subscription removed; pairkeeper will receive no more messages from this topic');
+        logger.warn({ ...ids, type: envelope.Type }, 'subscription removed; pairkeeper will receive no more messages from this topic');
         this.deps.subscriptions.add({ at: new Date().toISOString(), topicArn: envelope.TopicArn, messageId: envelope.MessageId, outcome: 'unsubscribed' });
         this.record(envelope, started, 'unsubscribed');
         metrics.snsMessages.inc({ type: envelope.Type, outcome: 'accepted' });
@@ -125,15 +130,15 @@ export class SnsIngress {
         const event = parseAutoScalingMessage(envelope.Message);
         metrics.autoScalingEvents.inc({ kind: event.kind });
         const instanceId = instanceOf(event);
-        const fields = { kind: event.kind, group: event.group, instanceId, ...(event.kind === 'unknown' ? { reason: event.reason } : {}) };
+        const fields = { ...ids, kind: event.kind, group: event.group, instanceId, ...(event.kind === 'unknown' ? { reason: event.reason } : {}) };
         if (event.kind === 'test' || event.kind === 'unknown') {
-          log.info(fields, event.kind === 'test' ? 'Auto Scaling test notification acknowledged' : 'notification is not an Auto Scaling event; acknowledged');
+          logger.info(fields, event.kind === 'test' ? 'Auto Scaling test notification acknowledged' : 'notification is not an Auto Scaling event; acknowledged');
           this.record(envelope, started, 'ignored', event);
           metrics.snsMessages.inc({ type: envelope.Type, outcome: 'ignored' });
           return 'ignored';
         }
         await this.deps.sink.accept(event, { messageId: envelope.MessageId, topicArn: envelope.TopicArn });
-        log.info(fields, 'Auto Scaling event accepted');
+        logger.info(fields, 'Auto Scaling event accepted');
         this.record(envelope, started, 'accepted', event);
         metrics.snsMessages.inc({ type: envelope.Type, outcome: 'accepted' });
         return 'accepted';
@@ -141,20 +146,20 @@ export class SnsIngress {
     }
   }
 
-  private async confirm(envelope: SnsEnvelope, log: Logger, started: number): Promise<string> {
+  private async confirm(envelope: SnsEnvelope, url: URL, ids: { messageId: string; topicArn: string }, started: number): Promise<string> {
+    const log = this.deps.logger;
     const at = new Date().toISOString();
     const base = { at, topicArn: envelope.TopicArn, messageId: envelope.MessageId };
     if (!this.deps.config.autoConfirm) {
-      log.warn('subscription awaits manual confirmation (sns.autoConfirm is false): confirm it in the SNS console or with `aws sns confirm-subscription`');
+      log.warn(ids, 'subscription awaits manual confirmation (sns.autoConfirm is false): confirm it in the SNS console or with `aws sns confirm-subscription`');
       this.deps.subscriptions.add({ ...base, outcome: 'awaiting-manual-confirmation' });
       this.record(envelope, started, 'awaiting-manual-confirmation');
       this.deps.metrics.snsMessages.inc({ type: envelope.Type, outcome: 'ignored' });
       return 'awaiting-manual-confirmation';
     }
-    const url = this.urls.subscribeUrl(envelope.SubscribeURL!, envelope.TopicArn);
     try {
       const { subscriptionArn } = await confirmSubscription(url, { timeoutMs: this.deps.config.confirmTimeoutMs, attempts: 2, retryDelayMs: 500 });
-      log.info({ subscriptionArn }, 'subscription confirmed');
+      log.info({ ...ids, subscriptionArn }, 'subscription confirmed');
       this.deps.subscriptions.add({ ...base, outcome: 'confirmed', ...(subscriptionArn ? { subscriptionArn } : {}) });
       this.record(envelope, started, 'confirmed');
       this.deps.metrics.snsMessages.inc({ type: envelope.Type, outcome: 'accepted' });

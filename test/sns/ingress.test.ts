@@ -362,6 +362,14 @@ describe('POST /sns with sns.autoConfirm false', () => {
     assert.equal(h.endpoint.confirmations.length, 0);
     assert.equal(h.logs.find(/awaits manual confirmation/).length, 1);
   });
+
+  it('still refuses a SubscribeURL off the SNS host, which an operator might otherwise follow (403)', async () => {
+    const subscribeUrl = h.endpoint.subscribeUrl(TOPIC, 't').replace('localhost', '127.0.0.1');
+    const msg = h.signer.confirmation({ type: 'SubscriptionConfirmation', topicArn: TOPIC, token: 't', subscribeUrl });
+    const res = await h.post(msg, snsHeaders(msg));
+    assert.equal(res.status, 403);
+    assert.equal(res.json.code, 'PK_SNS_SUBSCRIBE_URL');
+  });
 });
 
 /** A port nothing listens on. */
