@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { freePort } from '../helpers/free-port.ts';
 import { canonicalString, type SnsEnvelope } from '../../fake-aws/sns/signer.ts';
 import { OTHER_TOPIC, TOPIC, snsHeaders, startSnsHarness, type SnsHarness } from '../helpers/sns-app.ts';
 
@@ -372,11 +372,3 @@ describe('POST /sns with sns.autoConfirm false', () => {
   });
 });
 
-/** A port nothing listens on. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

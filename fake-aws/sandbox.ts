@@ -1,0 +1,85 @@
+/**
+ * `npm run sandbox`: pairkeeper against the local AWS, no AWS account needed.
+ * Starts the fake (6 pairs over 3 AZs plus one broken pair, an Auto Scaling group
+ * `etcd` notifying an SNS topic), starts pairkeeper with config/sandbox.yaml,
+ * subscribes it to the topic, and prints what to try. Ctrl-C stops both.
+ *
+ * Ports: FAKE_AWS_PORT (4566), FAKE_SNS_PORT (4567), PAIRKEEPER_LISTEN_PORT (8080),
+ * PAIRKEEPER_ADMIN_PORT (8081).
+ */
+import { spawn } from 'node:child_process';
+import { seedPairs } from './ec2/seed.ts';
+import { startFakeAws } from './index.ts';
+import { testTls } from './tls/index.ts';
+
+const env = process.env;
+const ports = {
+  aws: Number(env.FAKE_AWS_PORT ?? 4566),
+  sns: Number(env.FAKE_SNS_PORT ?? 4567),
+  listen: Number(env.PAIRKEEPER_LISTEN_PORT ?? 8080),
+  admin: Number(env.PAIRKEEPER_ADMIN_PORT ?? 8081),
+};
+const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+
+const aws = await startFakeAws({ port: ports.aws, snsPort: ports.sns, ec2Timing: { attachDelayMs: 500, launchDelayMs: 1000, terminateDelayMs: 1000, releaseDelayMs: 2000 } });
+aws.sns.policy = { retries: 3, retryDelayMs: 2000, timeoutMs: 15_000 };
+const seeded = seedPairs(aws.ec2, { azs: AZS, pairs: 6, tags: { Service: 'etcd', Env: 'sandbox' }, broken: [{ kind: 'volume-only' }] });
+const topicArn = aws.sns.createTopic('pairkeeper-sandbox');
+aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 9, desiredCapacity: 0, notifications: [{ topicArn }] });
+
+const pairkeeper = spawn(process.execPath, [new URL('../src/server.ts', import.meta.url).pathname], {
+  env: {
+    ...env,
+    ...aws.env(),
+    PAIRKEEPER_CONFIG: new URL('../config/sandbox.yaml', import.meta.url).pathname,
+    PAIRKEEPER_LISTEN_PORT: String(ports.listen),
+    PAIRKEEPER_ADMIN_PORT: String(ports.admin),
+    NODE_EXTRA_CA_CERTS: testTls.caPath,
+  },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+let stopping = false;
+const stop = (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  pairkeeper.kill('SIGTERM');
+  void aws.close().then(() => process.exit(code));
+};
+pairkeeper.once('exit', (code) => {
+  if (!stopping) {
+    console.error(`pairkeeper exited (${code ?? 'signal'}); stopping the sandbox`);
+    stop(1);
+  }
+});
+process.once('SIGINT', () => stop(0));
+process.once('SIGTERM', () => stop(0));
+
+const deadline = Date.now() + 20_000;
+while (!(await fetch(`http://127.0.0.1:${ports.listen}/healthz`).then((r) => r.ok, () => false))) {
+  if (Date.now() > deadline) {
+    console.error('pairkeeper did not come up within 20 s');
+    stop(1);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+}
+const subscription = aws.sns.subscribe(topicArn, `http://127.0.0.1:${ports.listen}/sns`);
+while (!subscription.confirmed) await new Promise((r) => setTimeout(r, 50));
+
+const ctl = `http://127.0.0.1:${ports.aws}/_fake`;
+const admin = `http://127.0.0.1:${ports.admin}`;
+console.log(`
+sandbox ready: local AWS ${aws.url}, pairkeeper on :${ports.listen} (public) and :${ports.admin} (admin), subscribed to ${topicArn}
+${seeded.pairs.length} pairs (${seeded.pairs.map((p) => `${p.nodeId}@${p.az}`).join(', ')}) and ${seeded.broken.length} broken
+
+Try:
+${[
+  [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":3}'`, 'scale out: 3 launches'],
+  [`curl -s ${admin}/v1/events`, 'what pairkeeper received'],
+  [`curl -s -XPOST ${ctl}/instances/<instance-id>/terminate -d '{}'`, 'an instance goes away'],
+  [`curl -s ${ctl}/state`, 'EC2 and Auto Scaling as the fake sees them'],
+  [`curl -s ${admin}/metrics | grep pairkeeper_`, 'counters'],
+]
+  .map(([command, what]) => `  ${command!.padEnd(96)} # ${what}`)
+  .join('\n')}
+Ctrl-C stops the sandbox.
+sandbox: ready`);

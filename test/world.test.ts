@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { startWorld, type World } from './helpers/world.ts';
+import { waitFor } from './helpers/wait-for.ts';
+
+/**
+ * The local AWS as a world for pairkeeper: scale a group, inject faults, read EC2
+ * state and call counts back — all through real SDK clients and real HTTP, with
+ * pairkeeper receiving signed Auto Scaling notifications over its subscription.
+ */
+describe('a world: local AWS + subscribed pairkeeper', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+  afterEach(() => world.close());
+
+  const kinds = () => world.sink.events.map((e) => e.kind);
+
+  it('scaling out delivers a launch event per instance, with the instance’s AZ', async () => {
+    world.aws.autoScaling.setDesiredCapacity('etcd', 3);
+    await waitFor(() => kinds().filter((k) => k === 'launch').length === 3, 'three launch events');
+    const instances = world.aws.ec2.instances();
+    for (const event of world.sink.events) {
+      assert.equal(event.kind, 'launch');
+      if (event.kind !== 'launch') continue;
+      const instance = instances.find((i) => i.instanceId === event.instanceId);
+      assert.ok(instance, `${event.instanceId} exists in EC2`);
+      assert.equal(event.availabilityZone, instance.availabilityZone);
+      assert.equal(event.group, 'etcd');
+    }
+    assert.equal(new Set(world.sink.events.map((e) => (e.kind === 'launch' ? e.availabilityZone : ''))).size, 3, 'spread over the AZs');
+  });
+
+  it('terminating an instance delivers its terminate event', async () => {
+    world.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    await waitFor(() => kinds().includes('launch'), 'the launch');
+    const launched = world.sink.events[0]!;
+    const instanceId = launched.kind === 'launch' ? launched.instanceId! : '';
+    world.aws.autoScaling.terminateInstance(instanceId, true);
+    await waitFor(() => kinds().includes('terminate'), 'the terminate');
+    const terminate = world.sink.events.find((e) => e.kind === 'terminate');
+    assert.equal(terminate?.kind === 'terminate' && terminate.instanceId, instanceId);
+  });
+
+  it('duplicated deliveries reach pairkeeper twice and are handled once', async () => {
+    world.aws.sns.chaos = { duplicateRate: 1, dropRate: 0, delayMs: [0, 0] };
+    world.aws.autoScaling.setDesiredCapacity('etcd', 2);
+    await waitFor(() => world.aws.sns.deliveries.filter((d) => d.type === 'Notification' && d.status === 200).length === 4, 'four deliveries');
+    assert.deepEqual(kinds(), ['launch', 'launch']);
+  });
+
+  it('faults injected in the fake reach the real SDK client, and calls are counted', async () => {
+    const ec2 = new EC2Client({ region: world.aws.region, endpoint: world.aws.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    world.aws.faults.resetCounts();
+    world.aws.faults.set('EC2', 'DescribeVolumes', { failNext: 1, code: 'RequestLimitExceeded', status: 503 });
+    await assert.rejects(ec2.send(new DescribeVolumesCommand({})), (err: Error & { $metadata: { httpStatusCode: number } }) => err.name === 'RequestLimitExceeded' && err.$metadata.httpStatusCode === 503);
+    const { Volumes } = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag-key', Values: ['NodeID'] }] }));
+    assert.equal(Volumes?.length, world.seeded.pairs.length);
+    assert.equal(world.aws.faults.count('EC2', 'DescribeVolumes'), 2);
+    ec2.destroy();
+  });
+});
