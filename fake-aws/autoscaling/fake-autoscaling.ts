@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Ec2State } from '../ec2/state.ts';
 import type { FakeSns } from '../sns/fake-sns.ts';
+import { Timers } from '../timers.ts';
 import { autoScalingErrors, validationError } from './errors.ts';
 import { LifecycleActions } from './lifecycle-actions.ts';
 import { activityEvent, activityMessage, lifecycleMessage, testNotification, type ActivityInput, type AutoScalingMessage } from './messages.ts';
@@ -71,7 +72,7 @@ export class FakeAutoScaling {
   readonly actions: LifecycleActions;
 
   private readonly groupMap = new Map<string, AutoScalingGroup>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private readonly retrying = new Set<string>();
   private readonly ec2: Ec2State;
   private readonly sns: FakeSns;
@@ -240,7 +241,6 @@ export class FakeAutoScaling {
 
   reset(): void {
     this.generation += 1;
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.retrying.clear();
     this.actions.reset();
@@ -349,7 +349,7 @@ export class FakeAutoScaling {
         return this.runTermination(group, member);
       }
       member.lifecycleState = 'Pending:Proceed';
-      await this.sleep(this.timing.pollMs);
+      await this.timers.sleep(this.timing.pollMs);
       if (generation !== this.generation) return;
       if (member.termination) return this.runTermination(group, member);
     }
@@ -394,7 +394,7 @@ export class FakeAutoScaling {
     while (group.failTerminations.count > 0) {
       group.failTerminations.count -= 1;
       this.notify(group, { ...terminateNotice, kind: 'terminate-error', statusMessage: group.failTerminations.reason });
-      await this.sleep(this.timing.retryDelayMs);
+      await this.timers.sleep(this.timing.retryDelayMs);
       if (generation !== this.generation) return;
     }
     if (this.ec2.instance(member.instanceId)) this.ec2.terminateInstance(member.instanceId);
@@ -439,7 +439,7 @@ export class FakeAutoScaling {
   private retryLater(group: AutoScalingGroup): void {
     if (this.retrying.has(group.name)) return;
     this.retrying.add(group.name);
-    this.later(this.timing.retryDelayMs, () => {
+    this.timers.later(this.timing.retryDelayMs, () => {
       this.retrying.delete(group.name);
       if (this.groupMap.get(group.name) === group) this.reconcile(group, '');
     });
@@ -471,22 +471,8 @@ export class FakeAutoScaling {
     for (;;) {
       const state = this.ec2.instance(instanceId)?.state ?? 'terminated';
       if (done(state) || generation !== this.generation) return state;
-      await this.sleep(this.timing.pollMs);
+      await this.timers.sleep(this.timing.pollMs);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.later(ms, resolve));
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    // Pending steps must not keep a test process or a closed fake alive.
-    timer.unref();
-    this.timers.add(timer);
   }
 }
 

@@ -1,4 +1,5 @@
 import { FakeAwsError } from '../errors.ts';
+import { decodePageToken, pageAfter } from '../page-token.ts';
 import type { QueryService } from '../protocol.ts';
 import { readList } from '../query-params.ts';
 import type { XmlObject } from '../xml.ts';
@@ -127,10 +128,7 @@ function lifecycleRef(asg: FakeAutoScaling, params: URLSearchParams) {
   };
 }
 
-/**
- * A page of `items` (already in their listing order) after the token's key. The token
- * names the last item served, so a page boundary survives items coming and going.
- */
+/** A page of `items` (already in their listing order, which is `key` order) after the token's key. */
 function paginate<T>(
   items: T[],
   key: (item: T) => string,
@@ -144,25 +142,8 @@ function paginate<T>(
     throw validationError(`1 validation error detected: Value '${limit}' at 'maxRecords' failed to satisfy constraint: Member must have value ${bound}`);
   }
   const token = params.get('NextToken');
-  const after = token === null ? undefined : decodeToken(token);
-  const start = after === undefined ? 0 : items.findIndex((item) => key(item) > after);
-  const rest = start < 0 ? [] : items.slice(start);
-  const page = rest.slice(0, limit);
-  return { page, nextToken: rest.length > page.length ? encodeToken(key(page[page.length - 1]!)) : undefined };
-}
-
-function encodeToken(lastKey: string): string {
-  return Buffer.from(JSON.stringify({ after: lastKey })).toString('base64url');
-}
-
-function decodeToken(token: string): string {
-  try {
-    const { after } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof after === 'string') return after;
-  } catch {
-    // falls through to the answer for a foreign token
-  }
-  throw autoScalingErrors.invalidNextToken();
+  const after = token === null ? undefined : decodePageToken(token, 'string', autoScalingErrors.invalidNextToken);
+  return pageAfter(items, key, after, limit);
 }
 
 function nullMember(name: string): FakeAwsError {

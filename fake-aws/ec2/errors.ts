@@ -21,6 +21,7 @@ export const ec2Errors = {
   invalidValue: (message: string) => new FakeAwsError('InvalidParameterValue', message),
   missing: (name: string) => new FakeAwsError('MissingParameter', `The request must contain the parameter ${name}`),
   combination: (message: string) => new FakeAwsError('InvalidParameterCombination', message),
+  invalidPaginationToken: () => new FakeAwsError('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.'),
 };
 
 const MALFORMED_CODES: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { FakeAwsError } from '../errors.ts';
+import { decodePageToken, pageAfter } from '../page-token.ts';
 import { ec2Errors } from './errors.ts';
 
 /** The MaxResults rules of one Describe* action. */
@@ -20,23 +20,19 @@ export const PAGING: Readonly<Record<'volumes' | 'networkInterfaces' | 'instance
 /** A validated MaxResults/NextToken pair; validated before any lookup, as EC2 does. */
 export interface PageRequest {
   limit: number | undefined;
-  after: number;
+  /** The `seq` of the last item served; undefined for the first page. */
+  after: number | undefined;
 }
 
 export function readPageRequest(params: URLSearchParams, rule: PagingRule, idsGiven: boolean): PageRequest {
+  const limit = readMaxResults(params, rule, idsGiven);
   const token = params.get('NextToken');
-  return { limit: readMaxResults(params, rule, idsGiven), after: token ? decodeToken(token) : -1 };
+  return { limit, after: token ? decodePageToken(token, 'number', ec2Errors.invalidPaginationToken) : undefined };
 }
 
-/**
- * One page of `items` (in creation order). The token names the last item served, so a
- * page boundary survives resources being added or deleted between calls.
- */
+/** One page of `items` (in creation order, i.e. by `seq`): the token names the last one served. */
 export function paginate<T extends { seq: number }>(items: T[], request: PageRequest): { page: T[]; nextToken: string | undefined } {
-  const rest = items.filter((item) => item.seq > request.after);
-  const page = request.limit === undefined ? rest : rest.slice(0, request.limit);
-  const more = page.length < rest.length;
-  return { page, nextToken: more ? encodeToken(page[page.length - 1]!.seq) : undefined };
+  return pageAfter(items, (item) => item.seq, request.after, request.limit);
 }
 
 function readMaxResults(params: URLSearchParams, rule: PagingRule, idsGiven: boolean): number | undefined {
@@ -53,18 +49,4 @@ function readMaxResults(params: URLSearchParams, rule: PagingRule, idsGiven: boo
     throw ec2Errors.invalidValue(`Value ( ${n} ) for parameter maxResults is invalid. Expecting a value less than ${rule.max}.`);
   }
   return n;
-}
-
-function encodeToken(seq: number): string {
-  return Buffer.from(JSON.stringify({ after: seq })).toString('base64url');
-}
-
-function decodeToken(token: string): number {
-  try {
-    const { after } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof after === 'number') return after;
-  } catch {
-    // falls through to the same answer as a well-formed but foreign token
-  }
-  throw new FakeAwsError('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.');
 }

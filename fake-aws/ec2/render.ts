@@ -7,6 +7,8 @@ import {
   type FakeInstance,
   type FakeNetworkInterface,
   type FakeVolume,
+  type NetworkInterfaceAttachment,
+  type VolumeAttachment,
 } from './types.ts';
 
 /**
@@ -20,7 +22,6 @@ export function tagSet(tags: Map<string, string>): XmlObject[] | undefined {
 }
 
 export function volumeXml(v: FakeVolume): XmlObject {
-  const a = v.attachment;
   return {
     volumeId: v.volumeId,
     size: v.size,
@@ -28,24 +29,25 @@ export function volumeXml(v: FakeVolume): XmlObject {
     availabilityZone: v.availabilityZone,
     status: volumeStatus(v),
     createTime: v.createTime.toISOString(),
-    attachmentSet: a
-      ? [
-          {
-            volumeId: v.volumeId,
-            instanceId: a.instanceId,
-            device: a.device,
-            status: a.state,
-            attachTime: a.attachTime.toISOString(),
-            deleteOnTermination: a.deleteOnTermination,
-          },
-        ]
-      : [],
+    attachmentSet: v.attachment ? [volumeAttachmentXml(v.volumeId, v.attachment)] : [],
     tagSet: tagSet(v.tags),
     volumeType: 'gp3',
     iops: 3000,
     throughput: 125,
     encrypted: false,
     multiAttachEnabled: false,
+  };
+}
+
+/** A volume's attachment: in DescribeVolumes' `attachmentSet`, and the whole answer of AttachVolume. */
+export function volumeAttachmentXml(volumeId: string, a: VolumeAttachment): XmlObject {
+  return {
+    volumeId,
+    instanceId: a.instanceId,
+    device: a.device,
+    status: a.state,
+    attachTime: a.attachTime.toISOString(),
+    deleteOnTermination: a.deleteOnTermination,
   };
 }
 
@@ -59,24 +61,15 @@ export function networkInterfaceXml(e: FakeNetworkInterface, accountId: string):
     description: e.description,
     ownerId: accountId,
     requesterManaged: false,
-    status: networkInterfaceStatus(e),
-    macAddress: e.macAddress,
-    privateIpAddress: e.privateIpAddress,
-    privateDnsName: privateDnsName(e),
-    sourceDestCheck: true,
-    groupSet: [],
+    ...eniAddressing(e),
     attachment: a && {
       attachmentId: a.attachmentId,
       instanceId: a.instanceId,
       instanceOwnerId: accountId,
-      deviceIndex: a.deviceIndex,
-      networkCardIndex: 0,
-      status: a.status,
-      attachTime: a.attachTime.toISOString(),
-      deleteOnTermination: a.deleteOnTermination,
+      ...eniAttachmentState(a),
     },
     tagSet: tagSet(e.tags),
-    privateIpAddressesSet: [{ privateIpAddress: e.privateIpAddress, privateDnsName: privateDnsName(e), primary: true }],
+    privateIpAddressesSet: privateIpAddressesSet(e),
     ipv6AddressesSet: [],
     interfaceType: 'interface',
   };
@@ -132,26 +125,44 @@ export function reservationXml(ec2: Ec2State, i: FakeInstance): XmlObject {
           vpcId: e.vpcId,
           description: e.description,
           ownerId: ec2.accountId,
-          status: networkInterfaceStatus(e),
-          macAddress: e.macAddress,
-          privateIpAddress: e.privateIpAddress,
-          privateDnsName: privateDnsName(e),
-          sourceDestCheck: true,
-          groupSet: [],
-          attachment: {
-            attachmentId: e.attachment!.attachmentId,
-            deviceIndex: e.attachment!.deviceIndex,
-            networkCardIndex: 0,
-            status: e.attachment!.status,
-            attachTime: e.attachment!.attachTime.toISOString(),
-            deleteOnTermination: e.attachment!.deleteOnTermination,
-          },
-          privateIpAddressesSet: [{ privateIpAddress: e.privateIpAddress, privateDnsName: privateDnsName(e), primary: true }],
+          ...eniAddressing(e),
+          attachment: { attachmentId: e.attachment!.attachmentId, ...eniAttachmentState(e.attachment!) },
+          privateIpAddressesSet: privateIpAddressesSet(e),
           interfaceType: 'interface',
         })),
       },
     ],
   };
+}
+
+/*
+ * An ENI shows the same status, addresses and attachment state on its own
+ * (DescribeNetworkInterfaces) and inside its instance (DescribeInstances); only the
+ * fields around them differ between the two.
+ */
+function eniAddressing(e: FakeNetworkInterface): XmlObject {
+  return {
+    status: networkInterfaceStatus(e),
+    macAddress: e.macAddress,
+    privateIpAddress: e.privateIpAddress,
+    privateDnsName: privateDnsName(e),
+    sourceDestCheck: true,
+    groupSet: [],
+  };
+}
+
+function eniAttachmentState(a: NetworkInterfaceAttachment): XmlObject {
+  return {
+    deviceIndex: a.deviceIndex,
+    networkCardIndex: 0,
+    status: a.status,
+    attachTime: a.attachTime.toISOString(),
+    deleteOnTermination: a.deleteOnTermination,
+  };
+}
+
+function privateIpAddressesSet(e: FakeNetworkInterface): XmlObject[] {
+  return [{ privateIpAddress: e.privateIpAddress, privateDnsName: privateDnsName(e), primary: true }];
 }
 
 function privateDnsName(e: FakeNetworkInterface): string {

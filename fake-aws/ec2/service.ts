@@ -5,7 +5,7 @@ import type { XmlObject } from '../xml.ts';
 import { assertWellFormed, ec2Errors } from './errors.ts';
 import { instanceFilter, networkInterfaceFilter, volumeFilter } from './filters.ts';
 import { PAGING, paginate, readPageRequest } from './paging.ts';
-import { networkInterfaceXml, reservationXml, volumeXml } from './render.ts';
+import { networkInterfaceXml, reservationXml, volumeAttachmentXml, volumeXml } from './render.ts';
 import type { Ec2State } from './state.ts';
 
 type Handler = (ec2: Ec2State, params: URLSearchParams) => XmlObject;
@@ -53,15 +53,7 @@ const handlers: Record<string, Handler> = {
       instanceId: required(params, 'InstanceId'),
       device: required(params, 'Device'),
     });
-    const a = volume.attachment!;
-    return {
-      volumeId: volume.volumeId,
-      instanceId: a.instanceId,
-      device: a.device,
-      status: a.state,
-      attachTime: a.attachTime.toISOString(),
-      deleteOnTermination: a.deleteOnTermination,
-    };
+    return volumeAttachmentXml(volume.volumeId, volume.attachment!);
   },
 
   AttachNetworkInterface(ec2, params) {

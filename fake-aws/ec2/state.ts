@@ -1,4 +1,5 @@
 import { FakeAwsError } from '../errors.ts';
+import { Timers } from '../timers.ts';
 import { ec2Errors } from './errors.ts';
 import { ec2Id, macAddress } from './ids.ts';
 import { Ec2Throttling } from './throttling.ts';
@@ -62,7 +63,7 @@ export class Ec2State {
   private readonly eniMap = new Map<string, FakeNetworkInterface>();
   private readonly networks = new Map<string, AzNetwork>();
   private readonly usedIps = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private seq = 0;
 
   constructor(options: Ec2StateOptions = {}) {
@@ -130,7 +131,7 @@ export class Ec2State {
     eni.attachment = { ...launchAttachment, attachmentId: ec2Id('eni-attach'), deviceIndex: 0, status: 'attached' };
     const root = this.createVolume({ availabilityZone: instance.availabilityZone, size: 8 });
     root.attachment = { ...launchAttachment, device: ROOT_DEVICE, state: 'attached' };
-    this.later(this.timing.launchDelayMs, () => {
+    this.timers.later(this.timing.launchDelayMs, () => {
       if (instance.state === 'pending') instance.state = 'running';
     });
     return instance;
@@ -146,9 +147,9 @@ export class Ec2State {
     if (!instance) throw ec2Errors.instancesNotFound([instanceId]);
     if (instance.state === 'shutting-down' || instance.state === 'terminated') return;
     instance.state = 'shutting-down';
-    this.later(this.timing.terminateDelayMs, () => {
+    this.timers.later(this.timing.terminateDelayMs, () => {
       instance.state = 'terminated';
-      this.later(this.timing.releaseDelayMs, () => this.release(instanceId));
+      this.timers.later(this.timing.releaseDelayMs, () => this.release(instanceId));
     });
   }
 
@@ -214,7 +215,7 @@ export class Ec2State {
     }
     const attachment: VolumeAttachment = { instanceId, device, state: 'attaching', attachTime: new Date(), deleteOnTermination: false };
     volume.attachment = attachment;
-    this.later(this.timing.attachDelayMs, () => {
+    this.timers.later(this.timing.attachDelayMs, () => {
       if (volume.attachment === attachment) attachment.state = 'attached';
     });
     return volume;
@@ -247,7 +248,7 @@ export class Ec2State {
       deleteOnTermination: false,
     };
     eni.attachment = attachment;
-    this.later(this.timing.attachDelayMs, () => {
+    this.timers.later(this.timing.attachDelayMs, () => {
       if (eni.attachment === attachment) attachment.status = 'attached';
     });
     return attachment;
@@ -269,7 +270,7 @@ export class Ec2State {
     }
     if (attachment.status === 'detaching') return;
     attachment.status = 'detaching';
-    this.later(this.timing.attachDelayMs, () => {
+    this.timers.later(this.timing.attachDelayMs, () => {
       if (eni.attachment === attachment) eni.attachment = undefined;
     });
   }
@@ -295,7 +296,6 @@ export class Ec2State {
 
   /** Forgets every resource and pending transition, and turns throttling off. */
   reset(): void {
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.instanceMap.clear();
     this.volumeMap.clear();
@@ -349,15 +349,5 @@ export class Ec2State {
       const ip = `10.0.${net.index * 16 + (host >> 8)}.${host & 255}`;
       if (!this.usedIps.has(ip)) return ip;
     }
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    // Pending transitions must not keep a test process or a closed fake alive.
-    timer.unref();
-    this.timers.add(timer);
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FakeAwsError } from '../errors.ts';
+import { Timers } from '../timers.ts';
 import type { SsmAgents } from './agents.ts';
 
 export type FinalStatus = 'Success' | 'Failed' | 'TimedOut';
@@ -63,7 +64,7 @@ export class CommandRunner {
   visibilityDelayMs = 0;
 
   private readonly commands = new Map<string, SentCommand>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private readonly agents: SsmAgents;
   private readonly accountId: string;
 
@@ -100,7 +101,7 @@ export class CommandRunner {
         visibleAt,
       };
       command.invocations.set(instanceId, invocation);
-      this.later(this.pickupDelayMs, () => void this.run(invocation, input.parameters));
+      this.timers.later(this.pickupDelayMs, () => void this.run(invocation, input.parameters));
     }
     this.commands.set(command.commandId, command);
     return command;
@@ -113,7 +114,6 @@ export class CommandRunner {
   }
 
   reset(): void {
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.commands.clear();
     this.handler = () => DEFAULT_OUTCOME;
@@ -131,21 +131,12 @@ export class CommandRunner {
       // A throwing handler is a script that crashed: the invocation fails with its message.
       outcome = { status: 'Failed', stderr: String(err) };
     }
-    this.later(outcome.delayMs ?? 0, () => {
+    this.timers.later(outcome.delayMs ?? 0, () => {
       invocation.status = outcome.status;
       invocation.stdout = outcome.stdout ?? '';
       invocation.stderr = outcome.stderr ?? '';
       invocation.responseCode = outcome.responseCode ?? { Success: 0, Failed: 1, TimedOut: -1 }[outcome.status];
       invocation.endedAt = new Date();
     });
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    timer.unref();
-    this.timers.add(timer);
   }
 }

@@ -1,4 +1,5 @@
 import { FakeAwsError } from '../errors.ts';
+import { decodePageToken, pageAfter } from '../page-token.ts';
 import type { JsonService } from '../protocol.ts';
 import type { CommandInvocation, SentCommand } from './commands.ts';
 import type { FakeSsm } from './fake-ssm.ts';
@@ -53,14 +54,13 @@ const parameterActions: Record<string, Handler> = {
     if (!path.startsWith('/')) throw validation('The parameter doesn\'t meet the parameter name requirements. The parameter name must begin with a forward slash "/".');
     const limit = optionalInteger(body, 'MaxResults', 1, MAX_PAGE) ?? MAX_PAGE;
     const token = optionalString(body, 'NextToken');
-    const after = token === undefined ? undefined : decodeToken(token);
+    const after = token === undefined ? undefined : decodePageToken(token, 'string', invalidNextToken);
     const all = ssm.parameters.underPath(path, optionalBoolean(body, 'Recursive') ?? false);
-    const rest = after === undefined ? all : all.filter((p) => p.name > after);
-    const page = rest.slice(0, limit);
+    const { page, nextToken } = pageAfter(all, (p) => p.name, after, limit);
     const decrypt = optionalBoolean(body, 'WithDecryption') ?? false;
     return {
       Parameters: page.map((p) => render(ssm, p, decrypt)),
-      ...(rest.length > page.length ? { NextToken: encodeToken(page[page.length - 1]!.name) } : {}),
+      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
     };
   },
 
@@ -181,17 +181,6 @@ function readCommandParameters(value: unknown): Record<string, string[]> {
   return out;
 }
 
-/** The token names the last parameter served, so a page boundary survives puts and deletes. */
-function encodeToken(lastName: string): string {
-  return Buffer.from(JSON.stringify({ after: lastName })).toString('base64url');
-}
-
-function decodeToken(token: string): string {
-  try {
-    const { after } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof after === 'string') return after;
-  } catch {
-    // falls through to the answer for a foreign token
-  }
-  throw new FakeAwsError('InvalidNextToken', 'The nextToken is not valid.');
+function invalidNextToken(): FakeAwsError {
+  return new FakeAwsError('InvalidNextToken', 'The nextToken is not valid.');
 }

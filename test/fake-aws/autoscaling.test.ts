@@ -18,7 +18,10 @@ import {
   type AutoScalingGroup,
   type DescribeAutoScalingGroupsCommandOutput,
 } from '@aws-sdk/client-auto-scaling';
+import type { HookInput } from '../../fake-aws/autoscaling/fake-autoscaling.ts';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
+import { failure } from '../helpers/aws-failure.ts';
+import { fakeAwsClientConfig } from '../helpers/fake-aws-client.ts';
 
 /** An SNS HTTP(S) envelope as a subscriber receives it. */
 interface Envelope {
@@ -88,16 +91,6 @@ async function until<T>(probe: () => T | undefined | Promise<T | undefined>, wha
   }
 }
 
-async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  assert.fail('expected the call to fail');
-}
-
 /** Checks an SNS signature the way a subscriber must (SignatureVersion 1: SHA1withRSA over the canonical string). */
 async function assertSigned(envelope: Envelope): Promise<void> {
   const keys = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'] as const;
@@ -122,12 +115,7 @@ describe('fake Auto Scaling through the real AutoScalingClient', () => {
   before(async () => {
     // Hook seconds last 2 ms: a 30 s heartbeat timeout is 60 ms, the default 3600 s is 7.2 s.
     aws = await startFakeAws({ autoScalingTiming: { msPerHookSecond: 2, pollMs: 2, retryDelayMs: 20 } });
-    client = new AutoScalingClient({
-      region: aws.region,
-      endpoint: aws.url,
-      credentials: { accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake' },
-      maxAttempts: 1,
-    });
+    client = new AutoScalingClient(fakeAwsClientConfig(aws));
     receiver = await new Receiver().start();
     topicArn = aws.sns.createTopic('asg-events');
     const sub = aws.sns.subscribe(topicArn, receiver.url);
@@ -377,6 +365,28 @@ describe('fake Auto Scaling through the real AutoScalingClient', () => {
 
   describe('lifecycle hooks', () => {
     const lifecycleMessages = (transition: string) => receiver.messages().filter((m) => m.body.LifecycleTransition === transition);
+    /** Group `web` (notifying the topic) with a launch hook `pair` that notifies it too, scaled to 1: the hook's lifecycle message. */
+    const launchIntoHook = async (hook: Omit<HookInput, 'name' | 'transition' | 'notificationTargetArn'>) => {
+      aws.autoScaling.createGroup({
+        name: 'web',
+        availabilityZones: [azA],
+        maxSize: 2,
+        notifications: [{ topicArn }],
+        lifecycleHooks: [{ name: 'pair', transition: LAUNCHING, notificationTargetArn: topicArn, ...hook }],
+      });
+      await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 }));
+      return until(() => lifecycleMessages(LAUNCHING)[0], 'the lifecycle message');
+    };
+    /** Group `web` of one instance in azA, launched at once, with `hook`; with `notify` its activity goes to the topic. */
+    const oneInstanceGroup = (hook: HookInput, { notify = false } = {}) =>
+      aws.autoScaling.createGroup({
+        name: 'web',
+        availabilityZones: [azA],
+        maxSize: 1,
+        desiredCapacity: 1,
+        ...(notify ? { notifications: [{ topicArn }] } : {}),
+        lifecycleHooks: [hook],
+      });
 
     it('PutLifecycleHook applies AWS defaults, sends a test notification and is listed by DescribeLifecycleHooks', async () => {
       aws.autoScaling.createGroup({ name: 'web', availabilityZones: [azA], maxSize: 2 });
@@ -415,15 +425,7 @@ describe('fake Auto Scaling through the real AutoScalingClient', () => {
     });
 
     it('holds a launch in Pending:Wait until CompleteLifecycleAction CONTINUE by token; a used token is stale', async () => {
-      aws.autoScaling.createGroup({
-        name: 'web',
-        availabilityZones: [azA],
-        maxSize: 2,
-        notifications: [{ topicArn }],
-        lifecycleHooks: [{ name: 'pair', transition: LAUNCHING, notificationTargetArn: topicArn, notificationMetadata: 'meta' }],
-      });
-      await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 }));
-      const hook = await until(() => lifecycleMessages(LAUNCHING)[0], 'the lifecycle message');
+      const hook = await launchIntoHook({ notificationMetadata: 'meta' });
       assert.equal(hook.subject, `Auto Scaling:  Lifecycle action 'LAUNCHING' for instance ${String(hook.body.EC2InstanceId)} in progress.`);
       assert.deepEqual(Object.keys(hook.body).sort(), [
         'AccountId', 'AutoScalingGroupName', 'Destination', 'EC2InstanceId', 'LifecycleActionToken', 'LifecycleHookName',
@@ -473,15 +475,7 @@ describe('fake Auto Scaling through the real AutoScalingClient', () => {
     });
 
     it('a launch hook that times out applies its default ABANDON: LAUNCH_ERROR for the instance, terminated, replaced', async () => {
-      aws.autoScaling.createGroup({
-        name: 'web',
-        availabilityZones: [azA],
-        maxSize: 2,
-        notifications: [{ topicArn }],
-        lifecycleHooks: [{ name: 'pair', transition: LAUNCHING, heartbeatTimeout: 30, notificationTargetArn: topicArn }],
-      });
-      await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 }));
-      const hook = await until(() => lifecycleMessages(LAUNCHING)[0], 'the lifecycle message');
+      const hook = await launchIntoHook({ heartbeatTimeout: 30 });
       const abandoned = hook.body.EC2InstanceId as string;
       const error = await received((m) => m.body.Event === 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR', 'the launch error');
       assert.equal(error.body.EC2InstanceId, abandoned);
@@ -494,14 +488,7 @@ describe('fake Auto Scaling through the real AutoScalingClient', () => {
     });
 
     it('CompleteLifecycleAction ABANDON on a launch fails it with the instance id and terminates the instance', async () => {
-      aws.autoScaling.createGroup({
-        name: 'web',
-        availabilityZones: [azA],
-        maxSize: 1,
-        desiredCapacity: 1,
-        notifications: [{ topicArn }],
-        lifecycleHooks: [{ name: 'pair', transition: LAUNCHING }],
-      });
+      oneInstanceGroup({ name: 'pair', transition: LAUNCHING }, { notify: true });
       const action = await until(() => aws.autoScaling.actions.list()[0], 'the lifecycle action');
       await client.send(
         new CompleteLifecycleActionCommand({ AutoScalingGroupName: 'web', LifecycleHookName: 'pair', InstanceId: action.instanceId, LifecycleActionResult: 'ABANDON' }),
@@ -513,25 +500,13 @@ describe('fake Auto Scaling through the real AutoScalingClient', () => {
     });
 
     it('a launch hook whose default is CONTINUE puts the instance in service when it times out', async () => {
-      aws.autoScaling.createGroup({
-        name: 'web',
-        availabilityZones: [azA],
-        maxSize: 1,
-        desiredCapacity: 1,
-        lifecycleHooks: [{ name: 'pair', transition: LAUNCHING, heartbeatTimeout: 30, defaultResult: 'CONTINUE' }],
-      });
+      oneInstanceGroup({ name: 'pair', transition: LAUNCHING, heartbeatTimeout: 30, defaultResult: 'CONTINUE' });
       await inService('web', 1);
     });
 
     it('heartbeats move the timeout later and keep the instance waiting past its original timeout', async () => {
       aws.autoScaling.timing.msPerHookSecond = 20; // the 30 s heartbeat timeout lasts 600 ms
-      aws.autoScaling.createGroup({
-        name: 'web',
-        availabilityZones: [azA],
-        maxSize: 1,
-        desiredCapacity: 1,
-        lifecycleHooks: [{ name: 'pair', transition: LAUNCHING, heartbeatTimeout: 30 }],
-      });
+      oneInstanceGroup({ name: 'pair', transition: LAUNCHING, heartbeatTimeout: 30 });
       const action = await until(() => aws.autoScaling.actions.list()[0], 'the lifecycle action');
       const firstDeadline = action.deadline;
       const beat = () =>
@@ -551,14 +526,7 @@ describe('fake Auto Scaling through the real AutoScalingClient', () => {
     });
 
     it('a terminate hook holds Terminating:Wait; after ABANDON by instance id the instance is still terminated', async () => {
-      aws.autoScaling.createGroup({
-        name: 'web',
-        availabilityZones: [azA],
-        maxSize: 1,
-        desiredCapacity: 1,
-        notifications: [{ topicArn }],
-        lifecycleHooks: [{ name: 'drain', transition: TERMINATING, notificationTargetArn: topicArn }],
-      });
+      oneInstanceGroup({ name: 'drain', transition: TERMINATING, notificationTargetArn: topicArn }, { notify: true });
       const [instanceId] = await inService('web', 1).then(async () => (await describeGroup('web')).Instances!.map((i) => i.InstanceId!));
       await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 0 }));
       const hook = await until(() => lifecycleMessages(TERMINATING)[0], 'the terminating lifecycle message');

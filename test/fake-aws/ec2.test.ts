@@ -22,6 +22,7 @@ import { DEFAULT_EC2_TIMING, type Ec2Timing } from '../../fake-aws/ec2/state.ts'
 import { Ec2Throttling } from '../../fake-aws/ec2/throttling.ts';
 import type { FakeInstance } from '../../fake-aws/ec2/types.ts';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
+import { fakeAwsClientConfig } from '../helpers/fake-aws-client.ts';
 
 const AZ_A = 'us-east-1a';
 const AZ_B = 'us-east-1b';
@@ -32,12 +33,7 @@ let ec2: EC2Client;
 
 before(async () => {
   fake = await startFakeAws();
-  ec2 = new EC2Client({
-    endpoint: fake.url,
-    region: fake.region,
-    credentials: { accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake' },
-    maxAttempts: 1,
-  });
+  ec2 = new EC2Client(fakeAwsClientConfig(fake));
 });
 after(async () => {
   ec2.destroy();

@@ -13,17 +13,8 @@ import {
   type GetParametersByPathCommandOutput,
 } from '@aws-sdk/client-ssm';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
-
-/** The SDK's error as the service answered it: code and HTTP status. */
-async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  assert.fail('expected the call to fail');
-}
+import { failure } from '../helpers/aws-failure.ts';
+import { fakeAwsClientConfig } from '../helpers/fake-aws-client.ts';
 
 async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 3000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -41,12 +32,7 @@ describe('fake SSM through the real SSMClient', () => {
 
   before(async () => {
     aws = await startFakeAws();
-    ssm = new SSMClient({
-      region: aws.region,
-      endpoint: aws.url,
-      credentials: { accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake' },
-      maxAttempts: 1,
-    });
+    ssm = new SSMClient(fakeAwsClientConfig(aws));
   });
   after(async () => {
     ssm.destroy();
