@@ -13,6 +13,7 @@ import { buildApp } from '../src/app.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/logger.ts';
 import { testTls } from '../fake-aws/tls/index.ts';
+import { offlineClients } from '../test/helpers/aws-clients.ts';
 
 const [kind, topicArn] = process.argv.slice(2);
 process.once('SIGTERM', () => process.exit(0)); // a clean exit, so --cpu-prof can write its profile
@@ -34,7 +35,7 @@ if (kind === 'bare') {
 } else {
   const config = parseConfig(JSON.stringify({ aws: { region: 'us-east-1' }, sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' } }), 'bench');
   const logger = createLogger(process.env.BENCH_LOG_LEVEL ?? 'info', process.stderr);
-  const app = await buildApp({ config, logger, sink: { accept: () => undefined } });
+  const app = await buildApp({ config, logger, sink: { accept: () => ({ outcome: 'accepted' }) }, clients: offlineClients() });
   await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`${JSON.stringify({ port: (app.publicApp.server.address() as AddressInfo).port })}\n`);
 }

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { RecentEvents } from './events/recent-events.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { createPairingService, type AwsClients, type PairingService } from './pairing-service.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { pairRoutes } from './routes/pairs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { SNS_BODY_LIMIT, snsRoutes } from './routes/sns.ts';
 import { CertificateCache } from './sns/certificate-cache.ts';
@@ -13,8 +15,9 @@ import { SubscriptionLog } from './sns/subscriptions.ts';
 export interface AppDeps {
   config: Config;
   logger: Logger;
-  /** Where accepted Auto Scaling events go. */
-  sink: EventSink;
+  clients: AwsClients;
+  /** Where accepted events go; the pairing controller unless a test wants to look at the events alone. */
+  sink?: EventSink;
   now?: () => number;
 }
 
@@ -24,6 +27,7 @@ export interface App {
   /** Ops routes: loopback by default. */
   adminApp: FastifyInstance;
   metrics: Metrics;
+  pairing: PairingService;
   recentEvents: RecentEvents;
   certificates: CertificateCache;
   close(): Promise<void>;
@@ -35,11 +39,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics();
   const recentEvents = new RecentEvents();
   const subscriptions = new SubscriptionLog();
+  const pairing = createPairingService(config, deps.clients, logger);
   const certificates = new CertificateCache({ timeoutMs: config.sns.certFetchTimeoutMs, maxEntries: config.sns.certCacheSize });
   const ingress = new SnsIngress({
     config: config.sns,
     certificates,
-    sink: deps.sink,
+    sink: deps.sink ?? pairing.controller,
     logger,
     metrics,
     recentEvents,
@@ -74,16 +79,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   shapeErrors(adminApp);
   healthRoutes(adminApp);
   adminRoutes(adminApp, { recentEvents, subscriptions, metrics });
+  pairRoutes(adminApp, pairing);
 
   await Promise.all([publicApp.ready(), adminApp.ready()]);
   return {
     publicApp,
     adminApp,
     metrics,
+    pairing,
     recentEvents,
     certificates,
     close: async () => {
+      // Stop taking messages, then let the work already accepted finish.
       await Promise.all([publicApp.close(), adminApp.close()]);
+      pairing.controller.close();
+      await pairing.queue.idle();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FilterSyntaxError, parseFilters } from '../domain/filters.ts';
 
 /**
  * The one configuration schema. Every key is documented in
@@ -19,6 +20,27 @@ const regex = z.string().refine(
   { message: 'not a valid regular expression' },
 );
 
+/** A group's filters in Smilodon's syntax (`Env=dev,Service=etcd,tag-key=Project`): one string or a list. */
+const filters = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v.join(',') : v))
+  .superRefine((text, ctx) => {
+    try {
+      parseFilters(text);
+    } catch (err) {
+      if (!(err instanceof FilterSyntaxError)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message });
+    }
+  });
+
+const group = z.strictObject({
+  name: z.string().min(1).max(255),
+  filters: filters.default(''),
+  nodeIdTag: z.string().min(1).max(128).default('NodeID'),
+  volumeDevice: z.string().regex(/^\/dev\/(sd[b-z]|xvd[b-z])$/, 'expected a device name such as /dev/sdf').default('/dev/sdf'),
+  eniDeviceIndex: z.number().int().min(1).max(15).default(1),
+});
+
 export const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -34,7 +56,33 @@ export const configSchema = z.strictObject({
     .prefault({}),
   aws: z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as eu-west-1'),
+    /**
+     * pairkeeper paces its EC2 calls with AWS's default token buckets, so a burst
+     * waits instead of being throttled. Raise it if AWS raised your account's limits.
+     */
+    ec2RateScale: z.number().positive().default(1),
+    /** How often attachments in progress are re-read (all of them in one call). */
+    pollIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+    /** Give up waiting for one attachment after this. */
+    attachTimeoutSeconds: z.number().int().positive().default(300),
   }),
+  groups: z.array(group).default([]).refine((gs) => new Set(gs.map((g) => g.name)).size === gs.length, { message: 'group names must be unique' }),
+  claims: z
+    .strictObject({
+      /** file: one replica; ssm: Parameter Store, for several replicas. */
+      store: z.enum(['file', 'ssm']).default('file'),
+      path: z.string().min(1).default('var/claims.json'),
+      ssmPrefix: z.string().regex(/^(\/[\w.-]+)+$/, 'expected a path such as /pairkeeper').default('/pairkeeper'),
+    })
+    .prefault({}),
+  work: z
+    .strictObject({
+      /** Instances worked on at once; one instance's events always run one at a time, in order. */
+      concurrency: z.number().int().min(1).max(1000).default(64),
+      /** Instances queued at most; beyond it /sns answers 503 and SNS retries later. */
+      queueLimit: z.number().int().min(1).default(10_000),
+    })
+    .prefault({}),
   sns: z.strictObject({
     topicArns: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'expected an SNS topic ARN')).min(1),
     /** Matched against the host (and port, if any) of SigningCertURL and SubscribeURL. */

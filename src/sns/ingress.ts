@@ -13,9 +13,12 @@ import { confirmSubscription } from './subscription-confirmer.ts';
 import type { SubscriptionLog } from './subscriptions.ts';
 import { UrlPolicy } from './url-policy.ts';
 
-/** Where accepted events go. Throwing a retryable PairkeeperError makes SNS retry. */
+/** What a sink did with an event: took it, or had no use for it (another group, say). */
+export type SinkOutcome = { outcome: 'accepted' } | { outcome: 'ignored'; reason: string };
+
+/** Where events go. Throwing a retryable PairkeeperError makes SNS retry. */
 export interface EventSink {
-  accept(event: AutoScalingEvent, source: { messageId: string; topicArn: string }): Promise<void> | void;
+  accept(event: AutoScalingEvent, source: { messageId: string; topicArn: string }): Promise<SinkOutcome> | SinkOutcome;
 }
 
 export interface SnsAnswer {
@@ -133,15 +136,17 @@ export class SnsIngress {
         const fields = { ...ids, kind: event.kind, group: event.group, instanceId, ...(event.kind === 'unknown' ? { reason: event.reason } : {}) };
         if (event.kind === 'test' || event.kind === 'unknown') {
           logger.info(fields, event.kind === 'test' ? 'Auto Scaling test notification acknowledged' : 'notification is not an Auto Scaling event; acknowledged');
-          this.record(envelope, started, 'ignored', event);
+          this.record(envelope, started, 'ignored', event, event.kind === 'unknown' ? event.reason : undefined);
           metrics.snsMessages.inc({ type: envelope.Type, outcome: 'ignored' });
           return 'ignored';
         }
-        await this.deps.sink.accept(event, { messageId: envelope.MessageId, topicArn: envelope.TopicArn });
-        logger.info(fields, 'Auto Scaling event accepted');
-        this.record(envelope, started, 'accepted', event);
-        metrics.snsMessages.inc({ type: envelope.Type, outcome: 'accepted' });
-        return 'accepted';
+        const taken = await this.deps.sink.accept(event, { messageId: envelope.MessageId, topicArn: envelope.TopicArn });
+        const outcome = taken.outcome;
+        const why = taken.outcome === 'ignored' ? taken.reason : undefined;
+        logger.info({ ...fields, ...(why ? { why } : {}) }, outcome === 'accepted' ? 'Auto Scaling event accepted' : 'Auto Scaling event acknowledged and ignored');
+        this.record(envelope, started, outcome, event, why);
+        metrics.snsMessages.inc({ type: envelope.Type, outcome });
+        return outcome;
       }
     }
   }

@@ -2,11 +2,12 @@ import { buildApp, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import type { AutoScalingEvent } from '../../src/domain/events.ts';
-import type { EventSink } from '../../src/sns/ingress.ts';
+import type { EventSink, SinkOutcome } from '../../src/sns/ingress.ts';
 import { createLogger } from '../../src/logger.ts';
 import { SnsHttpsEndpoint } from '../../fake-aws/sns/https-endpoint.ts';
 import { SnsSigner } from '../../fake-aws/sns/signer.ts';
 import { testTls } from '../../fake-aws/tls/index.ts';
+import { offlineClients } from './aws-clients.ts';
 import { LogSink } from './log-sink.ts';
 
 export const TOPIC = 'arn:aws:sns:us-east-1:123456789012:etcd-autoscaling';
@@ -15,8 +16,9 @@ export const OTHER_TOPIC = 'arn:aws:sns:us-east-1:123456789012:someone-else';
 /** A sink that remembers what it was given. */
 export class CollectingSink implements EventSink {
   readonly events: AutoScalingEvent[] = [];
-  accept(event: AutoScalingEvent): void {
+  accept(event: AutoScalingEvent): SinkOutcome {
     this.events.push(event);
+    return { outcome: 'accepted' };
   }
 }
 
@@ -54,7 +56,7 @@ export async function startSnsHarness(snsOverrides: Record<string, unknown> = {}
   );
   const logs = new LogSink();
   const sink = new CollectingSink();
-  const app = await buildApp({ config, logger: createLogger('debug', logs), sink });
+  const app = await buildApp({ config, logger: createLogger('debug', logs), sink, clients: offlineClients() });
   return {
     app,
     config,

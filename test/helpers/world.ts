@@ -1,63 +1,101 @@
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildApp, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedPairs, type PairsDescription, type SeedResult } from '../../fake-aws/ec2/seed.ts';
 import { startFakeAws, type FakeAws, type FakeAwsOptions } from '../../fake-aws/index.ts';
-import { CollectingSink } from './sns-app.ts';
+import { clientsFor } from './aws-clients.ts';
 import { LogSink } from './log-sink.ts';
 import { waitFor } from './wait-for.ts';
 
 export const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 
-export interface World {
-  aws: FakeAws;
+export interface Replica {
   app: App;
-  topicArn: string;
-  seeded: SeedResult;
-  sink: CollectingSink;
   logs: LogSink;
   /** pairkeeper's public URL, subscribed to the topic. */
   snsUrl: string;
   close(): Promise<void>;
 }
 
+export interface World {
+  aws: FakeAws;
+  topicArn: string;
+  seeded: SeedResult;
+  /** The first (often only) pairkeeper. */
+  app: App;
+  logs: LogSink;
+  replicas: Replica[];
+  /** Starts one more pairkeeper with the same configuration, subscribed too. */
+  addReplica(): Promise<Replica>;
+  /** Kinds of the events pairkeeper received, oldest first. */
+  eventKinds(app?: App): string[];
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  pairs?: Omit<PairsDescription, 'azs'>;
+  fake?: FakeAwsOptions;
+  claims?: 'file' | 'ssm';
+  /** Extra keys for pairkeeper's config (merged at the top level). */
+  config?: Record<string, unknown>;
+}
+
 /**
- * A whole world on loopback: the local AWS with seeded pairs and an Auto Scaling
- * group `etcd` that notifies a topic, and pairkeeper listening for real, subscribed
- * to that topic and confirmed the way SNS confirms (SubscriptionConfirmation →
- * pairkeeper visits the SubscribeURL).
+ * A whole world on loopback: the local AWS with seeded pairs (tag Service=etcd) and an
+ * Auto Scaling group `etcd` notifying a topic, and pairkeeper listening for real,
+ * configured for the group, subscribed and confirmed the way SNS confirms.
  */
-export async function startWorld(options: { pairs?: Omit<PairsDescription, 'azs'>; fake?: FakeAwsOptions } = {}): Promise<World> {
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const aws = await startFakeAws({ ec2Timing: { attachDelayMs: 5, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 }, ...options.fake });
   aws.sns.policy = { retries: 3, retryDelayMs: 50, timeoutMs: 2000 };
   const seeded = seedPairs(aws.ec2, { azs: AZS, pairs: 6, tags: { Service: 'etcd' }, ...options.pairs });
   const topicArn = aws.sns.createTopic('etcd-autoscaling');
-  aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 10, desiredCapacity: 0, notifications: [{ topicArn }] });
+  aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 500, desiredCapacity: 0, notifications: [{ topicArn }] });
+  const claimsPath = join(mkdtempSync(join(tmpdir(), 'pk-world-')), 'claims.json');
 
   const config = parseConfig(
-    JSON.stringify({ aws: { region: aws.region }, sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' }, log: { level: 'debug' } }),
+    JSON.stringify({
+      aws: { region: aws.region, ec2RateScale: 1000, pollIntervalMs: 10, attachTimeoutSeconds: 20 },
+      sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' },
+      groups: [{ name: 'etcd', filters: 'Service=etcd' }],
+      claims: { store: options.claims ?? 'file', path: claimsPath },
+      log: { level: 'debug' },
+      ...options.config,
+    }),
     'world',
   );
-  const logs = new LogSink();
-  const sink = new CollectingSink();
-  const app = await buildApp({ config, logger: createLogger('debug', logs), sink });
-  await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
-  const snsUrl = `http://127.0.0.1:${(app.publicApp.server.address() as AddressInfo).port}/sns`;
-  const subscription = aws.sns.subscribe(topicArn, snsUrl);
-  await waitFor(() => subscription.confirmed, 'pairkeeper to confirm its subscription');
+
+  const replicas: Replica[] = [];
+  const addReplica = async (): Promise<Replica> => {
+    const logs = new LogSink();
+    const app = await buildApp({ config, logger: createLogger('debug', logs), clients: clientsFor(aws.url, aws.region) });
+    await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
+    const snsUrl = `http://127.0.0.1:${(app.publicApp.server.address() as AddressInfo).port}/sns`;
+    const subscription = aws.sns.subscribe(topicArn, snsUrl);
+    await waitFor(() => subscription.confirmed, 'pairkeeper to confirm its subscription');
+    const replica = { app, logs, snsUrl, close: () => app.close() };
+    replicas.push(replica);
+    return replica;
+  };
+  const first = await addReplica();
 
   return {
     aws,
-    app,
     topicArn,
     seeded,
-    sink,
-    logs,
-    snsUrl,
+    app: first.app,
+    logs: first.logs,
+    replicas,
+    addReplica,
+    eventKinds: (app = first.app) => app.recentEvents.list().reverse().filter((e) => e.type === 'Notification').map((e) => e.kind ?? ''),
     close: async () => {
+      // pairkeeper first: it finishes the work it accepted while the AWS it talks to is still there.
+      await Promise.all(replicas.map((r) => r.close()));
       await aws.close();
-      await app.close();
     },
   };
 }

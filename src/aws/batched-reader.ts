@@ -1,0 +1,45 @@
+/**
+ * Many callers asking for single items, one request for all of them: ids asked for
+ * within `windowMs` (or until `maxBatch`) are fetched with one call, and every
+ * caller gets its own item (or undefined when the call did not return it). This is
+ * how hundreds of launches share their EC2 reads instead of each describing alone.
+ */
+export class BatchedReader<T> {
+  private pending = new Map<string, { resolve: (v: T | undefined) => void; reject: (e: unknown) => void }[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly fetchMany: (ids: string[]) => Promise<Map<string, T>>;
+  private readonly windowMs: number;
+  private readonly maxBatch: number;
+
+  constructor(options: { fetchMany: (ids: string[]) => Promise<Map<string, T>>; windowMs: number; maxBatch: number }) {
+    this.fetchMany = options.fetchMany;
+    this.windowMs = options.windowMs;
+    this.maxBatch = options.maxBatch;
+  }
+
+  read(id: string): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.pending.get(id);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.pending.set(id, [{ resolve, reject }]);
+      if (this.pending.size >= this.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = new Map();
+    if (batch.size === 0) return;
+    this.fetchMany([...batch.keys()]).then(
+      (found) => {
+        for (const [id, waiters] of batch) for (const w of waiters) w.resolve(found.get(id));
+      },
+      (err: unknown) => {
+        for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
+      },
+    );
+  }
+}

@@ -1,0 +1,130 @@
+import {
+  AttachNetworkInterfaceCommand,
+  AttachVolumeCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeVolumesCommand,
+  DetachNetworkInterfaceCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import type { Ec2Filter } from '../domain/filters.ts';
+import type { EniInfo, InstanceInfo, VolumeInfo } from '../domain/pairs.ts';
+import { BatchedReader } from './batched-reader.ts';
+import { toEni, toInstance, toVolume } from './ec2-translate.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import { retry, type RetryPolicy } from './retry.ts';
+
+/**
+ * The EC2 calls pairkeeper makes, and nothing else (config/iam-policy.json lists the
+ * same). Every call waits for its API's token, and throttling or 5xx answers are
+ * retried with backoff far past the SDK's three attempts. Single items are read
+ * through batched readers, so concurrent launches share their Describe calls.
+ */
+const MAX_FILTER_VALUES = 200; // EC2's limit on values in one filter
+
+export class Ec2Gateway {
+  readonly instances: BatchedReader<InstanceInfo>;
+  readonly volumes: BatchedReader<VolumeInfo>;
+  readonly networkInterfaces: BatchedReader<EniInfo>;
+  private readonly client: EC2Client;
+  private readonly limiter: RateLimiter;
+  private readonly retryPolicy: RetryPolicy;
+
+  constructor(options: { client: EC2Client; limiter: RateLimiter; retry: RetryPolicy; batchWindowMs?: number }) {
+    this.client = options.client;
+    this.limiter = options.limiter;
+    this.retryPolicy = options.retry;
+    const windowMs = options.batchWindowMs ?? 20;
+    const batch = <T>(fetchMany: (ids: string[]) => Promise<Map<string, T>>) => new BatchedReader<T>({ fetchMany, windowMs, maxBatch: MAX_FILTER_VALUES });
+    this.instances = batch(async (ids) => byId(await this.describeInstances([{ Name: 'instance-id', Values: ids }]), (i) => i.instanceId));
+    this.volumes = batch(async (ids) => byId(await this.describeVolumes([{ Name: 'volume-id', Values: ids }]), (v) => v.volumeId));
+    this.networkInterfaces = batch(async (ids) =>
+      byId(await this.describeNetworkInterfaces([{ Name: 'network-interface-id', Values: ids }]), (n) => n.networkInterfaceId),
+    );
+  }
+
+  async describeVolumes(filters: Ec2Filter[]): Promise<VolumeInfo[]> {
+    const out: VolumeInfo[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call('DescribeVolumes', () => this.client.send(new DescribeVolumesCommand({ Filters: filters, MaxResults: 500, NextToken: token })));
+      out.push(...(page.Volumes ?? []).map(toVolume));
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
+  async describeNetworkInterfaces(filters: Ec2Filter[]): Promise<EniInfo[]> {
+    const out: EniInfo[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call('DescribeNetworkInterfaces', () =>
+        this.client.send(new DescribeNetworkInterfacesCommand({ Filters: filters, MaxResults: 1000, NextToken: token })),
+      );
+      out.push(...(page.NetworkInterfaces ?? []).map(toEni));
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
+  async describeInstances(filters: Ec2Filter[]): Promise<InstanceInfo[]> {
+    const out: InstanceInfo[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call('DescribeInstances', () => this.client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, NextToken: token })));
+      for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []).map(toInstance));
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
+  async attachVolume(volumeId: string, instanceId: string, device: string): Promise<void> {
+    await this.call('AttachVolume', () => this.client.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device })));
+  }
+
+  async attachNetworkInterface(networkInterfaceId: string, instanceId: string, deviceIndex: number): Promise<void> {
+    await this.call('AttachNetworkInterface', () =>
+      this.client.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: networkInterfaceId, InstanceId: instanceId, DeviceIndex: deviceIndex })),
+    );
+  }
+
+  /** Only ever for an ENI whose instance is shutting down or terminated (invariant 3). */
+  async detachNetworkInterface(attachmentId: string): Promise<void> {
+    await this.call('DetachNetworkInterface', () => this.client.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId })));
+  }
+
+  async keepEniOnTermination(networkInterfaceId: string, attachmentId: string): Promise<void> {
+    await this.call('ModifyNetworkInterfaceAttribute', () =>
+      this.client.send(
+        new ModifyNetworkInterfaceAttributeCommand({
+          NetworkInterfaceId: networkInterfaceId,
+          Attachment: { AttachmentId: attachmentId, DeleteOnTermination: false },
+        }),
+      ),
+    );
+  }
+
+  async tag(resourceIds: string[], tags: Record<string, string>): Promise<void> {
+    await this.call('CreateTags', () =>
+      this.client.send(new CreateTagsCommand({ Resources: resourceIds, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })),
+    );
+  }
+
+  async untag(resourceIds: string[], keys: string[]): Promise<void> {
+    await this.call('DeleteTags', () => this.client.send(new DeleteTagsCommand({ Resources: resourceIds, Tags: keys.map((Key) => ({ Key })) })));
+  }
+
+  private call<T>(action: string, send: () => Promise<T>): Promise<T> {
+    return retry(async () => {
+      await this.limiter.take(action);
+      return send();
+    }, { ...this.retryPolicy, what: `EC2 ${action}` });
+  }
+}
+
+function byId<T>(items: T[], id: (item: T) => string): Map<string, T> {
+  return new Map(items.map((i) => [id(i), i]));
+}

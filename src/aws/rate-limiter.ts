@@ -1,0 +1,63 @@
+/**
+ * Paces calls per EC2 API with AWS's own token buckets (capacity, refill per second),
+ * so a burst of launches waits its turn here instead of spending calls on
+ * RequestLimitExceeded. A reservation bucket: a call takes a token now, or reserves
+ * the next one and waits for it, which keeps callers in arrival order. `scale`
+ * multiplies the refill, for accounts with raised limits (and for benchmarks).
+ */
+export interface BucketSize {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+/** AWS's default request-rate buckets, each API with its own (EC2 API reference, "Request throttling"). */
+export function ec2BucketFor(action: string): BucketSize {
+  if (action.startsWith('Describe')) return { capacity: 100, refillPerSecond: 20 };
+  if (action === 'CreateTags' || action === 'DeleteTags') return { capacity: 100, refillPerSecond: 10 };
+  return { capacity: 50, refillPerSecond: 5 };
+}
+
+class Bucket {
+  private tokens: number;
+  private last: number;
+  private readonly size: BucketSize;
+  private readonly now: () => number;
+
+  constructor(size: BucketSize, now: () => number) {
+    this.size = size;
+    this.tokens = size.capacity;
+    this.now = now;
+    this.last = now();
+  }
+
+  /** Milliseconds until the caller's token is there (0: now). */
+  reserve(): number {
+    const t = this.now();
+    this.tokens = Math.min(this.size.capacity, this.tokens + ((t - this.last) / 1000) * this.size.refillPerSecond);
+    this.last = t;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.size.refillPerSecond) * 1000;
+  }
+}
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly sizeOf: (action: string) => BucketSize;
+  private readonly now: () => number;
+
+  constructor(options: { sizeOf: (action: string) => BucketSize; scale?: number; now?: () => number }) {
+    const scale = options.scale ?? 1;
+    this.sizeOf = (action) => {
+      const size = options.sizeOf(action);
+      return { capacity: size.capacity, refillPerSecond: size.refillPerSecond * scale };
+    };
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  async take(action: string): Promise<void> {
+    let bucket = this.buckets.get(action);
+    if (!bucket) this.buckets.set(action, (bucket = new Bucket(this.sizeOf(action), this.now)));
+    const waitMs = bucket.reserve();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+}

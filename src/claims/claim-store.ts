@@ -1,0 +1,27 @@
+import type { Claim } from '../domain/pairs.ts';
+
+/**
+ * Who holds which pair. Creation is create-if-absent, which is what makes a claim a
+ * lock (invariant 2); EC2's own VolumeInUse is the last line behind it. Every
+ * operation is safe to repeat after a crash.
+ */
+export interface ClaimStore {
+  /** Creates the claim unless one exists for (group, nodeId). Returns whether it created it. */
+  create(claim: Claim): Promise<boolean>;
+  get(group: string, nodeId: string): Promise<Claim | undefined>;
+  /** Every claim, or every claim of one group, in (group, nodeId) order. */
+  list(group?: string): Promise<Claim[]>;
+  /** Replaces a claim that still names `claim.instanceId`; false if it is gone or held by another. */
+  update(claim: Claim): Promise<boolean>;
+  /** Deletes the claim only if it still names `instanceId`. Returns whether it deleted it. */
+  release(group: string, nodeId: string, instanceId: string): Promise<boolean>;
+}
+
+/** (group, nodeId) order by code unit: the same in every store, whatever the locale. */
+export function compareClaims(a: Claim, b: Claim): number {
+  return compareText(a.group, b.group) || compareText(a.nodeId, b.nodeId);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

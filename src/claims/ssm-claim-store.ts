@@ -1,0 +1,195 @@
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { errorCode } from '../aws/aws-errors.ts';
+import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../aws/retry.ts';
+import type { Claim } from '../domain/pairs.ts';
+import { ConfigError, PairkeeperError } from '../errors.ts';
+import { compareClaims, type ClaimStore } from './claim-store.ts';
+
+export interface SsmClaimStoreOptions {
+  client: SSMClient;
+  /** Where the claims live, e.g. `/pairkeeper`. Everything below it must be a claim. */
+  prefix: string;
+  /** Applied to every SSM call, on top of whatever the client itself retries. */
+  retry?: RetryPolicy;
+}
+
+/**
+ * Claims as SSM parameters, for several replicas: `${prefix}/${group}/${nodeId}` holds
+ * the claim as JSON, e.g.
+ *   /pairkeeper/web/node-07 = {"group":"web","nodeId":"node-07","instanceId":"i-0abc…",
+ *                              "state":"attached","since":"…","updatedAt":"…"}
+ * PutParameter without Overwrite is SSM's create-if-absent, which makes a claim a lock
+ * (invariant 2).
+ */
+export class SsmClaimStore implements ClaimStore {
+  private readonly client: SSMClient;
+  private readonly prefix: string;
+  private readonly policy: RetryPolicy;
+
+  constructor(options: SsmClaimStoreOptions) {
+    if (!/^(\/[\w.-]+)+$/.test(options.prefix)) throw new ConfigError(`claims prefix ${options.prefix} is not an SSM path such as /pairkeeper`);
+    this.client = options.client;
+    this.prefix = options.prefix;
+    this.policy = options.retry ?? DEFAULT_RETRY_POLICY;
+  }
+
+  async create(claim: Claim): Promise<boolean> {
+    const name = this.nameOf(claim.group, claim.nodeId);
+    const value = serialize(claim);
+    let attempts = 0;
+    const created = await this.call(`creating claim ${name}`, () => {
+      attempts++;
+      const put = new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: false });
+      return this.client.send(put).then(() => true, answer('ParameterAlreadyExists', false));
+    });
+    if (created || attempts === 1) return created;
+    // A failed earlier attempt (a timeout, a 5xx) may have been applied with its answer
+    // lost; then the name holds exactly our value and the claim is ours. Answering false
+    // would leave this instance holding a pair it does not know about.
+    return (await this.read(name)) === value;
+  }
+
+  async get(group: string, nodeId: string): Promise<Claim | undefined> {
+    const name = this.nameOf(group, nodeId);
+    const value = await this.read(name);
+    return value === undefined ? undefined : this.parse(name, value);
+  }
+
+  async list(group?: string): Promise<Claim[]> {
+    const path = group === undefined ? this.prefix : `${this.prefix}/${encodeSegment(group)}`;
+    const claims: Claim[] = [];
+    let token: string | undefined;
+    do {
+      const input = { Path: path, Recursive: true, MaxResults: 10, NextToken: token };
+      const page = await this.call(`listing claims under ${path}`, () => this.client.send(new GetParametersByPathCommand(input)));
+      for (const p of page.Parameters ?? []) claims.push(this.parse(p.Name ?? '(unnamed)', p.Value));
+      token = page.NextToken;
+    } while (token);
+    return claims.sort(compareClaims);
+  }
+
+  /*
+   * update and release read, check the holder, then write. SSM has no conditional
+   * write (PutParameter cannot say "only if still version N", DeleteParameter cannot
+   * say "only if the value is still X"), so between the read and the write the claim
+   * could be released and re-created for another instance, and the write would then
+   * clobber or delete the new claim. That is acceptable because only the holder's own
+   * work updates or releases its claim, one step at a time per instance, and a claim
+   * is released for good only once its instance is gone, after which nothing acts for
+   * that instance. Should replicas race anyway, EC2's VolumeInUse still refuses a
+   * second holder and the periodic resync re-reads claims against attachments.
+   */
+
+  async update(claim: Claim): Promise<boolean> {
+    const name = this.nameOf(claim.group, claim.nodeId);
+    if ((await this.get(claim.group, claim.nodeId))?.instanceId !== claim.instanceId) return false;
+    const put = new PutParameterCommand({ Name: name, Value: serialize(claim), Type: 'String', Overwrite: true });
+    await this.call(`updating claim ${name}`, () => this.client.send(put));
+    return true;
+  }
+
+  async release(group: string, nodeId: string, instanceId: string): Promise<boolean> {
+    const name = this.nameOf(group, nodeId);
+    if ((await this.get(group, nodeId))?.instanceId !== instanceId) return false;
+    // After a lost answer a retry finds the name gone and answers false; harmless, as the claim is gone either way.
+    return this.call(`releasing claim ${name}`, () =>
+      this.client.send(new DeleteParameterCommand({ Name: name })).then(() => true, answer('ParameterNotFound', false)),
+    );
+  }
+
+  private nameOf(group: string, nodeId: string): string {
+    return `${this.prefix}/${encodeSegment(group)}/${encodeSegment(nodeId)}`;
+  }
+
+  /** The raw value of a parameter, or undefined when there is none. */
+  private read(name: string): Promise<string | undefined> {
+    return this.call(`reading claim ${name}`, () =>
+      this.client.send(new GetParameterCommand({ Name: name })).then((out) => out.Parameter?.Value ?? '', answer('ParameterNotFound', undefined)),
+    );
+  }
+
+  /**
+   * A parameter that is not a claim is an error, never "absent": treating it as absent
+   * would hand out a pair somebody may hold.
+   */
+  private parse(name: string, value: string | undefined): Claim {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value ?? '');
+    } catch (err) {
+      throw corrupt(name, 'its value is not JSON', err);
+    }
+    const claim = asClaim(parsed);
+    if (!claim) throw corrupt(name, 'its value is not a claim');
+    const expected = this.nameOf(claim.group, claim.nodeId);
+    if (expected !== name) throw corrupt(name, `it names a claim that belongs at ${expected}`);
+    return claim;
+  }
+
+  /** SSM calls with retries; failures that retrying cannot fix are wrapped with the call's context. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await retry(fn, { ...this.policy, what });
+    } catch (err) {
+      if (err instanceof PairkeeperError) throw err;
+      throw new PairkeeperError('PK_CLAIMS_STORE', `${what} failed: ${errorCode(err) ?? String(err)}`, { retryable: false, cause: err });
+    }
+  }
+}
+
+/**
+ * One path segment from any non-empty string, injectively: percent-encoding with `_`
+ * in place of `%` (so `_` itself becomes `_5F`), keeping only `A-Za-z0-9.-` as they are.
+ * A `/` can therefore never add a level, and a segment of dots alone is encoded too so
+ * it cannot read as `.` or `..`. Lone surrogates cannot be encoded and are refused.
+ */
+function encodeSegment(text: string): string {
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(text);
+  } catch (err) {
+    throw new PairkeeperError('PK_CLAIM_NAME', `claim name ${JSON.stringify(text)} is not valid Unicode`, { retryable: false, cause: err });
+  }
+  if (encoded === '') throw new PairkeeperError('PK_CLAIM_NAME', 'claim group and NodeID must not be empty', { retryable: false });
+  if (/^\.+$/.test(encoded)) encoded = encoded.replaceAll('.', '%2E');
+  return encoded.replace(/[_!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replaceAll('%', '_');
+}
+
+/** The SDK's rejection handler that turns one AWS error code into an answer. */
+function answer<T>(code: string, value: T): (err: unknown) => T {
+  return (err) => {
+    if (errorCode(err) === code) return value;
+    throw err;
+  };
+}
+
+/** The claim's own fields in a fixed order, so equal claims are equal values. */
+function serialize(claim: Claim): string {
+  const { group, nodeId, instanceId, state, since, updatedAt } = claim;
+  return JSON.stringify({ group, nodeId, instanceId, state, since, updatedAt });
+}
+
+function asClaim(value: unknown): Claim | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { group, nodeId, instanceId, state, since, updatedAt } = value as Record<string, unknown>;
+  if (!nonEmpty(group) || !nonEmpty(nodeId) || !nonEmpty(instanceId) || !nonEmpty(since) || !nonEmpty(updatedAt)) return undefined;
+  if (state !== 'claimed' && state !== 'attached') return undefined;
+  return { group, nodeId, instanceId, state, since, updatedAt };
+}
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function corrupt(name: string, why: string, cause?: unknown): PairkeeperError {
+  return new PairkeeperError('PK_CLAIM_CORRUPT', `SSM parameter ${name} is not a valid claim: ${why}; fix or delete it by hand`, {
+    retryable: false,
+    cause,
+  });
+}

@@ -1,0 +1,45 @@
+import { pairFilters } from '../domain/filters.ts';
+import { buildPairs } from '../domain/inventory.ts';
+import type { Pair } from '../domain/pairs.ts';
+import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
+
+export interface GroupSpec {
+  name: string;
+  filters: string;
+  nodeIdTag: string;
+}
+
+/**
+ * Each group's pairs, read with two filtered, paginated Describe calls and shared:
+ * concurrent readers wait for one refresh, and a result younger than `maxAgeMs`
+ * is reused. Staleness is safe here — claims decide who may take a pair, and every
+ * attach re-reads the pair's volume and ENI first.
+ */
+export class InventoryCache {
+  private readonly entries = new Map<string, { at: number; pairs: Promise<Pair[]> }>();
+  private readonly ec2: Ec2Gateway;
+  private readonly maxAgeMs: number;
+
+  constructor(options: { ec2: Ec2Gateway; maxAgeMs: number }) {
+    this.ec2 = options.ec2;
+    this.maxAgeMs = options.maxAgeMs;
+  }
+
+  get(group: GroupSpec, options: { fresh?: boolean } = {}): Promise<Pair[]> {
+    const entry = this.entries.get(group.name);
+    if (entry && !options.fresh && performance.now() - entry.at < this.maxAgeMs) return entry.pairs;
+    const pairs = this.read(group);
+    const fresh = { at: performance.now(), pairs };
+    this.entries.set(group.name, fresh);
+    pairs.catch(() => {
+      if (this.entries.get(group.name) === fresh) this.entries.delete(group.name);
+    });
+    return pairs;
+  }
+
+  private async read(group: GroupSpec): Promise<Pair[]> {
+    const filters = pairFilters(group.filters, group.nodeIdTag);
+    const [volumes, enis] = await Promise.all([this.ec2.describeVolumes(filters), this.ec2.describeNetworkInterfaces(filters)]);
+    return buildPairs(group.name, group.nodeIdTag, volumes, enis);
+  }
+}

@@ -1,0 +1,236 @@
+import type { Logger } from 'pino';
+import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
+import { errorCode } from '../aws/aws-errors.ts';
+import type { ClaimStore } from '../claims/claim-store.ts';
+import { freePairs } from '../domain/inventory.ts';
+import type { Claim, InstanceInfo, Pair } from '../domain/pairs.ts';
+import { PairkeeperError } from '../errors.ts';
+import type { InstanceRegistry } from './instance-registry.ts';
+import type { GroupSpec, InventoryCache } from './inventory-cache.ts';
+import { pollUntil } from './poll.ts';
+
+export interface PairingGroup extends GroupSpec {
+  volumeDevice: string;
+  eniDeviceIndex: number;
+}
+
+/** The tag that shows the holder in the AWS console. */
+export const HOLDER_TAG = 'pairkeeper:instance-id';
+
+const GONE = new Set(['shutting-down', 'terminated']);
+const NOT_ATTACHABLE = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
+
+/** This pair cannot be had right now; try the next one. */
+class PairUnavailable extends Error {}
+
+export interface PairingDeps {
+  ec2: Ec2Gateway;
+  claims: ClaimStore;
+  inventory: InventoryCache;
+  registry: InstanceRegistry;
+  logger: Logger;
+  pollIntervalMs: number;
+  attachTimeoutMs: number;
+  /** Called when a pair is released, with its group and AZ, so waiting instances get another try. */
+  onRelease: (group: string, availabilityZone: string) => void;
+}
+
+/**
+ * Launch and terminate for one instance, level-based: each step re-reads what EC2
+ * says and does only what is missing, so a duplicate, a retry or a restart in the
+ * middle converges instead of doing things twice. The volume is always attached
+ * before the ENI (invariant 1), a volume is never detached and nothing is deleted
+ * (invariant 3), and the only detach is of an ENI whose instance is going away.
+ */
+export class Pairing {
+  private readonly d: PairingDeps;
+
+  constructor(deps: PairingDeps) {
+    this.d = deps;
+  }
+
+  async launch(group: PairingGroup, instanceId: string): Promise<void> {
+    const { registry } = this.d;
+    const log = this.d.logger.child({ instanceId, group: group.name });
+    const instance = await this.runningInstance(instanceId);
+    if (!instance) {
+      registry.set(instanceId, group.name, { status: 'gone', reason: 'instance is gone or going' });
+      log.info('launch: instance is gone or going; nothing to do');
+      return;
+    }
+    const az = instance.availabilityZone;
+    registry.set(instanceId, group.name, { status: 'pairing', availabilityZone: az });
+
+    const claims = await this.d.claims.list(group.name);
+    const held = claims.find((c) => c.instanceId === instanceId);
+    const pairs = await this.d.inventory.get(group);
+    if (held) {
+      const pair = pairs.find((p) => p.nodeId === held.nodeId);
+      if (!pair || pair.condition !== 'usable') throw new PairkeeperError('PK_PAIR_BROKEN', `claimed pair ${held.nodeId} is not usable any more`, { retryable: false });
+      await this.attach(group, pair, instance, held, log);
+      return;
+    }
+
+    const taken = new Set(claims.map((c) => c.nodeId));
+    for (const pair of rotate(freePairs(pairs, claims, az), instanceId)) {
+      if (taken.has(pair.nodeId)) continue;
+      const now = new Date().toISOString();
+      const claim: Claim = { group: group.name, nodeId: pair.nodeId, instanceId, state: 'claimed', since: now, updatedAt: now };
+      if (!(await this.d.claims.create(claim))) {
+        taken.add(pair.nodeId);
+        continue;
+      }
+      try {
+        await this.attach(group, pair, instance, claim, log);
+        return;
+      } catch (err) {
+        if (!(err instanceof PairUnavailable)) throw err;
+        log.info({ nodeId: pair.nodeId, reason: err.message }, 'pair unavailable; trying the next');
+        await this.d.claims.release(group.name, pair.nodeId, instanceId);
+      }
+    }
+    registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason: `no free pair in ${az}` });
+    log.warn({ availabilityZone: az }, 'no free pair; the instance waits for one to be released');
+  }
+
+  async terminate(group: PairingGroup, instanceId: string): Promise<void> {
+    const { registry, ec2 } = this.d;
+    const log = this.d.logger.child({ instanceId, group: group.name });
+    const instance = await ec2.instances.read(instanceId);
+    if (instance && !GONE.has(instance.state)) {
+      // Out of order or stale: the instance is alive, so its pair stays with it.
+      log.warn({ state: instance.state }, 'terminate for an instance that is not terminating; ignored');
+      return;
+    }
+    const claim = (await this.d.claims.list(group.name)).find((c) => c.instanceId === instanceId);
+    if (!claim) {
+      if (registry.get(instanceId)?.status === 'waiting' || !registry.get(instanceId)) registry.set(instanceId, group.name, { status: 'gone' });
+      log.info('terminate: the instance holds no pair');
+      return;
+    }
+    registry.set(instanceId, group.name, { status: 'releasing', nodeId: claim.nodeId });
+    const pair = (await this.d.inventory.get(group)).find((p) => p.nodeId === claim.nodeId);
+    if (pair?.eni) await this.releaseEni(pair.eni.networkInterfaceId, instanceId, log);
+    if (pair?.volume) {
+      // AWS detaches the volume itself once the instance is gone; the pair is free only then.
+      await pollUntil(() => ec2.volumes.read(pair.volume!.volumeId), (v) => v?.attachment?.instanceId !== instanceId, {
+        ...this.waitOptions(),
+        what: `${pair.volume.volumeId} to detach from ${instanceId}`,
+      });
+    }
+    if (pair?.volume && pair.eni) {
+      await ec2.untag([pair.volume.volumeId, pair.eni.networkInterfaceId], [HOLDER_TAG]);
+    }
+    await this.d.claims.release(group.name, claim.nodeId, instanceId);
+    registry.set(instanceId, group.name, { status: 'released' });
+    log.info({ nodeId: claim.nodeId }, 'pair released');
+    const az = pair?.availabilityZone;
+    if (az) this.d.onRelease(group.name, az);
+  }
+
+  /** Volume, then ENI; each step skipped when EC2 already shows it done. */
+  private async attach(group: PairingGroup, pair: Pair, instance: InstanceInfo, claim: Claim, log: Logger): Promise<void> {
+    const { ec2 } = this.d;
+    const volumeId = pair.volume!.volumeId;
+    const eniId = pair.eni!.networkInterfaceId;
+    const ids = { nodeId: pair.nodeId, volumeId, networkInterfaceId: eniId };
+    const started = performance.now();
+
+    const eni = await ec2.networkInterfaces.read(eniId);
+    if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
+    if (eni.attachment && eni.attachment.instanceId !== instance.instanceId) {
+      const holder = await ec2.instances.read(eni.attachment.instanceId);
+      if (holder && !GONE.has(holder.state)) throw new PairUnavailable(`${eniId} is attached to ${holder.instanceId} (${holder.state})`);
+      await this.releaseEni(eniId, eni.attachment.instanceId, log);
+    }
+
+    const volume = await ec2.volumes.read(volumeId);
+    if (!volume) throw new PairUnavailable(`${volumeId} no longer exists`);
+    if (volume.attachment && volume.attachment.instanceId !== instance.instanceId) {
+      throw new PairUnavailable(`${volumeId} is attached to ${volume.attachment.instanceId}`);
+    }
+    if (!volume.attachment) {
+      try {
+        await ec2.attachVolume(volumeId, instance.instanceId, group.volumeDevice);
+      } catch (err) {
+        // Someone else won the volume (invariant 2's last line): we never touch the ENI.
+        if (errorCode(err) === 'VolumeInUse') throw new PairUnavailable(`${volumeId} is in use`);
+        throw err;
+      }
+    }
+    const volumeNow = await pollUntil(() => ec2.volumes.read(volumeId), (v) => settled(v?.attachment, instance.instanceId), {
+      ...this.waitOptions(),
+      what: `${volumeId} to attach to ${instance.instanceId}`,
+    });
+    if (volumeNow?.attachment?.instanceId !== instance.instanceId) throw attachmentLost(volumeId, instance.instanceId);
+    log.info(ids, 'volume attached');
+
+    if (eni.attachment?.instanceId !== instance.instanceId) {
+      await ec2.attachNetworkInterface(eniId, instance.instanceId, group.eniDeviceIndex);
+    }
+    const eniNow = await pollUntil(() => ec2.networkInterfaces.read(eniId), (n) => settled(n?.attachment, instance.instanceId), {
+      ...this.waitOptions(),
+      what: `${eniId} to attach to ${instance.instanceId}`,
+    });
+    const attachment = eniNow?.attachment;
+    if (attachment?.instanceId !== instance.instanceId) throw attachmentLost(eniId, instance.instanceId);
+    // After launch an ENI attachment keeps the ENI on termination by default; fix it only if it says otherwise.
+    if (attachment.deleteOnTermination && attachment.attachmentId) await ec2.keepEniOnTermination(eniId, attachment.attachmentId);
+    log.info(ids, 'network interface attached');
+
+    await ec2.tag([volumeId, eniId], { [HOLDER_TAG]: instance.instanceId });
+    const now = new Date().toISOString();
+    await this.d.claims.update({ ...claim, state: 'attached', updatedAt: now });
+    this.d.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId });
+    log.info({ ...ids, durationMs: Math.round(performance.now() - started) }, 'pair attached');
+  }
+
+  /** Detaches an ENI from an instance that is going away, and waits until it is free. */
+  private async releaseEni(eniId: string, fromInstanceId: string, log: Logger): Promise<void> {
+    const { ec2 } = this.d;
+    const eni = await ec2.networkInterfaces.read(eniId);
+    const attachment = eni?.attachment;
+    if (!attachment || attachment.instanceId !== fromInstanceId) return;
+    if (attachment.state !== 'detaching' && attachment.attachmentId) {
+      await ec2.detachNetworkInterface(attachment.attachmentId);
+      log.info({ networkInterfaceId: eniId, from: fromInstanceId }, 'detaching network interface from a departed instance');
+    }
+    await pollUntil(() => ec2.networkInterfaces.read(eniId), (n) => !n?.attachment, { ...this.waitOptions(), what: `${eniId} to detach` });
+  }
+
+  /** The instance, once it can take attachments; undefined when it is gone or going. */
+  private async runningInstance(instanceId: string): Promise<InstanceInfo | undefined> {
+    const instance = await pollUntil(() => this.d.ec2.instances.read(instanceId), (i) => !i || i.state !== 'pending', {
+      ...this.waitOptions(),
+      what: `${instanceId} to leave pending`,
+    });
+    return instance && !NOT_ATTACHABLE.has(instance.state) ? instance : undefined;
+  }
+
+  private waitOptions() {
+    return { intervalMs: this.d.pollIntervalMs, timeoutMs: this.d.attachTimeoutMs };
+  }
+}
+
+/** Attached to the instance, or not (any more) attaching to it: either way, waiting longer won't change it. */
+function settled(attachment: { instanceId: string; state: string } | undefined, instanceId: string): boolean {
+  return attachment?.instanceId !== instanceId || attachment.state === 'attached';
+}
+
+/** Seen when the instance went away mid-attach: its terminate will release the claim, a retry will see it gone. */
+function attachmentLost(resourceId: string, instanceId: string): PairkeeperError {
+  return new PairkeeperError('PK_ATTACHMENT_LOST', `${resourceId} is no longer attaching to ${instanceId}`, { retryable: true });
+}
+
+/**
+ * The free pairs in stable order, starting at a place that depends on the instance:
+ * many instances launched at once then try different pairs first instead of all
+ * racing for the first one.
+ */
+function rotate(pairs: Pair[], instanceId: string): Pair[] {
+  if (pairs.length === 0) return pairs;
+  let h = 0;
+  for (const ch of instanceId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  const start = h % pairs.length;
+  return [...pairs.slice(start), ...pairs.slice(0, start)];
+}

@@ -1,0 +1,21 @@
+import { PairkeeperError } from '../errors.ts';
+
+/**
+ * Re-reads one item until `done` holds. Reads go through a batched reader, so all
+ * the attachments in progress are re-read together, one Describe call per round.
+ */
+export async function pollUntil<T>(
+  read: () => Promise<T | undefined>,
+  done: (item: T | undefined) => boolean,
+  options: { intervalMs: number; timeoutMs: number; what: string },
+): Promise<T | undefined> {
+  const deadline = performance.now() + options.timeoutMs;
+  for (;;) {
+    const item = await read();
+    if (done(item)) return item;
+    if (performance.now() > deadline) {
+      throw new PairkeeperError('PK_WAIT_TIMEOUT', `gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}`, { retryable: true });
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs));
+  }
+}

@@ -1,0 +1,83 @@
+import type { Claim, EniInfo, Pair, VolumeInfo } from './pairs.ts';
+
+/**
+ * Groups a group's volumes and ENIs into pairs by their NodeID tag. A pair is usable
+ * only with exactly one volume and one ENI in the same AZ; anything else is reported
+ * and never used, because attaching half of an ambiguous pair could give a node the
+ * wrong data or the wrong address.
+ */
+export function buildPairs(group: string, nodeIdTag: string, volumes: VolumeInfo[], enis: EniInfo[]): Pair[] {
+  const byNode = new Map<string, { volumes: VolumeInfo[]; enis: EniInfo[] }>();
+  const entry = (nodeId: string) => {
+    let e = byNode.get(nodeId);
+    if (!e) byNode.set(nodeId, (e = { volumes: [], enis: [] }));
+    return e;
+  };
+  for (const v of volumes) {
+    const nodeId = v.tags[nodeIdTag];
+    if (nodeId) entry(nodeId).volumes.push(v);
+  }
+  for (const n of enis) {
+    const nodeId = n.tags[nodeIdTag];
+    if (nodeId) entry(nodeId).enis.push(n);
+  }
+  return [...byNode]
+    .map(([nodeId, { volumes: vs, enis: ns }]) => classify(group, nodeId, vs, ns))
+    .sort((a, b) => compareNodeIds(a.nodeId, b.nodeId));
+}
+
+function classify(group: string, nodeId: string, volumes: VolumeInfo[], enis: EniInfo[]): Pair {
+  const volume = volumes.length === 1 ? volumes[0] : undefined;
+  const eni = enis.length === 1 ? enis[0] : undefined;
+  const base = { group, nodeId, volume, eni, availabilityZone: volume?.availabilityZone ?? eni?.availabilityZone };
+  if (volumes.length > 1 || enis.length > 1) {
+    return { ...base, condition: 'broken', problem: `${volumes.length} volumes and ${enis.length} ENIs share NodeID ${nodeId}` };
+  }
+  if (!volume || !eni) {
+    return { ...base, condition: 'incomplete', problem: volume ? 'no ENI with this NodeID' : 'no volume with this NodeID' };
+  }
+  if (volume.availabilityZone !== eni.availabilityZone) {
+    return { ...base, condition: 'broken', problem: `volume in ${volume.availabilityZone}, ENI in ${eni.availabilityZone}` };
+  }
+  if (!['available', 'in-use'].includes(volume.state)) {
+    return { ...base, condition: 'broken', problem: `volume is ${volume.state}` };
+  }
+  return { ...base, condition: 'usable', problem: undefined };
+}
+
+/** node-2 before node-10: numbers compare as numbers, so the order is the one people expect. */
+export function compareNodeIds(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** What an operator sees for a pair in /v1/pairs. */
+export type PairStatus = 'free' | 'claimed' | 'attached' | 'incomplete' | 'broken';
+
+export function pairStatus(pair: Pair, claim: Claim | undefined): { status: PairStatus; holder: string | undefined } {
+  if (pair.condition !== 'usable') return { status: pair.condition, holder: undefined };
+  const volumeHolder = pair.volume?.attachment?.instanceId;
+  const eniHolder = pair.eni?.attachment?.instanceId;
+  if (claim) {
+    const attached = volumeHolder === claim.instanceId && eniHolder === claim.instanceId;
+    return { status: attached ? 'attached' : 'claimed', holder: claim.instanceId };
+  }
+  if (volumeHolder || eniHolder) return { status: 'claimed', holder: volumeHolder ?? eniHolder };
+  return { status: 'free', holder: undefined };
+}
+
+/**
+ * The usable pairs an instance in `availabilityZone` may claim, in stable NodeID
+ * order: no claim, and neither half attached anywhere. (A half still attached to a
+ * dead instance becomes free once AWS detaches it, or once pairkeeper releases it.)
+ */
+export function freePairs(pairs: Pair[], claims: Claim[], availabilityZone: string): Pair[] {
+  const claimed = new Set(claims.map((c) => c.nodeId));
+  return pairs.filter(
+    (p) =>
+      p.condition === 'usable' &&
+      p.availabilityZone === availabilityZone &&
+      !claimed.has(p.nodeId) &&
+      !p.volume?.attachment &&
+      !p.eni?.attachment,
+  );
+}

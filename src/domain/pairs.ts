@@ -1,0 +1,68 @@
+/**
+ * Pairs as pairkeeper sees them: EC2 volumes and ENIs read through the group's
+ * filters, grouped by their NodeID tag. Adapters translate the SDK's shapes into
+ * these; nothing here knows the SDK.
+ */
+export interface Attachment {
+  instanceId: string;
+  /** attaching | attached | detaching | detached (EC2's words for both kinds). */
+  state: string;
+  /** Volumes: the device name. */
+  device?: string;
+  /** ENIs: the device index and attachment id (needed to detach or modify). */
+  deviceIndex?: number;
+  attachmentId?: string;
+  deleteOnTermination?: boolean;
+}
+
+export interface VolumeInfo {
+  volumeId: string;
+  availabilityZone: string;
+  /** available | in-use | creating | deleting | error … */
+  state: string;
+  tags: Record<string, string>;
+  attachment: Attachment | undefined;
+}
+
+export interface EniInfo {
+  networkInterfaceId: string;
+  availabilityZone: string;
+  /** available | in-use | attaching | detaching … */
+  status: string;
+  privateIpAddress: string | undefined;
+  tags: Record<string, string>;
+  attachment: Attachment | undefined;
+}
+
+export interface InstanceInfo {
+  instanceId: string;
+  /** pending | running | shutting-down | terminated | stopping | stopped */
+  state: string;
+  availabilityZone: string;
+}
+
+/** usable: exactly one volume and one ENI, same AZ. The rest are never used. */
+export type PairCondition = 'usable' | 'incomplete' | 'broken';
+
+export interface Pair {
+  group: string;
+  nodeId: string;
+  condition: PairCondition;
+  /** Why a pair is incomplete or broken, for operators. */
+  problem: string | undefined;
+  availabilityZone: string | undefined;
+  volume: VolumeInfo | undefined;
+  eni: EniInfo | undefined;
+}
+
+/** A claim: which instance holds a pair. Keyed by (group, nodeId). */
+export interface Claim {
+  group: string;
+  nodeId: string;
+  instanceId: string;
+  /** claimed: attaching in progress; attached: both attachments done. */
+  state: 'claimed' | 'attached';
+  /** ISO time the claim was made, and last changed. */
+  since: string;
+  updatedAt: string;
+}

@@ -1,0 +1,55 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { Logger } from 'pino';
+import { Ec2Gateway } from './aws/ec2-gateway.ts';
+import { RateLimiter, ec2BucketFor } from './aws/rate-limiter.ts';
+import { DEFAULT_RETRY_POLICY } from './aws/retry.ts';
+import type { ClaimStore } from './claims/claim-store.ts';
+import { FileClaimStore } from './claims/file-claim-store.ts';
+import { SsmClaimStore } from './claims/ssm-claim-store.ts';
+import type { Config } from './config/schema.ts';
+import { Controller } from './controller/controller.ts';
+import { InstanceQueue } from './controller/instance-queue.ts';
+import { InstanceRegistry } from './controller/instance-registry.ts';
+import { InventoryCache } from './controller/inventory-cache.ts';
+import { Pairing } from './controller/pairing.ts';
+
+export interface AwsClients {
+  ec2: EC2Client;
+  ssm: SSMClient;
+}
+
+/** Reads of a group's pairs are shared for this long: a burst of launches costs one inventory. */
+const INVENTORY_MAX_AGE_MS = 2000;
+
+/** Builds the pairing machinery from the configuration and the AWS clients. */
+export function createPairingService(config: Config, clients: AwsClients, logger: Logger) {
+  const ec2 = new Ec2Gateway({
+    client: clients.ec2,
+    limiter: new RateLimiter({ sizeOf: ec2BucketFor, scale: config.aws.ec2RateScale }),
+    retry: DEFAULT_RETRY_POLICY,
+  });
+  const claims: ClaimStore =
+    config.claims.store === 'ssm' ? new SsmClaimStore({ client: clients.ssm, prefix: config.claims.ssmPrefix }) : new FileClaimStore(config.claims.path);
+  const inventory = new InventoryCache({ ec2, maxAgeMs: INVENTORY_MAX_AGE_MS });
+  const registry = new InstanceRegistry();
+  const queue = new InstanceQueue({
+    concurrency: config.work.concurrency,
+    limit: config.work.queueLimit,
+    onError: (instanceId, err) => logger.error({ err, instanceId }, 'unexpected error in instance work'),
+  });
+  const pairing = new Pairing({
+    ec2,
+    claims,
+    inventory,
+    registry,
+    logger,
+    pollIntervalMs: config.aws.pollIntervalMs,
+    attachTimeoutMs: config.aws.attachTimeoutSeconds * 1000,
+    onRelease: (group, az) => controller.released(group, az),
+  });
+  const controller: Controller = new Controller({ groups: config.groups, pairing, queue, registry, logger });
+  return { ec2, claims, inventory, registry, queue, controller, groups: config.groups };
+}
+
+export type PairingService = ReturnType<typeof createPairingService>;
