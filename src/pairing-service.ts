@@ -48,7 +48,7 @@ export function createPairingService(config: Config, clients: AwsClients, logger
     attachTimeoutMs: config.aws.attachTimeoutSeconds * 1000,
     onRelease: (group, az) => controller.released(group, az),
   });
-  const controller: Controller = new Controller({ groups: config.groups, pairing, queue, registry, logger });
+  const controller: Controller = new Controller({ groups: config.groups, pairing, queue, registry, logger, retryWaitingMs: config.work.retryWaitingSeconds * 1000 });
   return { ec2, claims, inventory, registry, queue, controller, groups: config.groups };
 }
 

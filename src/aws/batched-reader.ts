@@ -33,7 +33,13 @@ export class BatchedReader<T> {
     const batch = this.pending;
     this.pending = new Map();
     if (batch.size === 0) return;
-    this.fetchMany([...batch.keys()]).then(
+    let fetching: Promise<Map<string, T>>;
+    try {
+      fetching = this.fetchMany([...batch.keys()]);
+    } catch (err) {
+      fetching = Promise.reject(err instanceof Error ? err : new Error(String(err))); // a fetch that throws at once fails its waiters too
+    }
+    fetching.then(
       (found) => {
         for (const [id, waiters] of batch) for (const w of waiters) w.resolve(found.get(id));
       },

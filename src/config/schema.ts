@@ -81,6 +81,11 @@ export const configSchema = z.strictObject({
       concurrency: z.number().int().min(1).max(1000).default(64),
       /** Instances queued at most; beyond it /sns answers 503 and SNS retries later. */
       queueLimit: z.number().int().min(1).default(10_000),
+      /**
+       * Instances waiting for a pair look again this often, in case a pair was freed
+       * where this replica could not see it (another replica, a missed message).
+       */
+      retryWaitingSeconds: z.number().positive().default(30),
     })
     .prefault({}),
   sns: z.strictObject({

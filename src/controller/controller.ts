@@ -23,13 +23,16 @@ export class Controller implements EventSink {
   private readonly registry: InstanceRegistry;
   private readonly logger: Logger;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly waitingTimer: NodeJS.Timeout;
 
-  constructor(deps: { groups: PairingGroup[]; pairing: Pairing; queue: InstanceQueue; registry: InstanceRegistry; logger: Logger }) {
+  constructor(deps: { groups: PairingGroup[]; pairing: Pairing; queue: InstanceQueue; registry: InstanceRegistry; logger: Logger; retryWaitingMs: number }) {
     this.groups = new Map(deps.groups.map((g) => [g.name, g]));
     this.pairing = deps.pairing;
     this.queue = deps.queue;
     this.registry = deps.registry;
     this.logger = deps.logger;
+    this.waitingTimer = setInterval(() => this.retryWaiting(), deps.retryWaitingMs);
+    this.waitingTimer.unref();
   }
 
   accept(event: AutoScalingEvent): SinkOutcome {
@@ -63,7 +66,15 @@ export class Controller implements EventSink {
     return this.queue.idle();
   }
 
+  private retryWaiting(): void {
+    for (const waiting of this.registry.list().filter((r) => r.status === 'waiting')) {
+      const spec = this.groups.get(waiting.group);
+      if (spec) this.work(spec, waiting.instanceId, 'launch', 0);
+    }
+  }
+
   close(): void {
+    clearInterval(this.waitingTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }

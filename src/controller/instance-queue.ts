@@ -47,15 +47,18 @@ export class InstanceQueue {
   }
 
   private async withSlot(key: string, task: () => Promise<void>): Promise<void> {
+    // A finished task hands its slot straight to the next waiter, so a newcomer
+    // arriving in between cannot slip in and push the count past `concurrency`.
     if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running += 1;
+    else this.running += 1;
     try {
       await task();
     } catch (err) {
       this.onError(key, err);
     } finally {
-      this.running -= 1;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
     }
   }
 }

@@ -3,6 +3,8 @@ import { buildPairs } from '../domain/inventory.ts';
 import type { Pair } from '../domain/pairs.ts';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 
+const FRESH_MS = 50;
+
 export interface GroupSpec {
   name: string;
   filters: string;
@@ -25,9 +27,11 @@ export class InventoryCache {
     this.maxAgeMs = options.maxAgeMs;
   }
 
+  /** `fresh`: a read started at most a moment ago (many callers asking at once still share one). */
   get(group: GroupSpec, options: { fresh?: boolean } = {}): Promise<Pair[]> {
     const entry = this.entries.get(group.name);
-    if (entry && !options.fresh && performance.now() - entry.at < this.maxAgeMs) return entry.pairs;
+    const maxAge = options.fresh ? FRESH_MS : this.maxAgeMs;
+    if (entry && performance.now() - entry.at < maxAge) return entry.pairs;
     const pairs = this.read(group);
     const fresh = { at: performance.now(), pairs };
     this.entries.set(group.name, fresh);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 import { errorCode } from '../aws/aws-errors.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
-import { freePairs } from '../domain/inventory.ts';
+import { compareNodeIds, eniHolders, freePairs } from '../domain/inventory.ts';
 import type { Claim, InstanceInfo, Pair } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
@@ -61,18 +61,32 @@ export class Pairing {
     const az = instance.availabilityZone;
     registry.set(instanceId, group.name, { status: 'pairing', availabilityZone: az });
 
+    // The shared inventory may be a moment old: before saying "no pair", look once more with fresh reads.
+    for (const fresh of [false, true]) {
+      if (await this.tryPairs(group, instance, fresh, log)) return;
+    }
+    registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason: `no free pair in ${az}` });
+    log.warn({ availabilityZone: az }, 'no free pair; the instance waits for one to be released');
+  }
+
+  /** One pass over the free pairs of the instance's AZ; false when none could be had. */
+  private async tryPairs(group: PairingGroup, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<boolean> {
+    const { instanceId, availabilityZone: az } = instance;
     const claims = await this.d.claims.list(group.name);
+    const pairs = await this.d.inventory.get(group, { fresh });
     const held = claims.find((c) => c.instanceId === instanceId);
-    const pairs = await this.d.inventory.get(group);
     if (held) {
-      const pair = pairs.find((p) => p.nodeId === held.nodeId);
-      if (!pair || pair.condition !== 'usable') throw new PairkeeperError('PK_PAIR_BROKEN', `claimed pair ${held.nodeId} is not usable any more`, { retryable: false });
-      await this.attach(group, pair, instance, held, log);
-      return;
+      await this.resume(group, pairs, held, instance, log);
+      return true;
     }
 
+    const gone = new Set<string>();
+    for (const holder of eniHolders(pairs, az)) {
+      const state = (await this.d.ec2.instances.read(holder))?.state;
+      if (state === undefined || GONE.has(state)) gone.add(holder);
+    }
     const taken = new Set(claims.map((c) => c.nodeId));
-    for (const pair of rotate(freePairs(pairs, claims, az), instanceId)) {
+    for (const pair of rotate(freePairs(pairs, claims, az, (id) => gone.has(id)), instanceId)) {
       if (taken.has(pair.nodeId)) continue;
       const now = new Date().toISOString();
       const claim: Claim = { group: group.name, nodeId: pair.nodeId, instanceId, state: 'claimed', since: now, updatedAt: now };
@@ -80,17 +94,37 @@ export class Pairing {
         taken.add(pair.nodeId);
         continue;
       }
+      // Another replica may be pairing the same instance with another pair: one pair per
+      // instance, so the earlier claim stays and the later one steps back. (If clocks
+      // disagree and both go on, EC2 refuses the second volume at the same device.)
+      const rival = earliest((await this.d.claims.list(group.name)).filter((c) => c.instanceId === instanceId));
+      if (rival && rival.nodeId !== claim.nodeId) {
+        await this.d.claims.release(group.name, claim.nodeId, instanceId);
+        await this.resume(group, pairs, rival, instance, log);
+        return true;
+      }
       try {
         await this.attach(group, pair, instance, claim, log);
-        return;
+        return true;
       } catch (err) {
         if (!(err instanceof PairUnavailable)) throw err;
         log.info({ nodeId: pair.nodeId, reason: err.message }, 'pair unavailable; trying the next');
         await this.d.claims.release(group.name, pair.nodeId, instanceId);
+        const other = (await this.d.claims.list(group.name)).find((c) => c.instanceId === instanceId);
+        if (other) {
+          await this.resume(group, pairs, other, instance, log);
+          return true;
+        }
       }
     }
-    registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason: `no free pair in ${az}` });
-    log.warn({ availabilityZone: az }, 'no free pair; the instance waits for one to be released');
+    return false;
+  }
+
+  /** Carries on with the pair the instance already holds. */
+  private async resume(group: PairingGroup, pairs: Pair[], held: Claim, instance: InstanceInfo, log: Logger): Promise<void> {
+    const pair = pairs.find((p) => p.nodeId === held.nodeId);
+    if (!pair || pair.condition !== 'usable') throw new PairkeeperError('PK_PAIR_BROKEN', `claimed pair ${held.nodeId} is not usable any more`, { retryable: false });
+    await this.attach(group, pair, instance, held, log);
   }
 
   async terminate(group: PairingGroup, instanceId: string): Promise<void> {
@@ -153,9 +187,19 @@ export class Pairing {
       try {
         await ec2.attachVolume(volumeId, instance.instanceId, group.volumeDevice);
       } catch (err) {
-        // Someone else won the volume (invariant 2's last line): we never touch the ENI.
-        if (errorCode(err) === 'VolumeInUse') throw new PairUnavailable(`${volumeId} is in use`);
-        throw err;
+        // Attached to this very instance: another replica got there first for the same launch.
+        const holder = (await ec2.volumes.read(volumeId))?.attachment?.instanceId;
+        if (holder === instance.instanceId) {
+          // carry on
+        } else if (errorCode(err) === 'VolumeInUse') {
+          // Someone else won the volume (invariant 2's last line): we never touch the ENI.
+          throw new PairUnavailable(`${volumeId} is in use by ${holder ?? 'another instance'}`);
+        } else if (errorCode(err) === 'InvalidParameterValue' && /already in use/.test((err as Error).message)) {
+          // The device is taken on the instance: it already has a volume there, likely its pair from another replica.
+          throw new PairUnavailable(`${group.volumeDevice} is already in use on ${instance.instanceId}`);
+        } else {
+          throw err;
+        }
       }
     }
     const volumeNow = await pollUntil(() => ec2.volumes.read(volumeId), (v) => settled(v?.attachment, instance.instanceId), {
@@ -166,7 +210,12 @@ export class Pairing {
     log.info(ids, 'volume attached');
 
     if (eni.attachment?.instanceId !== instance.instanceId) {
-      await ec2.attachNetworkInterface(eniId, instance.instanceId, group.eniDeviceIndex);
+      try {
+        await ec2.attachNetworkInterface(eniId, instance.instanceId, group.eniDeviceIndex);
+      } catch (err) {
+        // Another replica working on the same launch may have attached it a moment ago.
+        if ((await ec2.networkInterfaces.read(eniId))?.attachment?.instanceId !== instance.instanceId) throw err;
+      }
     }
     const eniNow = await pollUntil(() => ec2.networkInterfaces.read(eniId), (n) => settled(n?.attachment, instance.instanceId), {
       ...this.waitOptions(),
@@ -210,6 +259,11 @@ export class Pairing {
   private waitOptions() {
     return { intervalMs: this.d.pollIntervalMs, timeoutMs: this.d.attachTimeoutMs };
   }
+}
+
+/** The claim made first (then the lower NodeID): every replica picks the same one. */
+function earliest(claims: Claim[]): Claim | undefined {
+  return [...claims].sort((a, b) => a.since.localeCompare(b.since) || compareNodeIds(a.nodeId, b.nodeId))[0];
 }
 
 /** Attached to the instance, or not (any more) attaching to it: either way, waiting longer won't change it. */

@@ -67,17 +67,31 @@ export function pairStatus(pair: Pair, claim: Claim | undefined): { status: Pair
 
 /**
  * The usable pairs an instance in `availabilityZone` may claim, in stable NodeID
- * order: no claim, and neither half attached anywhere. (A half still attached to a
- * dead instance becomes free once AWS detaches it, or once pairkeeper releases it.)
+ * order: no claim, the volume not attached, and the ENI either free or left on an
+ * instance that is gone (`isGone`) — pairkeeper may detach that one (invariant 3).
+ * A volume still on a dead instance is not free until AWS detaches it.
  */
-export function freePairs(pairs: Pair[], claims: Claim[], availabilityZone: string): Pair[] {
+export function freePairs(pairs: Pair[], claims: Claim[], availabilityZone: string, isGone: (instanceId: string) => boolean = () => false): Pair[] {
   const claimed = new Set(claims.map((c) => c.nodeId));
-  return pairs.filter(
-    (p) =>
+  return pairs.filter((p) => {
+    const eniHolder = p.eni?.attachment?.instanceId;
+    return (
       p.condition === 'usable' &&
       p.availabilityZone === availabilityZone &&
       !claimed.has(p.nodeId) &&
       !p.volume?.attachment &&
-      !p.eni?.attachment,
-  );
+      (eniHolder === undefined || isGone(eniHolder))
+    );
+  });
+}
+
+/** Instances holding the ENI of a pair whose volume is free: the ones whose state decides whether the ENI may be taken. */
+export function eniHolders(pairs: Pair[], availabilityZone: string): string[] {
+  return [
+    ...new Set(
+      pairs
+        .filter((p) => p.condition === 'usable' && p.availabilityZone === availabilityZone && !p.volume?.attachment && p.eni?.attachment)
+        .map((p) => p.eni!.attachment!.instanceId),
+    ),
+  ];
 }

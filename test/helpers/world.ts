@@ -63,6 +63,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' },
       groups: [{ name: 'etcd', filters: 'Service=etcd' }],
       claims: { store: options.claims ?? 'file', path: claimsPath },
+      work: { retryWaitingSeconds: 0.5 },
       log: { level: 'debug' },
       ...options.config,
     }),

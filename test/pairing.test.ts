@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { checkPairs, type PairCheck } from '../fake-aws/ec2/pair-check.ts';
+import { HOLDER_TAG } from '../src/controller/pairing.ts';
+import { AZS, startWorld, type World, type WorldOptions } from './helpers/world.ts';
+import { waitFor } from './helpers/wait-for.ts';
+
+/**
+ * Pairing end to end: Auto Scaling in the local AWS launches and terminates, SNS
+ * delivers signed notifications to pairkeeper over HTTP, and pairkeeper attaches
+ * through the real SDK. Every test ends by checking the invariants on EC2's own
+ * state: no split pair, no pair on two instances, no instance with two pairs.
+ */
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+async function start(options: WorldOptions = {}): Promise<World> {
+  world = await startWorld(options);
+  return world;
+}
+
+/** Instances the group counts as running members. */
+function members(w: World): { instanceId: string; availabilityZone: string }[] {
+  const group = w.aws.autoScaling.groups().find((g) => g.name === 'etcd')!;
+  return [...group.members.values()].filter((m) => m.lifecycleState === 'InService' && w.aws.ec2.instance(m.instanceId)?.state === 'running');
+}
+
+/** Waits until every delivery and every replica's work is done and EC2 holds `complete` whole pairs. */
+async function settle(w: World, complete: number): Promise<PairCheck> {
+  let check: PairCheck | undefined;
+  await waitFor(async () => {
+    await w.aws.sns.idle();
+    await Promise.all(w.replicas.map((r) => r.app.pairing.controller.idle()));
+    check = checkPairs(w.aws);
+    return check.inTransition === 0 && check.complete.length === complete;
+  }, `${complete} complete pairs (last seen: ${JSON.stringify({ complete: check?.complete.length, split: check?.split.length, double: check?.double.length })})`, 20_000);
+  return check!;
+}
+
+function assertInvariants(check: PairCheck): void {
+  assert.deepEqual(check.split, [], 'no split pair');
+  assert.deepEqual(check.double, [], 'no pair on two instances');
+  assert.deepEqual(check.greedy, [], 'no instance with two pairs');
+}
+
+for (const store of ['file', 'ssm'] as const) {
+  describe(`pairing with the ${store} claim store`, () => {
+    it('a launched instance gets a pair in its AZ: volume first at /dev/sdf, ENI at index 1, holder tags, claim attached', async () => {
+      const w = await start({ claims: store });
+      w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+      const check = await settle(w, 1);
+      assertInvariants(check);
+      const [instance] = members(w);
+      const held = check.complete[0]!;
+      assert.equal(held.instanceId, instance!.instanceId);
+      assert.equal(held.availabilityZone, instance!.availabilityZone);
+      const volume = w.aws.ec2.volume(held.volumeIds[0]!)!;
+      const eni = w.aws.ec2.networkInterface(held.networkInterfaceIds[0]!)!;
+      assert.equal(volume.attachment?.device, '/dev/sdf');
+      assert.equal(eni.attachment?.deviceIndex, 1);
+      assert.equal(eni.attachment?.deleteOnTermination, false);
+      assert.ok(volume.attachment.attachTime <= eni.attachment.attachTime, 'the volume was attached first');
+      assert.equal(volume.tags.get(HOLDER_TAG), instance!.instanceId);
+      assert.equal(eni.tags.get(HOLDER_TAG), instance!.instanceId);
+      const claims = await w.app.pairing.claims.list('etcd');
+      assert.deepEqual(claims.map((c) => [c.nodeId, c.instanceId, c.state]), [[held.nodeId, instance!.instanceId, 'attached']]);
+    });
+
+    it('a terminated instance’s pair is released: ENI detached, claim gone, holder tags cleared, pair free again', async () => {
+      const w = await start({ claims: store });
+      w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+      const held = (await settle(w, 1)).complete[0]!;
+      w.aws.autoScaling.terminateInstance(held.instanceId, true);
+      await waitFor(async () => (await w.app.pairing.claims.list()).length === 0, 'the claim to be released');
+      const check = await settle(w, 0);
+      assertInvariants(check);
+      assert.equal(check.free, w.seeded.pairs.length);
+      assert.equal(w.aws.ec2.volume(held.volumeIds[0]!)!.tags.has(HOLDER_TAG), false);
+      assert.equal(w.aws.ec2.networkInterface(held.networkInterfaceIds[0]!)!.tags.has(HOLDER_TAG), false);
+      assert.equal(w.app.pairing.registry.get(held.instanceId)?.status, 'released');
+    });
+  });
+}
+
+describe('pairing', () => {
+  it('keeps pairs within AZs: 18 instances over 18 pairs in 3 AZs each get one in their own AZ', async () => {
+    const w = await start({ pairs: { pairs: 18, tags: { Service: 'etcd' } } });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 18);
+    const check = await settle(w, 18);
+    assertInvariants(check);
+    const azOf = new Map(members(w).map((m) => [m.instanceId, m.availabilityZone]));
+    for (const h of check.complete) assert.equal(h.availabilityZone, azOf.get(h.instanceId), `${h.nodeId} in ${h.instanceId}'s AZ`);
+  });
+
+  it('exhaustion: an instance with no free pair in its AZ waits, and gets the pair a terminate releases', async () => {
+    const w = await start({ pairs: { pairs: 3, tags: { Service: 'etcd' } } }); // one pair per AZ
+    w.aws.autoScaling.setDesiredCapacity('etcd', 6); // two instances per AZ
+    const check = await settle(w, 3);
+    assertInvariants(check);
+    const waiting = w.app.pairing.registry.list().filter((r) => r.status === 'waiting');
+    assert.equal(waiting.length, 3);
+    const waiter = waiting[0]!;
+    const holderInSameAz = check.complete.find((h) => h.availabilityZone === waiter.availabilityZone)!;
+    w.aws.autoScaling.terminateInstance(holderInSameAz.instanceId, true);
+    await waitFor(() => w.app.pairing.registry.get(waiter.instanceId)?.status === 'paired', 'the waiting instance to get the released pair', 20_000);
+    const after = await settle(w, 3);
+    assertInvariants(after);
+    assert.ok(after.complete.some((h) => h.instanceId === waiter.instanceId && h.nodeId === holderInSameAz.nodeId));
+  });
+
+  it('never uses broken or incomplete pairs', async () => {
+    const w = await start({
+      pairs: { pairs: 0, tags: { Service: 'etcd' }, broken: [{ kind: 'volume-only' }, { kind: 'eni-only' }, { kind: 'split-az' }, { kind: 'duplicate-volume' }] },
+    });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 3);
+    await waitFor(() => w.app.pairing.registry.list().filter((r) => r.status === 'waiting').length === 3, 'three waiting instances');
+    const check = checkPairs(w.aws);
+    assert.equal(check.complete.length, 0);
+    assert.equal(w.aws.ec2.volumes().filter((v) => v.tags.has('NodeID') && v.attachment).length, 0, 'no broken pair volume attached');
+    const res = await w.app.adminApp.inject({ method: 'GET', url: '/v1/pairs' });
+    const statuses = res.json<{ pairs: { status: string }[] }>().pairs.map((p) => p.status).sort();
+    assert.deepEqual(statuses, ['broken', 'broken', 'incomplete', 'incomplete']);
+  });
+
+  it('detaches an ENI left on a terminated instance and takes the pair; never takes one from a running instance', async () => {
+    const w = await start({ pairs: { pairs: 2, tags: { Service: 'etcd' } }, fake: { ec2Timing: { attachDelayMs: 5, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 60_000 } } });
+    const [stale, busy] = w.seeded.pairs; // node-1 in AZ a, node-2 in AZ b
+    // node-1's ENI stays on a terminated instance (AWS has not released it yet);
+    // node-2's ENI is on a running instance outside the group.
+    const dead = w.aws.ec2.runInstance({ availabilityZone: stale!.az });
+    const alive = w.aws.ec2.runInstance({ availabilityZone: busy!.az });
+    await waitFor(() => dead.state === 'running' && alive.state === 'running', 'the outsiders to run');
+    w.aws.ec2.attachNetworkInterface({ networkInterfaceId: stale!.eniId, instanceId: dead.instanceId, deviceIndex: 1 });
+    w.aws.ec2.attachNetworkInterface({ networkInterfaceId: busy!.eniId, instanceId: alive.instanceId, deviceIndex: 1 });
+    w.aws.ec2.terminateInstance(dead.instanceId);
+    await waitFor(() => dead.state === 'terminated', 'the outsider to terminate');
+
+    w.aws.autoScaling.setDesiredCapacity('etcd', 2); // one instance in AZ a, one in AZ b
+    await waitFor(() => w.app.pairing.registry.list().filter((r) => ['paired', 'waiting'].includes(r.status)).length === 2, 'both instances handled', 20_000);
+    const inA = members(w).find((m) => m.availabilityZone === stale!.az)!;
+    const inB = members(w).find((m) => m.availabilityZone === busy!.az)!;
+    assert.equal(w.aws.ec2.networkInterface(stale!.eniId)!.attachment?.instanceId, inA.instanceId, 'the stale ENI moved to the new instance');
+    assert.equal(w.aws.ec2.volume(stale!.volumeId)!.attachment?.instanceId, inA.instanceId);
+    assert.equal(w.aws.ec2.networkInterface(busy!.eniId)!.attachment?.instanceId, alive.instanceId, 'the running holder keeps its ENI');
+    assert.equal(w.aws.ec2.volume(busy!.volumeId)!.attachment, undefined, 'and the pair’s volume was not touched');
+    assert.equal(w.app.pairing.registry.get(inB.instanceId)?.status, 'waiting');
+    assert.equal((await w.app.pairing.claims.list()).length, 1);
+  });
+
+  it('duplicated, delayed and reordered deliveries converge: every member ends with exactly one pair', async () => {
+    const w = await start({ pairs: { pairs: 12, tags: { Service: 'etcd' } } });
+    w.aws.sns.reseed(42);
+    w.aws.sns.chaos = { duplicateRate: 0.5, dropRate: 0, delayMs: [0, 150] };
+    w.aws.autoScaling.setDesiredCapacity('etcd', 9);
+    await settle(w, 9);
+    w.aws.autoScaling.setDesiredCapacity('etcd', 4); // terminations, also duplicated and reordered
+    await waitFor(async () => (await w.app.pairing.claims.list()).length === 4, 'claims of the terminated to go', 20_000);
+    const check = await settle(w, 4);
+    assertInvariants(check);
+    assert.deepEqual(check.complete.map((h) => h.instanceId).sort(), members(w).map((m) => m.instanceId).sort());
+  });
+
+  it('a terminate that arrives before its launch: the instance ends with no pair and no claim', async () => {
+    const w = await start();
+    const instance = w.aws.ec2.runInstance({ availabilityZone: AZS[0]! });
+    w.aws.ec2.terminateInstance(instance.instanceId);
+    await waitFor(() => instance.state === 'terminated', 'the instance to terminate');
+    const message = (event: string) =>
+      JSON.stringify({ Event: event, AutoScalingGroupName: 'etcd', EC2InstanceId: instance.instanceId, Details: { 'Availability Zone': AZS[0] } });
+    for (const event of ['autoscaling:EC2_INSTANCE_TERMINATE', 'autoscaling:EC2_INSTANCE_LAUNCH']) w.aws.sns.publish(w.topicArn, message(event));
+    await w.aws.sns.idle();
+    await w.app.pairing.controller.idle();
+    assert.equal(w.app.pairing.registry.get(instance.instanceId)?.status, 'gone');
+    assert.deepEqual(await w.app.pairing.claims.list(), []);
+    assertInvariants(checkPairs(w.aws));
+  });
+
+  it('rides out a throttling storm: 40% of EC2 calls answer RequestLimitExceeded (503), and every instance is still paired', async () => {
+    const w = await start({ pairs: { pairs: 30, tags: { Service: 'etcd' } } });
+    const actions = ['DescribeInstances', 'DescribeVolumes', 'DescribeNetworkInterfaces', 'AttachVolume', 'AttachNetworkInterface', 'CreateTags'];
+    for (const action of actions) w.aws.faults.set('EC2', action, { errorRate: 0.4, code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 30);
+    const check = await settle(w, 30);
+    assertInvariants(check);
+    assert.ok(w.aws.faults.count('EC2', 'AttachVolume') > 30, 'some attaches were throttled and retried');
+  });
+
+  it('100 launches at once with two replicas sharing the SSM store: no pair is shared', async () => {
+    const w = await start({ claims: 'ssm', pairs: { pairs: 102, tags: { Service: 'etcd' } } });
+    await w.addReplica();
+    w.aws.autoScaling.setDesiredCapacity('etcd', 100);
+    const check = await settle(w, 100);
+    assertInvariants(check);
+    const claims = await w.app.pairing.claims.list('etcd');
+    assert.equal(claims.length, 100);
+    assert.equal(new Set(claims.map((c) => c.instanceId)).size, 100);
+  });
+
+  it('/v1/pairs, /v1/claims, /v1/instances as JSON and as aligned text for curl', async () => {
+    const w = await start();
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const held = (await settle(w, 1)).complete[0]!;
+    const json = (await w.app.adminApp.inject({ method: 'GET', url: '/v1/pairs' })).json<{ pairs: Record<string, string>[] }>();
+    const row = json.pairs.find((p) => p.nodeId === held.nodeId)!;
+    assert.equal(row.status, 'attached');
+    assert.equal(row.holder, held.instanceId);
+    assert.equal(json.pairs.filter((p) => p.status === 'free').length, w.seeded.pairs.length - 1);
+    const text = await w.app.adminApp.inject({ method: 'GET', url: '/v1/pairs', headers: { accept: 'text/plain' } });
+    assert.match(text.headers['content-type'] ?? '', /^text\/plain/);
+    const lines = text.body.trimEnd().split('\n');
+    assert.match(lines[0]!, /^GROUP\s+NODEID\s+AVAILABILITYZONE\s+VOLUMEID/);
+    assert.equal(lines.length, w.seeded.pairs.length + 1);
+    assert.ok(lines.some((l) => l.includes(held.nodeId) && l.includes('attached') && l.includes(held.instanceId)));
+    const claims = (await w.app.adminApp.inject({ method: 'GET', url: '/v1/claims', headers: { accept: 'text/plain' } })).body;
+    assert.match(claims, new RegExp(`etcd\\s+${held.nodeId}\\s+${held.instanceId}\\s+attached`));
+    const instances = (await w.app.adminApp.inject({ method: 'GET', url: '/v1/instances' })).json<{ instances: { instanceId: string; status: string }[] }>();
+    assert.deepEqual(instances.instances.map((i) => [i.instanceId, i.status]), [[held.instanceId, 'paired']]);
+  });
+});
