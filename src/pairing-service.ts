@@ -2,7 +2,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from 'pino';
 import { Ec2Gateway } from './aws/ec2-gateway.ts';
-import { RateLimiter, ec2BucketFor } from './aws/rate-limiter.ts';
+import { PACING_MARGIN, RateLimiter, ec2BucketFor } from './aws/rate-limiter.ts';
 import { DEFAULT_RETRY_POLICY } from './aws/retry.ts';
 import type { ClaimStore } from './claims/claim-store.ts';
 import { FileClaimStore } from './claims/file-claim-store.ts';
@@ -26,8 +26,9 @@ const INVENTORY_MAX_AGE_MS = 2000;
 export function createPairingService(config: Config, clients: AwsClients, logger: Logger) {
   const ec2 = new Ec2Gateway({
     client: clients.ec2,
-    limiter: new RateLimiter({ sizeOf: ec2BucketFor, scale: config.aws.ec2RateScale }),
+    limiter: new RateLimiter({ sizeOf: ec2BucketFor, scale: config.aws.ec2RateScale * PACING_MARGIN }),
     retry: DEFAULT_RETRY_POLICY,
+    batchWindowMs: config.aws.pollIntervalMs,
   });
   const claims: ClaimStore =
     config.claims.store === 'ssm' ? new SsmClaimStore({ client: clients.ssm, prefix: config.claims.ssmPrefix }) : new FileClaimStore(config.claims.path);

@@ -1,8 +1,10 @@
 /**
  * Many callers asking for single items, one request for all of them: ids asked for
- * within `windowMs` (or until `maxBatch`) are fetched with one call, and every
- * caller gets its own item (or undefined when the call did not return it). This is
- * how hundreds of launches share their EC2 reads instead of each describing alone.
+ * before the next tick of a shared grid (multiples of `windowMs` on the clock; or
+ * until `maxBatch`) are fetched with one call, and every caller gets its own item
+ * (or undefined when the call did not return it). Because the grid is the same for
+ * every reader and for pollers, all the reads of a moment share one call per kind:
+ * this is how hundreds of launches share their EC2 reads instead of each describing alone.
  */
 export class BatchedReader<T> {
   private pending = new Map<string, { resolve: (v: T | undefined) => void; reject: (e: unknown) => void }[]>();
@@ -23,7 +25,7 @@ export class BatchedReader<T> {
       if (waiters) waiters.push({ resolve, reject });
       else this.pending.set(id, [{ resolve, reject }]);
       if (this.pending.size >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+      else this.timer ??= setTimeout(() => this.flush(), this.windowMs - (Date.now() % this.windowMs));
     });
   }
 

@@ -61,8 +61,11 @@ export const configSchema = z.strictObject({
      * waits instead of being throttled. Raise it if AWS raised your account's limits.
      */
     ec2RateScale: z.number().positive().default(1),
-    /** How often attachments in progress are re-read (all of them in one call). */
-    pollIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+    /**
+     * The grid EC2 reads fall on: attachments in progress are re-read, and single
+     * instances, volumes and ENIs are read, once per tick with one call per kind.
+     */
+    pollIntervalMs: z.number().int().min(10).max(60_000).default(1500),
     /** Give up waiting for one attachment after this. */
     attachTimeoutSeconds: z.number().int().positive().default(300),
   }),
@@ -78,7 +81,7 @@ export const configSchema = z.strictObject({
   work: z
     .strictObject({
       /** Instances worked on at once; one instance's events always run one at a time, in order. */
-      concurrency: z.number().int().min(1).max(1000).default(64),
+      concurrency: z.number().int().min(1).max(5000).default(256),
       /** Instances queued at most; beyond it /sns answers 503 and SNS retries later. */
       queueLimit: z.number().int().min(1).default(10_000),
       /**

@@ -3,8 +3,6 @@ import { buildPairs } from '../domain/inventory.ts';
 import type { Pair } from '../domain/pairs.ts';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 
-const FRESH_MS = 50;
-
 export interface GroupSpec {
   name: string;
   filters: string;
@@ -27,10 +25,10 @@ export class InventoryCache {
     this.maxAgeMs = options.maxAgeMs;
   }
 
-  /** `fresh`: a read started at most a moment ago (many callers asking at once still share one). */
-  get(group: GroupSpec, options: { fresh?: boolean } = {}): Promise<Pair[]> {
+  /** `maxAgeMs`: how old a read (finished or still running) may be to be shared; 0 always reads anew. */
+  get(group: GroupSpec, options: { maxAgeMs?: number } = {}): Promise<Pair[]> {
     const entry = this.entries.get(group.name);
-    const maxAge = options.fresh ? FRESH_MS : this.maxAgeMs;
+    const maxAge = options.maxAgeMs ?? this.maxAgeMs;
     if (entry && performance.now() - entry.at < maxAge) return entry.pairs;
     const pairs = this.read(group);
     const fresh = { at: performance.now(), pairs };

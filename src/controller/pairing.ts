@@ -73,7 +73,8 @@ export class Pairing {
   private async tryPairs(group: PairingGroup, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<boolean> {
     const { instanceId, availabilityZone: az } = instance;
     const claims = await this.d.claims.list(group.name);
-    const pairs = await this.d.inventory.get(group, { fresh });
+    // A second look shares only a read started a moment ago: the many launches that look again at once still share one.
+    const pairs = await this.d.inventory.get(group, fresh ? { maxAgeMs: 50 } : {});
     const held = claims.find((c) => c.instanceId === instanceId);
     if (held) {
       await this.resume(group, pairs, held, instance, log);
@@ -178,12 +179,8 @@ export class Pairing {
       await this.releaseEni(eniId, eni.attachment.instanceId, log);
     }
 
-    const volume = await ec2.volumes.read(volumeId);
-    if (!volume) throw new PairUnavailable(`${volumeId} no longer exists`);
-    if (volume.attachment && volume.attachment.instanceId !== instance.instanceId) {
-      throw new PairUnavailable(`${volumeId} is attached to ${volume.attachment.instanceId}`);
-    }
-    if (!volume.attachment) {
+    // No fresh read of the volume first: AttachVolume itself is the check (VolumeInUse).
+    if (pair.volume?.attachment?.instanceId !== instance.instanceId) {
       try {
         await ec2.attachVolume(volumeId, instance.instanceId, group.volumeDevice);
       } catch (err) {

@@ -1,8 +1,9 @@
 import { PairkeeperError } from '../errors.ts';
 
 /**
- * Re-reads one item until `done` holds. Reads go through a batched reader, so all
- * the attachments in progress are re-read together, one Describe call per round.
+ * Re-reads one item until `done` holds. Rounds fall on a shared grid (multiples of
+ * `intervalMs`), and reads go through a batched reader, so every attachment in
+ * progress is re-read in the same round with one Describe call.
  */
 export async function pollUntil<T>(
   read: () => Promise<T | undefined>,
@@ -16,6 +17,6 @@ export async function pollUntil<T>(
     if (performance.now() > deadline) {
       throw new PairkeeperError('PK_WAIT_TIMEOUT', `gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}`, { retryable: true });
     }
-    await new Promise((r) => setTimeout(r, options.intervalMs));
+    await new Promise((r) => setTimeout(r, options.intervalMs - (Date.now() % options.intervalMs)));
   }
 }

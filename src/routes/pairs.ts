@@ -8,7 +8,7 @@ export function pairRoutes(app: FastifyInstance, service: PairingService): void 
   app.get('/v1/pairs', async (request, reply) => {
     const rows = [];
     for (const group of service.groups) {
-      const [pairs, claims] = await Promise.all([service.inventory.get(group, { fresh: true }), service.claims.list(group.name)]);
+      const [pairs, claims] = await Promise.all([service.inventory.get(group, { maxAgeMs: 0 }), service.claims.list(group.name)]);
       for (const pair of pairs) {
         const { status, holder } = pairStatus(pair, claims.find((c) => c.nodeId === pair.nodeId));
         rows.push({

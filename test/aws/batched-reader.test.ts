@@ -16,8 +16,9 @@ function recordingFetch(options: { missing?: string[]; fail?: (ids: string[]) =>
   return { calls, fetchMany };
 }
 
+/** Mocked timers and clock, starting at 0: the grid's ticks are then at multiples of WINDOW_MS. */
 function mockTimers(t: TestContext): void {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
 }
 
 /** Lets every queued promise callback run (setImmediate is not mocked). */
@@ -39,6 +40,19 @@ describe('BatchedReader', () => {
     t.mock.timers.tick(1);
     assert.deepEqual(await reads, ['item-i-1', 'item-i-2', 'item-i-3']);
     assert.deepEqual(calls, [['i-1', 'i-2', 'i-3']]);
+  });
+
+  it('reads made at different moments before the same grid tick share one call', async (t) => {
+    mockTimers(t);
+    const { calls, fetchMany } = recordingFetch();
+    const reader = new BatchedReader({ fetchMany, windowMs: WINDOW_MS, maxBatch: 100 });
+    t.mock.timers.tick(3);
+    const first = reader.read('i-1');
+    t.mock.timers.tick(5); // t = 8: still before the tick at 10
+    const second = reader.read('i-2');
+    t.mock.timers.tick(2); // t = 10: the tick
+    assert.deepEqual(await Promise.all([first, second]), ['item-i-1', 'item-i-2']);
+    assert.deepEqual(calls, [['i-1', 'i-2']]);
   });
 
   it('asks once for an id read several times, and answers every one of those reads', async (t) => {

@@ -1,0 +1,34 @@
+import { bucketBound, scaleForBound } from './bucket-bound.ts';
+import { runPairkeeperBurst } from './pairkeeper-burst.ts';
+import { benchSmilodonBurst } from './smilodon-peer.ts';
+
+/**
+ * The burst benchmark: N launches at once over N pairs in 3 AZs, EC2 throttling on
+ * at AWS's bucket sizes, refill scaled so the bound is a few seconds. pairkeeper and
+ * the Smilodon-style peer run the same burst, one after the other, in this run.
+ * The bound is the least time AWS's buckets allow for the calls any pairing must
+ * make: per launch one AttachVolume, one AttachNetworkInterface, one CreateTags.
+ */
+const MUTATING = new Set(['AttachVolume', 'AttachNetworkInterface', 'DetachNetworkInterface', 'ModifyNetworkInterfaceAttribute']);
+
+export async function benchBurst(options: { instances: number; boundSeconds: number }): Promise<void> {
+  const n = options.instances;
+  const azs = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+  const required = { AttachVolume: n, AttachNetworkInterface: n, CreateTags: n };
+  const scale = scaleForBound(required, options.boundSeconds);
+  const bound = bucketBound(required, { scale }).seconds;
+
+  const pk = await runPairkeeperBurst({ instances: n, pairs: n, azs, scale });
+  const total = Object.values(pk.calls).reduce((a, b) => a + b, 0);
+  const mutating = Object.entries(pk.calls).filter(([a]) => MUTATING.has(a)).reduce((s, [, v]) => s + v, 0);
+  const per = (x: number, digits = 2) => (x / n).toFixed(digits);
+  console.log(`\nBurst: ${n} launches at once over ${n} pairs in 3 AZs, EC2 buckets at AWS's sizes, refill x${scale.toFixed(2)}`);
+  console.log(`pairkeeper`);
+  console.log(`  wall time ${(pk.wallMs / 1000).toFixed(2)} s vs bucket bound ${bound.toFixed(2)} s: ${(pk.wallMs / 1000 / bound).toFixed(2)}x (target <= 1.25x)`);
+  console.log(`  EC2 calls per launch: ${per(total)} in all (target <= 3.5); mutating ${per(mutating, 3)} (target 2; above it only by throttled retries: ${pk.throttled})`);
+  for (const [action, count] of Object.entries(pk.calls)) console.log(`    ${action.padEnd(28)} ${per(count).padStart(6)}  (${count})`);
+  const p = pk.pairs;
+  console.log(`  pairs: ${p.complete.length} complete, ${p.split.length} split, ${p.double.length} double, ${p.greedy.length} greedy — ${p.ok ? 'OK' : 'BROKEN'}`);
+
+  await benchSmilodonBurst({ instances: n, pairs: n, azs, scale });
+}
