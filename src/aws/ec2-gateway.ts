@@ -46,39 +46,24 @@ export class Ec2Gateway {
     );
   }
 
-  async describeVolumes(filters: Ec2Filter[]): Promise<VolumeInfo[]> {
-    const out: VolumeInfo[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.call('DescribeVolumes', () => this.client.send(new DescribeVolumesCommand({ Filters: filters, MaxResults: 500, NextToken: token })));
-      out.push(...(page.Volumes ?? []).map(toVolume));
-      token = page.NextToken;
-    } while (token);
-    return out;
+  describeVolumes(filters: Ec2Filter[]): Promise<VolumeInfo[]> {
+    return this.pages('DescribeVolumes', (NextToken) => this.client.send(new DescribeVolumesCommand({ Filters: filters, MaxResults: 500, NextToken })), (p) =>
+      (p.Volumes ?? []).map(toVolume),
+    );
   }
 
-  async describeNetworkInterfaces(filters: Ec2Filter[]): Promise<EniInfo[]> {
-    const out: EniInfo[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.call('DescribeNetworkInterfaces', () =>
-        this.client.send(new DescribeNetworkInterfacesCommand({ Filters: filters, MaxResults: 1000, NextToken: token })),
-      );
-      out.push(...(page.NetworkInterfaces ?? []).map(toEni));
-      token = page.NextToken;
-    } while (token);
-    return out;
+  describeNetworkInterfaces(filters: Ec2Filter[]): Promise<EniInfo[]> {
+    return this.pages(
+      'DescribeNetworkInterfaces',
+      (NextToken) => this.client.send(new DescribeNetworkInterfacesCommand({ Filters: filters, MaxResults: 1000, NextToken })),
+      (p) => (p.NetworkInterfaces ?? []).map(toEni),
+    );
   }
 
-  async describeInstances(filters: Ec2Filter[]): Promise<InstanceInfo[]> {
-    const out: InstanceInfo[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.call('DescribeInstances', () => this.client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, NextToken: token })));
-      for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []).map(toInstance));
-      token = page.NextToken;
-    } while (token);
-    return out;
+  describeInstances(filters: Ec2Filter[]): Promise<InstanceInfo[]> {
+    return this.pages('DescribeInstances', (NextToken) => this.client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, NextToken })), (p) =>
+      (p.Reservations ?? []).flatMap((r) => (r.Instances ?? []).map(toInstance)),
+    );
   }
 
   async attachVolume(volumeId: string, instanceId: string, device: string): Promise<void> {
@@ -115,6 +100,22 @@ export class Ec2Gateway {
 
   async untag(resourceIds: string[], keys: string[]): Promise<void> {
     await this.call('DeleteTags', () => this.client.send(new DeleteTagsCommand({ Resources: resourceIds, Tags: keys.map((Key) => ({ Key })) })));
+  }
+
+  /** Every page of a Describe call, each page paced and retried on its own. */
+  private async pages<P extends { NextToken?: string | undefined }, T>(
+    action: string,
+    page: (token: string | undefined) => Promise<P>,
+    items: (page: P) => T[],
+  ): Promise<T[]> {
+    const out: T[] = [];
+    let token: string | undefined;
+    do {
+      const answer = await this.call(action, () => page(token));
+      out.push(...items(answer));
+      token = answer.NextToken;
+    } while (token);
+    return out;
   }
 
   private call<T>(action: string, send: () => Promise<T>): Promise<T> {

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { seedPairs } from '../../fake-aws/ec2/seed.ts';
+import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
+import { Ec2Gateway } from '../../src/aws/ec2-gateway.ts';
+import { RateLimiter, ec2BucketFor } from '../../src/aws/rate-limiter.ts';
+import { pairFilters } from '../../src/domain/filters.ts';
+import { clientsFor } from '../helpers/aws-clients.ts';
+
+/** The EC2 gateway through the real SDK client against the local EC2. */
+describe('Ec2Gateway', () => {
+  let aws: FakeAws;
+  let ec2: Ec2Gateway;
+  before(async () => {
+    aws = await startFakeAws();
+    seedPairs(aws.ec2, { azs: ['us-east-1a', 'us-east-1b'], pairs: 1100, tags: { Service: 'etcd' } });
+    ec2 = new Ec2Gateway({
+      client: clientsFor(aws.url, aws.region).ec2,
+      limiter: new RateLimiter({ sizeOf: ec2BucketFor, scale: 1000 }),
+      retry: { attempts: 5, baseMs: 1, capMs: 5 },
+      batchWindowMs: 10,
+    });
+  });
+  after(() => aws.close());
+
+  it('reads every page of a filtered Describe (1100 volumes: 3 pages of 500; 1100 ENIs: 2 of 1000)', async () => {
+    aws.faults.resetCounts();
+    const filters = pairFilters('Service=etcd', 'NodeID');
+    const [volumes, enis] = await Promise.all([ec2.describeVolumes(filters), ec2.describeNetworkInterfaces(filters)]);
+    assert.equal(volumes.length, 1100);
+    assert.equal(new Set(volumes.map((v) => v.volumeId)).size, 1100);
+    assert.equal(enis.length, 1100);
+    assert.equal(aws.faults.count('EC2', 'DescribeVolumes'), 3);
+    assert.equal(aws.faults.count('EC2', 'DescribeNetworkInterfaces'), 2);
+    assert.equal(volumes[0]!.tags.Service, 'etcd');
+  });
+
+  it('reads single items of one moment with one call, and answers undefined for unknown ids', async () => {
+    const [a, b] = aws.ec2.volumes();
+    aws.faults.resetCounts();
+    const [va, vb, missing] = await Promise.all([ec2.volumes.read(a!.volumeId), ec2.volumes.read(b!.volumeId), ec2.volumes.read('vol-00000000000000000')]);
+    assert.equal(va?.volumeId, a!.volumeId);
+    assert.equal(vb?.volumeId, b!.volumeId);
+    assert.equal(missing, undefined);
+    assert.equal(aws.faults.count('EC2', 'DescribeVolumes'), 1);
+  });
+
+  it('retries throttling and 5xx past the SDK, and passes other errors through at once', async () => {
+    const instance = aws.ec2.runInstance({ availabilityZone: 'us-east-1a' });
+    aws.faults.set('EC2', 'DescribeInstances', { failNext: 3, code: 'RequestLimitExceeded', status: 503 });
+    assert.equal((await ec2.instances.read(instance.instanceId))?.instanceId, instance.instanceId);
+    aws.faults.clear();
+    const volume = aws.ec2.volumes()[0]!;
+    await assert.rejects(ec2.attachVolume(volume.volumeId, 'i-0123456789abcdef0', '/dev/sdf'), (err: Error) => err.name === 'InvalidInstanceID.NotFound');
+  });
+});
