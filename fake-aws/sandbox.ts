@@ -8,6 +8,7 @@
  * PAIRKEEPER_ADMIN_PORT (8081).
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { seedPairs } from './ec2/seed.ts';
 import { startFakeAws } from './index.ts';
 import { testTls } from './tls/index.ts';
@@ -21,6 +22,8 @@ const ports = {
 };
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 
+// The world below is new each time, so claims from an earlier sandbox would name instances that never existed here.
+rmSync(new URL('../var/sandbox-claims.json', import.meta.url), { force: true });
 const aws = await startFakeAws({ port: ports.aws, snsPort: ports.sns, ec2Timing: { attachDelayMs: 500, launchDelayMs: 1000, terminateDelayMs: 1000, releaseDelayMs: 2000 } });
 aws.sns.policy = { retries: 3, retryDelayMs: 2000, timeoutMs: 15_000 };
 const seeded = seedPairs(aws.ec2, { azs: AZS, pairs: 6, tags: { Service: 'etcd', Env: 'sandbox' }, broken: [{ kind: 'volume-only' }] });
@@ -73,7 +76,10 @@ ${seeded.pairs.length} pairs (${seeded.pairs.map((p) => `${p.nodeId}@${p.az}`).j
 
 Try:
 ${[
-  [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":3}'`, 'scale out: 3 launches'],
+  [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":3}'`, 'scale out: 3 launches, 3 pairs attached'],
+  [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":8}'`, 'more than the 6 pairs: two instances wait'],
+  [`curl -s -H 'Accept: text/plain' ${admin}/v1/pairs`, 'pairs: free, attached (and to whom), broken'],
+  [`curl -s -H 'Accept: text/plain' ${admin}/v1/instances`, 'instances: paired, waiting (and why)'],
   [`curl -s ${admin}/v1/events`, 'what pairkeeper received'],
   [`curl -s -XPOST ${ctl}/instances/<instance-id>/terminate -d '{}'`, 'an instance goes away'],
   [`curl -s ${ctl}/state`, 'EC2 and Auto Scaling as the fake sees them'],

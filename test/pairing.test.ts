@@ -178,6 +178,22 @@ describe('pairing', () => {
     assertInvariants(checkPairs(w.aws));
   });
 
+  it('acknowledges and counts launches of groups it does not manage, and touches nothing', async () => {
+    const w = await start();
+    const stranger = w.aws.ec2.runInstance({ availabilityZone: AZS[0]! });
+    const message = JSON.stringify({ Event: 'autoscaling:EC2_INSTANCE_LAUNCH', AutoScalingGroupName: 'kafka', EC2InstanceId: stranger.instanceId });
+    w.aws.sns.publish(w.topicArn, message);
+    await w.aws.sns.idle();
+    const [event] = w.app.recentEvents.list();
+    assert.equal(event?.outcome, 'ignored');
+    assert.match(event?.detail ?? '', /group kafka is not configured/);
+    assert.equal(w.aws.sns.deliveries.at(-1)?.status, 200);
+    const metrics = (await w.app.adminApp.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /pairkeeper_sns_messages_total\{type="Notification",outcome="ignored"\} 1/);
+    assert.deepEqual(await w.app.pairing.claims.list(), []);
+    assert.equal(w.app.pairing.registry.get(stranger.instanceId), undefined);
+  });
+
   it('rides out a throttling storm: 40% of EC2 calls answer RequestLimitExceeded (503), and every instance is still paired', async () => {
     const w = await start({ pairs: { pairs: 30, tags: { Service: 'etcd' } } });
     const actions = ['DescribeInstances', 'DescribeVolumes', 'DescribeNetworkInterfaces', 'AttachVolume', 'AttachNetworkInterface', 'CreateTags'];

@@ -7,7 +7,7 @@ import { waitFor } from './helpers/wait-for.ts';
 
 /** `npm run sandbox`, the README's way to try pairkeeper: it comes up, and a scale-out reaches pairkeeper. */
 describe('sandbox', () => {
-  it('starts the local AWS and pairkeeper, and a scale-out shows up in /v1/events', async () => {
+  it('starts the local AWS and pairkeeper, and a scale-out gets its pairs attached', async () => {
     const ports = { aws: await freePort(), sns: await freePort(), listen: await freePort(), admin: await freePort() };
     const child = spawn(process.execPath, [new URL('../fake-aws/sandbox.ts', import.meta.url).pathname], {
       env: { ...process.env, FAKE_AWS_PORT: String(ports.aws), FAKE_SNS_PORT: String(ports.sns), PAIRKEEPER_LISTEN_PORT: String(ports.listen), PAIRKEEPER_ADMIN_PORT: String(ports.admin) },
@@ -24,6 +24,10 @@ describe('sandbox', () => {
         const { events } = (await (await fetch(`http://127.0.0.1:${ports.admin}/v1/events`)).json()) as { events: { kind?: string }[] };
         return events.filter((e) => e.kind === 'launch').length === 2;
       }, 'two launch events', 20_000);
+      await waitFor(async () => {
+        const { pairs } = (await (await fetch(`http://127.0.0.1:${ports.admin}/v1/pairs`)).json()) as { pairs: { status: string }[] };
+        return pairs.filter((p) => p.status === 'attached').length === 2;
+      }, 'two attached pairs', 20_000);
     } finally {
       child.kill('SIGINT');
       await once(child, 'exit');

@@ -16,7 +16,12 @@ export const OTHER_TOPIC = 'arn:aws:sns:us-east-1:123456789012:someone-else';
 /** A sink that remembers what it was given. */
 export class CollectingSink implements EventSink {
   readonly events: AutoScalingEvent[] = [];
+  /** When set, the next event is refused with this error instead of taken. */
+  refuseNext: Error | undefined;
   accept(event: AutoScalingEvent): SinkOutcome {
+    const refusal = this.refuseNext;
+    this.refuseNext = undefined;
+    if (refusal) throw refusal;
     this.events.push(event);
     return { outcome: 'accepted' };
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { QueueFullError } from '../../src/controller/instance-queue.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { canonicalString, type SnsEnvelope } from '../../fake-aws/sns/signer.ts';
 import { OTHER_TOPIC, TOPIC, snsHeaders, startSnsHarness, type SnsHarness } from '../helpers/sns-app.ts';
@@ -244,6 +245,18 @@ describe('POST /sns', () => {
       assert.equal(retry.status, 200);
       assert.equal(retry.json.status, 'accepted');
     });
+  });
+
+  it('answers 503 when the work queue is full, and takes the message when SNS sends it again', async () => {
+    h.sink.refuseNext = new QueueFullError(10_000);
+    const msg = h.signer.notification({ topicArn: TOPIC, message: LAUNCH });
+    const first = await h.post(msg, snsHeaders(msg));
+    assert.equal(first.status, 503);
+    assert.equal(first.json.code, 'PK_QUEUE_FULL');
+    const retry = await h.post(msg, snsHeaders(msg));
+    assert.equal(retry.status, 200);
+    assert.equal(retry.json.status, 'accepted');
+    assert.equal(h.sink.events.length, 1);
   });
 
   describe('signing certificates', () => {
