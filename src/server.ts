@@ -2,8 +2,7 @@ import { buildApp } from './app.ts';
 import { loadConfig } from './config/load.ts';
 import { PairkeeperError } from './errors.ts';
 import { createLogger } from './logger.ts';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { createAwsClients } from './aws/clients.ts';
 
 /**
  * The only entry that listens: loads the config (a bad key stops here, naming the
@@ -20,9 +19,7 @@ async function main(): Promise<void> {
   }
   const { config, path } = loaded;
   const logger = createLogger(config.log.level);
-  // One attempt per SDK call: pairkeeper retries throttling and 5xx itself, with longer backoff.
-  const clients = { ec2: new EC2Client({ region: config.aws.region, maxAttempts: 1 }), ssm: new SSMClient({ region: config.aws.region, maxAttempts: 1 }) };
-  const app = await buildApp({ config, logger, clients });
+  const app = await buildApp({ config, logger, clients: createAwsClients(config.aws.region) });
 
   await app.publicApp.listen({ host: config.listen.host, port: config.listen.port });
   await app.adminApp.listen({ host: config.admin.host, port: config.admin.port });
