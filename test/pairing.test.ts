@@ -178,6 +178,45 @@ describe('pairing', () => {
     assertInvariants(checkPairs(w.aws));
   });
 
+  it('ignores a terminate for an instance that is still running: its pair stays', async () => {
+    const w = await start();
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const held = (await settle(w, 1)).complete[0]!;
+    w.aws.sns.publish(w.topicArn, JSON.stringify({ Event: 'autoscaling:EC2_INSTANCE_TERMINATE', AutoScalingGroupName: 'etcd', EC2InstanceId: held.instanceId }));
+    await w.aws.sns.idle();
+    await w.app.pairing.controller.idle();
+    assertInvariants(checkPairs(w.aws));
+    assert.equal(checkPairs(w.aws).complete[0]?.instanceId, held.instanceId);
+    assert.equal((await w.app.pairing.claims.list()).length, 1);
+    assert.equal(w.aws.faults.count('EC2', 'DetachNetworkInterface'), 0);
+  });
+
+  it('re-reads the ENI before attaching: one taken by a running instance after the inventory was read is left alone', async () => {
+    const w = await start({ pairs: { pairs: 1, tags: { Service: 'etcd' } } });
+    const [pair] = w.seeded.pairs;
+    await w.app.adminApp.inject({ method: 'GET', url: '/v1/pairs' }); // the shared inventory now shows the pair free
+    const outsider = w.aws.ec2.runInstance({ availabilityZone: pair!.az });
+    await waitFor(() => outsider.state === 'running', 'the outsider to run');
+    w.aws.ec2.attachNetworkInterface({ networkInterfaceId: pair!.eniId, instanceId: outsider.instanceId, deviceIndex: 1 });
+    const instance = w.aws.ec2.runInstance({ availabilityZone: pair!.az });
+    await waitFor(() => instance.state === 'running', 'the instance to run');
+    w.aws.sns.publish(w.topicArn, JSON.stringify({ Event: 'autoscaling:EC2_INSTANCE_LAUNCH', AutoScalingGroupName: 'etcd', EC2InstanceId: instance.instanceId }));
+    await waitFor(() => w.app.pairing.registry.get(instance.instanceId)?.status === 'waiting', 'the instance to wait');
+    assert.equal(w.aws.ec2.networkInterface(pair!.eniId)!.attachment?.instanceId, outsider.instanceId);
+    assert.equal(w.aws.ec2.volume(pair!.volumeId)!.attachment, undefined, 'the volume was not attached either');
+    assert.deepEqual(await w.app.pairing.claims.list(), []);
+  });
+
+  it('turns DeleteOnTermination off when the ENI attachment says it is on', async () => {
+    const w = await start();
+    const attach = w.aws.ec2.attachNetworkInterface.bind(w.aws.ec2);
+    w.aws.ec2.attachNetworkInterface = (options) => Object.assign(attach(options), { deleteOnTermination: true });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const held = (await settle(w, 1)).complete[0]!;
+    assert.equal(w.aws.ec2.networkInterface(held.networkInterfaceIds[0]!)!.attachment?.deleteOnTermination, false);
+    assert.equal(w.aws.faults.count('EC2', 'ModifyNetworkInterfaceAttribute'), 1);
+  });
+
   it('acknowledges and counts launches of groups it does not manage, and touches nothing', async () => {
     const w = await start();
     const stranger = w.aws.ec2.runInstance({ availabilityZone: AZS[0]! });
@@ -213,6 +252,9 @@ describe('pairing', () => {
     const claims = await w.app.pairing.claims.list('etcd');
     assert.equal(claims.length, 100);
     assert.equal(new Set(claims.map((c) => c.instanceId)).size, 100);
+    // The replicas agreed through the claims: EC2 never had to refuse a second volume on an instance.
+    const refusedSecondVolume = w.replicas.flatMap((r) => r.logs.find('pair unavailable; trying the next')).filter((l) => /already in use on/.test(String(l.reason)));
+    assert.deepEqual(refusedSecondVolume, []);
   });
 
   it('/v1/pairs, /v1/claims, /v1/instances as JSON and as aligned text for curl', async () => {
