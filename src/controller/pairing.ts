@@ -96,8 +96,9 @@ export class Pairing {
         continue;
       }
       // Another replica may be pairing the same instance with another pair: one pair per
-      // instance, so the earlier claim stays and the later one steps back. (If clocks
-      // disagree and both go on, EC2 refuses the second volume at the same device.)
+      // instance, so the earlier claim stays and the later one steps back. Two claims made
+      // at the same moment can each miss the other; then EC2 refuses the second volume at
+      // the same device, and that replica steps back there.
       const rival = earliest((await this.d.claims.list(group.name)).filter((c) => c.instanceId === instanceId));
       if (rival && rival.nodeId !== claim.nodeId) {
         await this.d.claims.release(group.name, claim.nodeId, instanceId);
