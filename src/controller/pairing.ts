@@ -18,6 +18,8 @@ export interface PairingGroup extends GroupSpec {
 export const HOLDER_TAG = 'pairkeeper:instance-id';
 
 const GONE = new Set(['shutting-down', 'terminated']);
+/** How long one list of claims serves the first look of every launch. */
+const SHARED_CLAIMS_MS = 1000;
 const NOT_ATTACHABLE = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
 
 /** This pair cannot be had right now; try the next one. */
@@ -44,6 +46,7 @@ export interface PairingDeps {
  */
 export class Pairing {
   private readonly d: PairingDeps;
+  private readonly claimLists = new Map<string, { at: number; claims: Promise<Claim[]> }>();
 
   constructor(deps: PairingDeps) {
     this.d = deps;
@@ -72,7 +75,10 @@ export class Pairing {
   /** One pass over the free pairs of the instance's AZ; false when none could be had. */
   private async tryPairs(group: PairingGroup, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<boolean> {
     const { instanceId, availabilityZone: az } = instance;
-    const claims = await this.d.claims.list(group.name);
+    // The first look shares a recent list of claims (a burst would otherwise list once per
+    // launch; with the SSM store that is many calls): a stale list only costs a create that
+    // answers "already exists". The second look lists anew.
+    const claims = fresh ? await this.d.claims.list(group.name) : await this.sharedClaims(group.name);
     // A second look shares only a read started a moment ago: the many launches that look again at once still share one.
     const pairs = await this.d.inventory.get(group, fresh ? { maxAgeMs: 50 } : {});
     const held = claims.find((c) => c.instanceId === instanceId);
@@ -120,6 +126,18 @@ export class Pairing {
       }
     }
     return false;
+  }
+
+  private sharedClaims(group: string): Promise<Claim[]> {
+    const entry = this.claimLists.get(group);
+    if (entry && performance.now() - entry.at < SHARED_CLAIMS_MS) return entry.claims;
+    const claims = this.d.claims.list(group);
+    const fresh = { at: performance.now(), claims };
+    this.claimLists.set(group, fresh);
+    claims.catch(() => {
+      if (this.claimLists.get(group) === fresh) this.claimLists.delete(group);
+    });
+    return claims;
   }
 
   /** Carries on with the pair the instance already holds. */
