@@ -2,6 +2,7 @@ import { pairFilters } from '../domain/filters.ts';
 import { buildPairs } from '../domain/inventory.ts';
 import type { Pair } from '../domain/pairs.ts';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
+import { SharedRead } from './shared-read.ts';
 
 export interface GroupSpec {
   name: string;
@@ -10,13 +11,12 @@ export interface GroupSpec {
 }
 
 /**
- * Each group's pairs, read with two filtered, paginated Describe calls and shared:
- * concurrent readers wait for one refresh, and a result younger than `maxAgeMs`
- * is reused. Staleness is safe here — claims decide who may take a pair, and every
- * attach re-reads the pair's volume and ENI first.
+ * Each group's pairs, read with two filtered, paginated Describe calls and shared
+ * (see SharedRead). Staleness is safe here: claims decide who may take a pair, every
+ * attach re-reads the ENI, and AttachVolume itself refuses a volume in use.
  */
 export class InventoryCache {
-  private readonly entries = new Map<string, { at: number; pairs: Promise<Pair[]> }>();
+  private readonly reads = new SharedRead<Pair[]>();
   private readonly ec2: Ec2Gateway;
   private readonly maxAgeMs: number;
 
@@ -27,16 +27,7 @@ export class InventoryCache {
 
   /** `maxAgeMs`: how old a read (finished or still running) may be to be shared; 0 always reads anew. */
   get(group: GroupSpec, options: { maxAgeMs?: number } = {}): Promise<Pair[]> {
-    const entry = this.entries.get(group.name);
-    const maxAge = options.maxAgeMs ?? this.maxAgeMs;
-    if (entry && performance.now() - entry.at < maxAge) return entry.pairs;
-    const pairs = this.read(group);
-    const fresh = { at: performance.now(), pairs };
-    this.entries.set(group.name, fresh);
-    pairs.catch(() => {
-      if (this.entries.get(group.name) === fresh) this.entries.delete(group.name);
-    });
-    return pairs;
+    return this.reads.get(group.name, options.maxAgeMs ?? this.maxAgeMs, () => this.read(group));
   }
 
   private async read(group: GroupSpec): Promise<Pair[]> {

@@ -8,6 +8,7 @@ import { PairkeeperError } from '../errors.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
 import type { GroupSpec, InventoryCache } from './inventory-cache.ts';
 import { pollUntil } from './poll.ts';
+import { SharedRead } from './shared-read.ts';
 
 export interface PairingGroup extends GroupSpec {
   volumeDevice: string;
@@ -46,7 +47,7 @@ export interface PairingDeps {
  */
 export class Pairing {
   private readonly d: PairingDeps;
-  private readonly claimLists = new Map<string, { at: number; claims: Promise<Claim[]> }>();
+  private readonly claimLists = new SharedRead<Claim[]>();
 
   constructor(deps: PairingDeps) {
     this.d = deps;
@@ -129,15 +130,7 @@ export class Pairing {
   }
 
   private sharedClaims(group: string): Promise<Claim[]> {
-    const entry = this.claimLists.get(group);
-    if (entry && performance.now() - entry.at < SHARED_CLAIMS_MS) return entry.claims;
-    const claims = this.d.claims.list(group);
-    const fresh = { at: performance.now(), claims };
-    this.claimLists.set(group, fresh);
-    claims.catch(() => {
-      if (this.claimLists.get(group) === fresh) this.claimLists.delete(group);
-    });
-    return claims;
+    return this.claimLists.get(group, SHARED_CLAIMS_MS, () => this.d.claims.list(group));
   }
 
   /** Carries on with the pair the instance already holds. */
