@@ -4,6 +4,7 @@ import type { Config } from './config/schema.ts';
 import { RecentEvents } from './events/recent-events.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createPairingService, type AwsClients, type PairingService } from './pairing-service.ts';
+import { requireBearerToken } from './routes/admin-auth.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { pairRoutes } from './routes/pairs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -77,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   shapeErrors(adminApp);
+  if (config.admin.token) requireBearerToken(adminApp, config.admin.token);
   healthRoutes(adminApp);
   adminRoutes(adminApp, { recentEvents, subscriptions, metrics });
   pairRoutes(adminApp, pairing);

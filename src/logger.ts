@@ -13,6 +13,7 @@ export const REDACTED_PATHS = [
   'subscribeUrl',
   'SubscribeURL',
   'lifecycleActionToken',
+  'config.admin.token',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -42,7 +42,21 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   }
   const result = configSchema.safeParse(doc);
   if (!result.success) throw new ConfigError(`${source}: ${describeIssues(result.error.issues)}`);
-  return result.data;
+  return withAdminToken(result.data, source);
+}
+
+/** Resolves admin.tokenFile into admin.token at start-up, so a missing file stops the process here. */
+function withAdminToken(config: Config, source: string): Config {
+  const { tokenFile, ...admin } = config.admin;
+  if (!tokenFile) return config;
+  let token: string;
+  try {
+    token = readFileSync(tokenFile, 'utf8').trimEnd();
+  } catch (err) {
+    throw new ConfigError(`${source}: admin.tokenFile: cannot read ${tokenFile}: ${(err as Error).message}`);
+  }
+  if (token.length < 16) throw new ConfigError(`${source}: admin.tokenFile: the token in ${tokenFile} is shorter than 16 characters`);
+  return { ...config, admin: { ...admin, token } };
 }
 
 /** One line per problem, each naming the key: `sns.topicArns.0: expected an SNS topic ARN`. */

@@ -41,6 +41,10 @@ const group = z.strictObject({
   eniDeviceIndex: z.number().int().min(1).max(15).default(1),
 });
 
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -52,8 +56,18 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: port.default(8081),
+      /** Bearer token for every admin route; required when `host` is not loopback. */
+      token: z.string().min(16, 'use at least 16 characters').optional(),
+      /** Or read the token from this file (trailing newline ignored), so it stays out of the config. */
+      tokenFile: z.string().min(1).optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((admin, ctx) => {
+      if (admin.token && admin.tokenFile) ctx.addIssue({ code: 'custom', path: ['tokenFile'], message: 'give admin.token or admin.tokenFile, not both' });
+      if (!admin.token && !admin.tokenFile && !isLoopback(admin.host)) {
+        ctx.addIssue({ code: 'custom', path: ['token'], message: `required when the admin listener is not on loopback (admin.host is ${admin.host})` });
+      }
+    }),
   aws: z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as eu-west-1'),
     /**
