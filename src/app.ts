@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
+import { ConfigError } from './errors.ts';
 import { RecentEvents } from './events/recent-events.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createPairingService, type AwsClients, type PairingService } from './pairing-service.ts';
@@ -40,6 +42,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics();
   const recentEvents = new RecentEvents();
   const subscriptions = new SubscriptionLog();
+  const https = config.listen.tls ? readTls(config.listen.tls) : undefined;
   const pairing = createPairingService(config, deps.clients, logger);
   const certificates = new CertificateCache({ timeoutMs: config.sns.certFetchTimeoutMs, maxEntries: config.sns.certCacheSize });
   const ingress = new SnsIngress({
@@ -56,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const publicLogger: FastifyBaseLogger = logger.child({ listener: 'public' });
   const adminLogger: FastifyBaseLogger = logger.child({ listener: 'admin' });
   const publicApp = Fastify({
+    ...(https ? { https } : {}),
     loggerInstance: publicLogger,
     // The ingress logs one line per message; per-request lines would double that.
     logController: new LogController({ disableRequestLogging: true }),
@@ -98,6 +102,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await pairing.queue.idle();
     },
   };
+}
+
+/** The public listener's certificate and key, read once at start-up; a bad path stops it there. */
+function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
+  const read = (what: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(`listen.tls.${what}: cannot read ${path}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read('cert', tls.cert), key: read('key', tls.key) };
 }
 
 /** Every error answer is short JSON with a code; bodies too large are 413 (SNS won't retry them). */

@@ -50,6 +50,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('0.0.0.0'),
       port: port.default(8080),
+      /** Serve HTTPS on the public listener (SNS needs a CA-signed certificate), or leave TLS to a proxy. */
+      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     })
     .prefault({}),
   admin: z
