@@ -83,7 +83,7 @@ export class SsmClaimStore implements ClaimStore {
    * work updates or releases its claim, one step at a time per instance, and a claim
    * is released for good only once its instance is gone, after which nothing acts for
    * that instance. Should replicas race anyway, EC2's VolumeInUse still refuses a
-   * second holder and the periodic resync re-reads claims against attachments.
+   * second holder, and the resync still to come (issue 5) will re-read claims against attachments.
    */
 
   async update(claim: Claim): Promise<boolean> {
