@@ -88,7 +88,7 @@ export class Controller implements EventSink {
         const reason = err instanceof Error ? err.message : String(err);
         this.registry.set(instanceId, group.name, { status: 'failed', reason });
         if (!retryable || attempt + 1 >= REQUEUE_ATTEMPTS) {
-          this.logger.error({ err, instanceId, group: group.name, action, attempt }, `${action} failed; giving up until the next event or resync`);
+          this.logger.error({ err, instanceId, group: group.name, action, attempt }, `${action} failed; giving up until the next event for this instance`);
           return;
         }
         const delay = Math.random() * Math.min(REQUEUE_CAP_MS, REQUEUE_BASE_MS * 2 ** attempt);
