@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import type { Ec2BucketStats } from '../fake-aws/ec2/throttling.ts';
-import { startFakeAws, type FakeAws } from '../fake-aws/index.ts';
+import { FAKE_CREDENTIALS, startFakeAws, type FakeAws } from '../fake-aws/index.ts';
 import { seedPairs } from '../fake-aws/ec2/seed.ts';
 import { checkPairs, type PairCheck } from '../fake-aws/ec2/pair-check.ts';
 import { bucketBound, scaleForBound } from './bucket-bound.ts';
@@ -107,8 +107,6 @@ export interface SmilodonBurstResult {
   buckets: Record<string, Ec2BucketStats>;
   pairs: PairCheck;
 }
-
-const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fake-secret' };
 
 class RoundError extends Error {
   readonly code: string;

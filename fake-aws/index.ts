@@ -17,6 +17,9 @@ import { testTls } from './tls/index.ts';
  * one HTTP port (routed by API version / X-Amz-Target), and SNS with its HTTPS side
  * (signing certificate, SubscribeURL) on another.
  */
+/** Any credentials do for the fake; these are the ones everything that talks to it uses. */
+export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fake-secret' };
+
 export interface FakeAwsOptions {
   region?: string;
   accountId?: string;
@@ -84,8 +87,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     signer,
     env: () => ({
       AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
-      AWS_SECRET_ACCESS_KEY: 'fake-secret',
+      AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_EC2: http.url,
       AWS_ENDPOINT_URL_SSM: http.url,
       AWS_ENDPOINT_URL_AUTO_SCALING: http.url,

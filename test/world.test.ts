@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { fakeAwsClientConfig } from './helpers/fake-aws-client.ts';
 import { startWorld, type World } from './helpers/world.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
@@ -48,7 +49,7 @@ describe('a world: local AWS + subscribed pairkeeper', () => {
   });
 
   it('faults injected in the fake reach the real SDK client, and calls are counted', async () => {
-    const ec2 = new EC2Client({ region: world.aws.region, endpoint: world.aws.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    const ec2 = new EC2Client(fakeAwsClientConfig(world.aws));
     world.aws.faults.resetCounts();
     world.aws.faults.set('EC2', 'DescribeVolumes', { failNext: 1, code: 'RequestLimitExceeded', status: 503 });
     await assert.rejects(ec2.send(new DescribeVolumesCommand({})), (err: Error & { $metadata: { httpStatusCode: number } }) => err.name === 'RequestLimitExceeded' && err.$metadata.httpStatusCode === 503);

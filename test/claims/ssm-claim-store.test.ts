@@ -1,3 +1,4 @@
+import { fakeAwsClientConfig } from '../helpers/fake-aws-client.ts';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { PutParameterCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
@@ -18,13 +19,7 @@ after(() => aws.close());
 
 /** A real SSMClient on the fake, with the SDK's own retries off so every call the store makes is counted once. */
 function ssmClient(config: SSMClientConfig = {}): SSMClient {
-  return new SSMClient({
-    region: aws.region,
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake' },
-    maxAttempts: 1,
-    ...config,
-  });
+  return new SSMClient({ ...fakeAwsClientConfig(aws), ...config });
 }
 
 let prefixes = 0;

@@ -1,14 +1,13 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../src/pairing-service.ts';
-
-const credentials = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fake-secret' };
+import { clientConfigFor } from './fake-aws-client.ts';
 
 /** Real SDK clients pointed at a local AWS (one attempt each: pairkeeper retries itself). */
 export function clientsFor(endpoint: string, region = 'us-east-1'): AwsClients {
   return {
-    ec2: new EC2Client({ region, endpoint, credentials, maxAttempts: 1 }),
-    ssm: new SSMClient({ region, endpoint, credentials, maxAttempts: 1 }),
+    ec2: new EC2Client(clientConfigFor(endpoint, region)),
+    ssm: new SSMClient(clientConfigFor(endpoint, region)),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { FakeAws } from '../../fake-aws/index.ts';
+import { FAKE_CREDENTIALS, type FakeAws } from '../../fake-aws/index.ts';
 
 export interface FakeAwsClientConfig {
   region: string;
@@ -12,10 +12,10 @@ export interface FakeAwsClientConfig {
  * and no SDK retries, so every error the fake answers reaches the assertion.
  */
 export function fakeAwsClientConfig(aws: FakeAws): FakeAwsClientConfig {
-  return {
-    region: aws.region,
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake' },
-    maxAttempts: 1,
-  };
+  return clientConfigFor(aws.url, aws.region);
+}
+
+/** The same settings for any endpoint (also one where nothing listens). */
+export function clientConfigFor(endpoint: string, region: string): FakeAwsClientConfig {
+  return { region, endpoint, credentials: FAKE_CREDENTIALS, maxAttempts: 1 };
 }
