@@ -44,6 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const subscriptions = new SubscriptionLog();
   const https = config.listen.tls ? readTls(config.listen.tls) : undefined;
   const pairing = createPairingService(config, deps.clients, logger);
+  const readiness = () => pairing.resync.readiness();
   const certificates = new CertificateCache({ timeoutMs: config.sns.certFetchTimeoutMs, maxEntries: config.sns.certCacheSize });
   const ingress = new SnsIngress({
     config: config.sns,
@@ -72,7 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
   });
   shapeErrors(publicApp);
-  healthRoutes(publicApp);
+  healthRoutes(publicApp, readiness);
   await publicApp.register((scope, _opts, done) => {
     snsRoutes(scope, ingress);
     done();
@@ -83,11 +84,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   shapeErrors(adminApp);
   if (config.admin.token) requireBearerToken(adminApp, config.admin.token);
-  healthRoutes(adminApp);
+  healthRoutes(adminApp, readiness);
   adminRoutes(adminApp, { recentEvents, subscriptions, metrics });
   pairRoutes(adminApp, pairing);
 
   await Promise.all([publicApp.ready(), adminApp.ready()]);
+  pairing.resync.start();
   return {
     publicApp,
     adminApp,
@@ -98,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     close: async () => {
       // Stop taking messages, then let the work already accepted finish.
       await Promise.all([publicApp.close(), adminApp.close()]);
+      pairing.resync.close();
       pairing.controller.close();
       await pairing.queue.idle();
     },

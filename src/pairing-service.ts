@@ -1,6 +1,8 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from 'pino';
+import { AutoScalingGateway } from './aws/autoscaling-gateway.ts';
 import { Ec2Gateway } from './aws/ec2-gateway.ts';
 import { PACING_MARGIN, RateLimiter, ec2BucketFor } from './aws/rate-limiter.ts';
 import { DEFAULT_RETRY_POLICY } from './aws/retry.ts';
@@ -12,18 +14,26 @@ import { Controller } from './controller/controller.ts';
 import { InstanceQueue } from './controller/instance-queue.ts';
 import { InstanceRegistry } from './controller/instance-registry.ts';
 import { InventoryCache } from './controller/inventory-cache.ts';
+import { LifecycleHolds, type HoldOutcome } from './controller/lifecycle-holds.ts';
 import { Pairing } from './controller/pairing.ts';
+import { Resync, type ResyncRun } from './controller/resync.ts';
 
 export interface AwsClients {
   ec2: EC2Client;
   ssm: SSMClient;
+  autoScaling: AutoScalingClient;
 }
 
 /** Reads of a group's pairs are shared for this long: a burst of launches costs one inventory. */
 const INVENTORY_MAX_AGE_MS = 2000;
 
-/** Builds the pairing machinery from the configuration and the AWS clients. */
-export function createPairingService(config: Config, clients: AwsClients, logger: Logger) {
+export interface PairingHooks {
+  onLifecycleComplete?: (outcome: HoldOutcome & { group: string }) => void;
+  onResync?: (run: ResyncRun) => void;
+}
+
+/** Builds the pairing machinery from the configuration and the AWS clients. Nothing runs until `resync.start()`. */
+export function createPairingService(config: Config, clients: AwsClients, logger: Logger, hooks: PairingHooks = {}) {
   const ec2 = new Ec2Gateway({
     client: clients.ec2,
     limiter: new RateLimiter({ sizeOf: ec2BucketFor, scale: config.aws.ec2RateScale * PACING_MARGIN }),
@@ -49,8 +59,22 @@ export function createPairingService(config: Config, clients: AwsClients, logger
     attachTimeoutMs: config.aws.attachTimeoutSeconds * 1000,
     onRelease: (group, az) => controller.released(group, az),
   });
-  const controller: Controller = new Controller({ groups: config.groups, pairing, queue, registry, logger, retryWaitingMs: config.work.retryWaitingSeconds * 1000 });
-  return { ec2, claims, inventory, registry, queue, controller, groups: config.groups };
+  const autoScaling = new AutoScalingGateway({ client: clients.autoScaling, retry: DEFAULT_RETRY_POLICY });
+  const holds = new LifecycleHolds({ autoScaling, logger, ...(hooks.onLifecycleComplete ? { onComplete: hooks.onLifecycleComplete } : {}) });
+  const controller: Controller = new Controller({ groups: config.groups, pairing, queue, registry, holds, logger });
+  const resync = new Resync({
+    groups: config.groups,
+    autoScaling,
+    ec2,
+    claims,
+    inventory,
+    controller,
+    topicArns: config.sns.topicArns,
+    intervalMs: config.resync.intervalSeconds * 1000,
+    logger,
+    ...(hooks.onResync ? { onRun: hooks.onResync } : {}),
+  });
+  return { ec2, autoScaling, claims, inventory, registry, queue, holds, controller, resync, groups: config.groups };
 }
 
 export type PairingService = ReturnType<typeof createPairingService>;

@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../pairing-service.ts';
@@ -7,7 +8,7 @@ import type { AwsClients } from '../pairing-service.ts';
  * retries throttling and 5xx itself, with longer backoff. A request that hangs
  * fails after 10 s (the SDK only warns about it unless told to throw), so a stuck
  * connection cannot hold an instance's work forever. Endpoints come from the
- * environment as usual (AWS_ENDPOINT_URL_EC2 and friends, for the local AWS).
+ * environment as usual (AWS_ENDPOINT_URL_EC2, _SSM, _AUTO_SCALING, for the local AWS).
  */
 const requestHandler = { connectionTimeout: 3000, requestTimeout: 10_000, throwOnRequestTimeout: true };
 
@@ -15,5 +16,6 @@ export function createAwsClients(region: string): AwsClients {
   return {
     ec2: new EC2Client({ region, maxAttempts: 1, requestHandler }),
     ssm: new SSMClient({ region, maxAttempts: 1, requestHandler }),
+    autoScaling: new AutoScalingClient({ region, maxAttempts: 1, requestHandler }),
   };
 }

@@ -39,6 +39,17 @@ const group = z.strictObject({
   nodeIdTag: z.string().min(1).max(128).default('NodeID'),
   volumeDevice: z.string().regex(/^\/dev\/(sd[b-z]|xvd[b-z])$/, 'expected a device name such as /dev/sdf').default('/dev/sdf'),
   eniDeviceIndex: z.number().int().min(1).max(15).default(1),
+  /** For lifecycle hooks that notify pairkeeper's topic. */
+  lifecycle: z
+    .strictObject({
+      /** How to complete a launch hook when no pair can be had: abandon (the instance is replaced) or continue without a pair. */
+      onNoPair: z.enum(['abandon', 'continue']).default('abandon'),
+      /** How long a hook-held launch waits for a pair to be released before onNoPair applies. */
+      noPairWaitSeconds: z.number().min(0).max(7200).default(60),
+      /** A heartbeat goes out every this fraction of the hook's heartbeat timeout while work goes on. */
+      heartbeatFraction: z.number().min(0.001).max(0.9).default(0.5),
+    })
+    .prefault({}),
 });
 
 export function isLoopback(host: string): boolean {
@@ -100,11 +111,16 @@ export const configSchema = z.strictObject({
       concurrency: z.number().int().min(1).max(5000).default(256),
       /** Instances queued at most; beyond it /sns answers 503 and SNS retries later. */
       queueLimit: z.number().int().min(1).default(10_000),
+    })
+    .prefault({}),
+  resync: z
+    .strictObject({
       /**
-       * Instances waiting for a pair look again this often, in case a pair was freed
-       * where this replica could not see it (another replica, a missed message).
+       * Every group is compared with AWS this often (and at start-up): instances
+       * without a pair get one, claims of gone instances are released, hook-held
+       * instances are completed. It also retries instances waiting for a pair.
        */
-      retryWaitingSeconds: z.number().positive().default(30),
+      intervalSeconds: z.number().min(0.05).max(3600).default(60),
     })
     .prefault({}),
   sns: z.strictObject({

@@ -1,38 +1,53 @@
 import type { Logger } from 'pino';
 import type { AutoScalingEvent } from '../domain/events.ts';
+import type { LifecycleActionRef, LifecycleResult } from '../domain/group-members.ts';
 import { PairkeeperError } from '../errors.ts';
 import type { EventSink, SinkOutcome } from '../sns/ingress.ts';
 import type { InstanceQueue } from './instance-queue.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
+import type { LifecycleHolds } from './lifecycle-holds.ts';
 import type { Pairing, PairingGroup } from './pairing.ts';
 
 /**
- * Turns accepted events into work on the per-instance queue. SNS is a trigger, not
- * the truth (invariant 4): the work re-reads EC2, so a duplicate or a late message
- * is harmless. A retryable failure is tried again later with backoff; instances
+ * Turns accepted events (from SNS, or from resync) into work on the per-instance
+ * queue, so the two paths never race for one instance. SNS is a trigger, not the
+ * truth (invariant 4): the work re-reads EC2, so a duplicate or a late message is
+ * harmless. A retryable failure is tried again later with backoff; instances
  * waiting for a pair are retried when one is released in their AZ.
+ *
+ * Lifecycle hooks: a launching instance is held until its pair is attached, then
+ * let go with CONTINUE. When no pair can be had — none freed within the group's
+ * `noPairWaitSeconds`, or attaching failed for good — the action is completed with
+ * the group's `onNoPair` result. A terminating instance is let go at once (nothing
+ * can be detached from it while it runs), and its pair is released once it is gone.
  */
 const REQUEUE_BASE_MS = 1000;
 const REQUEUE_CAP_MS = 60_000;
 const REQUEUE_ATTEMPTS = 8;
 
+export type Task = { kind: 'launch' } | { kind: 'terminate' } | { kind: 'depart' } | { kind: 'adopt'; nodeId: string };
+
+export interface ControllerGroup extends PairingGroup {
+  lifecycle: { onNoPair: 'abandon' | 'continue'; noPairWaitSeconds: number; heartbeatFraction: number };
+}
+
 export class Controller implements EventSink {
-  private readonly groups: Map<string, PairingGroup>;
+  private readonly groups: Map<string, ControllerGroup>;
   private readonly pairing: Pairing;
   private readonly queue: InstanceQueue;
   private readonly registry: InstanceRegistry;
+  private readonly holds: LifecycleHolds;
   private readonly logger: Logger;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly waitingTimer: NodeJS.Timeout;
+  private closed = false;
 
-  constructor(deps: { groups: PairingGroup[]; pairing: Pairing; queue: InstanceQueue; registry: InstanceRegistry; logger: Logger; retryWaitingMs: number }) {
+  constructor(deps: { groups: ControllerGroup[]; pairing: Pairing; queue: InstanceQueue; registry: InstanceRegistry; holds: LifecycleHolds; logger: Logger }) {
     this.groups = new Map(deps.groups.map((g) => [g.name, g]));
     this.pairing = deps.pairing;
     this.queue = deps.queue;
     this.registry = deps.registry;
+    this.holds = deps.holds;
     this.logger = deps.logger;
-    this.waitingTimer = setInterval(() => this.retryWaiting(), deps.retryWaitingMs);
-    this.waitingTimer.unref();
   }
 
   accept(event: AutoScalingEvent): SinkOutcome {
@@ -40,14 +55,19 @@ export class Controller implements EventSink {
     const group = this.groups.get(event.group);
     if (!group) return { outcome: 'ignored', reason: `group ${event.group} is not configured` };
     switch (event.kind) {
-      // Lifecycle actions are completed by the lifecycle feature; here they pair and release like the activity events.
       case 'launch':
+        this.work(group, event.instanceId!, { kind: 'launch' });
+        return { outcome: 'accepted' };
       case 'lifecycle-launching':
-        this.work(group, event.instanceId!, 'launch', 0);
+        this.hold(group, event, 'launching');
+        this.work(group, event.instanceId, { kind: 'launch' });
         return { outcome: 'accepted' };
       case 'terminate':
+        this.work(group, event.instanceId!, { kind: 'terminate' });
+        return { outcome: 'accepted' };
       case 'lifecycle-terminating':
-        this.work(group, event.instanceId!, 'terminate', 0);
+        this.hold(group, event, 'terminating');
+        this.work(group, event.instanceId, { kind: 'depart' });
         return { outcome: 'accepted' };
       case 'launch-error':
       case 'terminate-error':
@@ -55,51 +75,122 @@ export class Controller implements EventSink {
     }
   }
 
+  /** Queues work for an instance (resync's way in); false when the group is not configured. */
+  submit(groupName: string, instanceId: string, task: Task, hooks: { launching?: string[]; terminating?: string[] } = {}): boolean {
+    const group = this.groups.get(groupName);
+    if (!group) return false;
+    for (const hookName of hooks.launching ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'launching');
+    for (const hookName of hooks.terminating ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'terminating');
+    this.work(group, instanceId, task);
+    return true;
+  }
+
+  /** Whether work for the instance is queued or running. */
+  busy(instanceId: string): boolean {
+    return this.queue.has(instanceId);
+  }
+
   /** Gives every instance waiting in this group and AZ another try. */
   released(group: string, availabilityZone: string): void {
     const spec = this.groups.get(group);
     if (!spec) return;
-    for (const waiting of this.registry.waitingIn(group, availabilityZone)) this.work(spec, waiting.instanceId, 'launch', 0);
+    for (const waiting of this.registry.waitingIn(group, availabilityZone)) this.work(spec, waiting.instanceId, { kind: 'launch' });
   }
 
   idle(): Promise<void> {
     return this.queue.idle();
   }
 
-  private retryWaiting(): void {
-    for (const waiting of this.registry.list().filter((r) => r.status === 'waiting')) {
-      const spec = this.groups.get(waiting.group);
-      if (spec) this.work(spec, waiting.instanceId, 'launch', 0);
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.holds.close();
+  }
+
+  private hold(group: ControllerGroup, ref: LifecycleActionRef, transition: 'launching' | 'terminating'): void {
+    this.holds.hold(ref, transition, group.lifecycle.heartbeatFraction);
+  }
+
+  private work(group: ControllerGroup, instanceId: string, task: Task, attempt = 0): void {
+    if (this.closed) return;
+    this.queue.enqueue(instanceId, async () => {
+      try {
+        await this.run(group, instanceId, task);
+      } catch (err) {
+        await this.failed(group, instanceId, task, attempt, err);
+      }
+    });
+  }
+
+  private async run(group: ControllerGroup, instanceId: string, task: Task): Promise<void> {
+    switch (task.kind) {
+      case 'launch': {
+        const launched = await this.pairing.launch(group, instanceId);
+        if (launched.outcome === 'paired') await this.holds.complete(instanceId, 'launching', 'CONTINUE', 'pair attached');
+        else if (launched.outcome === 'gone') this.holds.drop(instanceId);
+        else await this.noPairYet(group, instanceId, launched.reason);
+        return;
+      }
+      case 'terminate':
+        return this.pairing.terminate(group, instanceId);
+      case 'depart':
+        await this.holds.complete(instanceId, 'terminating', 'CONTINUE', 'its pair is released once it is gone');
+        return this.pairing.terminate(group, instanceId, { departing: true });
+      case 'adopt':
+        return this.pairing.adopt(group, instanceId, task.nodeId);
     }
   }
 
-  close(): void {
-    clearInterval(this.waitingTimer);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+  /** A hook-held instance with no pair waits up to noPairWaitSeconds (a release wakes it sooner), then gets onNoPair. */
+  private async noPairYet(group: ControllerGroup, instanceId: string, reason: string): Promise<void> {
+    const holds = this.holds.of(instanceId, 'launching');
+    if (holds.length === 0) return;
+    const waitedMs = performance.now() - Math.min(...holds.map((h) => h.since));
+    const leftMs = group.lifecycle.noPairWaitSeconds * 1000 - waitedMs;
+    if (leftMs > 0) {
+      this.later(leftMs, () => this.work(group, instanceId, { kind: 'launch' }));
+      return;
+    }
+    await this.giveUp(group, instanceId, reason);
   }
 
-  private work(group: PairingGroup, instanceId: string, action: 'launch' | 'terminate', attempt: number): void {
-    this.queue.enqueue(instanceId, async () => {
-      try {
-        await (action === 'launch' ? this.pairing.launch(group, instanceId) : this.pairing.terminate(group, instanceId));
-      } catch (err) {
-        const retryable = err instanceof PairkeeperError ? err.retryable : true;
-        const reason = err instanceof Error ? err.message : String(err);
-        this.registry.set(instanceId, group.name, { status: 'failed', reason });
-        if (!retryable || attempt + 1 >= REQUEUE_ATTEMPTS) {
-          this.logger.error({ err, instanceId, group: group.name, action, attempt }, `${action} failed; giving up until the next event for this instance`);
-          return;
-        }
-        const delay = Math.random() * Math.min(REQUEUE_CAP_MS, REQUEUE_BASE_MS * 2 ** attempt);
-        this.logger.warn({ instanceId, group: group.name, action, attempt, retryInMs: Math.round(delay), reason }, `${action} failed; will try again`);
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          this.work(group, instanceId, action, attempt + 1);
-        }, delay);
-        timer.unref();
-        this.timers.add(timer);
-      }
-    });
+  private async giveUp(group: ControllerGroup, instanceId: string, reason: string): Promise<void> {
+    const result: LifecycleResult = group.lifecycle.onNoPair === 'abandon' ? 'ABANDON' : 'CONTINUE';
+    const outcomes = await this.holds.complete(instanceId, 'launching', result, reason);
+    if (result === 'ABANDON' && outcomes.some((o) => o.answer === 'done')) {
+      this.registry.set(instanceId, group.name, { status: 'abandoned', reason });
+      this.logger.warn({ instanceId, group: group.name, reason }, 'launch abandoned: Auto Scaling replaces the instance');
+    }
+  }
+
+  private async failed(group: ControllerGroup, instanceId: string, task: Task, attempt: number, err: unknown): Promise<void> {
+    const retryable = err instanceof PairkeeperError ? err.retryable : true;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.registry.set(instanceId, group.name, { status: 'failed', reason });
+    const fields = { instanceId, group: group.name, task: task.kind, attempt };
+    if (retryable && attempt + 1 < REQUEUE_ATTEMPTS) {
+      const delay = Math.random() * Math.min(REQUEUE_CAP_MS, REQUEUE_BASE_MS * 2 ** attempt);
+      this.logger.warn({ ...fields, retryInMs: Math.round(delay), reason }, `${task.kind} failed; will try again`);
+      this.later(delay, () => this.work(group, instanceId, task, attempt + 1));
+      return;
+    }
+    this.logger.error({ ...fields, err }, `${task.kind} failed; giving up until the next event or resync for this instance`);
+    if (task.kind !== 'launch') return;
+    try {
+      await this.giveUp(group, instanceId, `attaching failed: ${reason}`);
+    } catch (completeErr) {
+      this.logger.error({ ...fields, err: completeErr }, 'could not complete the lifecycle action; resync will try again');
+    }
+  }
+
+  private later(ms: number, fn: () => void): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
   }
 }

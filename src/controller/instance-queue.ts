@@ -31,6 +31,11 @@ export class InstanceQueue {
     return this.chains.size;
   }
 
+  /** Whether the key has work queued or running. */
+  has(key: string): boolean {
+    return this.chains.has(key);
+  }
+
   enqueue(key: string, task: () => Promise<void>): void {
     if (!this.chains.has(key) && this.chains.size >= this.limit) throw new QueueFullError(this.limit);
     const previous = this.chains.get(key) ?? Promise.resolve();

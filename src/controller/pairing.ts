@@ -23,6 +23,8 @@ const GONE = new Set(['shutting-down', 'terminated']);
 const SHARED_CLAIMS_MS = 1000;
 const NOT_ATTACHABLE = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
 
+export type LaunchOutcome = { outcome: 'paired' } | { outcome: 'gone' } | { outcome: 'waiting'; reason: string };
+
 /** This pair cannot be had right now; try the next one. */
 class PairUnavailable extends Error {}
 
@@ -53,24 +55,53 @@ export class Pairing {
     this.d = deps;
   }
 
-  async launch(group: PairingGroup, instanceId: string): Promise<void> {
+  async launch(group: PairingGroup, instanceId: string): Promise<LaunchOutcome> {
     const { registry } = this.d;
     const log = this.d.logger.child({ instanceId, group: group.name });
     const instance = await this.runningInstance(instanceId);
     if (!instance) {
       registry.set(instanceId, group.name, { status: 'gone', reason: 'instance is gone or going' });
       log.info('launch: instance is gone or going; nothing to do');
-      return;
+      return { outcome: 'gone' };
     }
     const az = instance.availabilityZone;
     registry.set(instanceId, group.name, { status: 'pairing', availabilityZone: az });
 
     // The shared inventory may be a moment old: before saying "no pair", look once more with fresh reads.
     for (const fresh of [false, true]) {
-      if (await this.tryPairs(group, instance, fresh, log)) return;
+      if (await this.tryPairs(group, instance, fresh, log)) return { outcome: 'paired' };
     }
-    registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason: `no free pair in ${az}` });
+    const reason = `no free pair in ${az}`;
+    registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason });
     log.warn({ availabilityZone: az }, 'no free pair; the instance waits for one to be released');
+    return { outcome: 'waiting', reason };
+  }
+
+  /**
+   * Records the claim of a pair whose volume is found on a member that has no claim
+   * (a lost claim store, a crash between steps, a claim released by mistake). Checked
+   * again on fresh reads first. A pair found whole is recorded as attached; otherwise
+   * as claimed, and the launch that follows finishes it.
+   */
+  async adopt(group: PairingGroup, instanceId: string, nodeId: string): Promise<void> {
+    const log = this.d.logger.child({ instanceId, group: group.name, nodeId });
+    const pair = (await this.d.inventory.get(group, { maxAgeMs: 0 })).find((p) => p.nodeId === nodeId);
+    const claims = await this.d.claims.list(group.name);
+    if (pair?.condition !== 'usable' || pair.volume?.attachment?.instanceId !== instanceId || claims.some((c) => c.instanceId === instanceId || c.nodeId === nodeId)) {
+      log.info('adopt: no longer an unclaimed pair on this instance; nothing to do');
+      return;
+    }
+    const whole = pair.volume.attachment.state === 'attached' && pair.eni?.attachment?.instanceId === instanceId && pair.eni.attachment.state === 'attached';
+    const now = new Date().toISOString();
+    if (!(await this.d.claims.create({ group: group.name, nodeId, instanceId, state: whole ? 'attached' : 'claimed', since: now, updatedAt: now }))) {
+      log.info('adopt: someone claimed the pair first');
+      return;
+    }
+    if (whole) {
+      await this.d.ec2.tag([pair.volume.volumeId, pair.eni!.networkInterfaceId], { [HOLDER_TAG]: instanceId });
+      this.d.registry.set(instanceId, group.name, { status: 'paired', nodeId, availabilityZone: pair.availabilityZone });
+    }
+    log.warn({ whole }, 'adopted a pair found on the instance with no claim');
   }
 
   /** One pass over the free pairs of the instance's AZ; false when none could be had. */
@@ -140,10 +171,18 @@ export class Pairing {
     await this.attach(group, pair, instance, held, log);
   }
 
-  async terminate(group: PairingGroup, instanceId: string): Promise<void> {
+  /**
+   * Releases the instance's pair once it is gone. `departing`: Auto Scaling has been
+   * told to terminate it (our terminating hook completed), so wait for EC2 to agree
+   * rather than treating a still-running instance as a stale message.
+   */
+  async terminate(group: PairingGroup, instanceId: string, options: { departing?: boolean } = {}): Promise<void> {
     const { registry, ec2 } = this.d;
     const log = this.d.logger.child({ instanceId, group: group.name });
-    const instance = await ec2.instances.read(instanceId);
+    const read = () => ec2.instances.read(instanceId);
+    const instance = options.departing
+      ? await pollUntil(read, (i) => !i || GONE.has(i.state), { ...this.waitOptions(), what: `${instanceId} to terminate` })
+      : await read();
     if (instance && !GONE.has(instance.state)) {
       // Out of order or stale: the instance is alive, so its pair stays with it.
       log.warn({ state: instance.state }, 'terminate for an instance that is not terminating; ignored');

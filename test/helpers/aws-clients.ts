@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../src/pairing-service.ts';
@@ -8,6 +9,7 @@ export function clientsFor(endpoint: string, region = 'us-east-1'): AwsClients {
   return {
     ec2: new EC2Client(clientConfigFor(endpoint, region)),
     ssm: new SSMClient(clientConfigFor(endpoint, region)),
+    autoScaling: new AutoScalingClient(clientConfigFor(endpoint, region)),
   };
 }
 

@@ -6,3 +6,10 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Polls until `get` gives a value (not undefined) and returns it; fails with `what` after `timeoutMs`. */
+export async function waitForValue<T>(get: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  let value: T | undefined;
+  await waitFor(async () => (value = await get()) !== undefined, what, timeoutMs);
+  return value!;
+}

@@ -1,5 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { InitializeMiddleware } from '@smithy/types';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App } from '../../src/app.ts';
@@ -18,6 +19,12 @@ export interface Replica {
   logs: LogSink;
   /** pairkeeper's public URL, subscribed to the topic. */
   snsUrl: string;
+  /**
+   * Stops it the way a crash would: the listener goes at once, and every AWS call it
+   * makes from now on fails, so work in flight stops at its next step. A call already
+   * sent completes at AWS, as after a real kill.
+   */
+  kill(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +38,8 @@ export interface World {
   replicas: Replica[];
   /** Starts one more pairkeeper with the same configuration, subscribed too. */
   addReplica(): Promise<Replica>;
+  /** Kills a replica and starts a new one in its place (same port, so its subscription stays). */
+  restart(replica: Replica): Promise<Replica>;
   /** Kinds of the events pairkeeper received, oldest first. */
   eventKinds(app?: App): string[];
   close(): Promise<void>;
@@ -63,7 +72,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' },
       groups: [{ name: 'etcd', filters: 'Service=etcd' }],
       claims: { store: options.claims ?? 'file', path: claimsPath },
-      work: { retryWaitingSeconds: 0.5 },
+      resync: { intervalSeconds: 3600 },
       log: { level: 'debug' },
       ...options.config,
     }),
@@ -71,16 +80,42 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   );
 
   const replicas: Replica[] = [];
-  const addReplica = async (): Promise<Replica> => {
+  const startReplica = async (port: number): Promise<Replica> => {
     const logs = new LogSink();
-    const app = await buildApp({ config, logger: createLogger('debug', logs), clients: clientsFor(aws.url, aws.region) });
-    await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
+    const clients = clientsFor(aws.url, aws.region);
+    let killed = false;
+    const killSwitch = <I extends object, O extends object>(): InitializeMiddleware<I, O> => (next) => (args) =>
+      killed ? Promise.reject(new Error('killed: this pairkeeper no longer runs')) : next(args);
+    clients.ec2.middlewareStack.add(killSwitch(), { step: 'initialize' });
+    clients.ssm.middlewareStack.add(killSwitch(), { step: 'initialize' });
+    clients.autoScaling.middlewareStack.add(killSwitch(), { step: 'initialize' });
+    const app = await buildApp({ config, logger: createLogger('debug', logs), clients });
+    await app.publicApp.listen({ host: '127.0.0.1', port });
     const snsUrl = `http://127.0.0.1:${(app.publicApp.server.address() as AddressInfo).port}/sns`;
-    const subscription = aws.sns.subscribe(topicArn, snsUrl);
-    await waitFor(() => subscription.confirmed, 'pairkeeper to confirm its subscription');
-    const replica = { app, logs, snsUrl, close: () => app.close() };
+    let closed: Promise<void> | undefined;
+    const kill = async () => {
+      killed = true;
+      app.pairing.resync.close();
+      app.pairing.controller.close();
+      app.publicApp.server.closeAllConnections();
+      await Promise.all([app.publicApp.close(), app.adminApp.close()]);
+      // What was in flight fails at its next AWS call; let it finish failing.
+      await app.pairing.queue.idle();
+    };
+    const replica = { app, logs, snsUrl, kill, close: () => (closed ??= killed ? Promise.resolve() : app.close()) };
     replicas.push(replica);
     return replica;
+  };
+  const addReplica = async (): Promise<Replica> => {
+    const replica = await startReplica(0);
+    const subscription = aws.sns.subscribe(topicArn, replica.snsUrl);
+    await waitFor(() => subscription.confirmed, 'pairkeeper to confirm its subscription');
+    return replica;
+  };
+  const restart = async (replica: Replica): Promise<Replica> => {
+    await replica.kill();
+    replicas.splice(replicas.indexOf(replica), 1);
+    return startReplica(Number(new URL(replica.snsUrl).port));
   };
   const first = await addReplica();
 
@@ -92,6 +127,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     logs: first.logs,
     replicas,
     addReplica,
+    restart,
     eventKinds: (app = first.app) => app.recentEvents.list().reverse().filter((e) => e.type === 'Notification').map((e) => e.kind ?? ''),
     close: async () => {
       // pairkeeper first: it finishes the work it accepted while the AWS it talks to is still there.

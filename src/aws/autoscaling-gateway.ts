@@ -1,0 +1,103 @@
+import {
+  CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeLifecycleHooksCommand,
+  RecordLifecycleActionHeartbeatCommand,
+  type AutoScalingClient,
+} from '@aws-sdk/client-auto-scaling';
+import type { GroupMember, LifecycleActionRef, LifecycleHookInfo, LifecycleResult } from '../domain/group-members.ts';
+import { errorCode } from './aws-errors.ts';
+import { retry, type RetryPolicy } from './retry.ts';
+
+/**
+ * The Auto Scaling calls pairkeeper makes (config/iam-policy.json lists the same):
+ * read group members and hooks for resync, and complete or extend lifecycle actions.
+ * Throttling and 5xx are retried with backoff. Auto Scaling answers ValidationError
+ * when no action is open any more (completed elsewhere, timed out, stale token);
+ * that is an answer here ('gone'), not a failure.
+ */
+const GROUPS_PER_CALL = 50; // DescribeAutoScalingGroups' limit on names
+
+export type ActionAnswer = 'done' | 'gone';
+
+export class AutoScalingGateway {
+  private readonly client: AutoScalingClient;
+  private readonly retryPolicy: RetryPolicy;
+
+  constructor(options: { client: AutoScalingClient; retry: RetryPolicy }) {
+    this.client = options.client;
+    this.retryPolicy = options.retry;
+  }
+
+  /** Members of each named group that exists; a group AWS does not know is absent from the map. */
+  async members(groups: string[]): Promise<Map<string, GroupMember[]>> {
+    const out = new Map<string, GroupMember[]>();
+    for (let i = 0; i < groups.length; i += GROUPS_PER_CALL) {
+      const names = groups.slice(i, i + GROUPS_PER_CALL);
+      let token: string | undefined;
+      do {
+        const page = await this.call('DescribeAutoScalingGroups', () =>
+          this.client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names, MaxRecords: 100, NextToken: token })),
+        );
+        for (const g of page.AutoScalingGroups ?? []) {
+          out.set(
+            g.AutoScalingGroupName!,
+            (g.Instances ?? []).map((m) => ({ instanceId: m.InstanceId!, availabilityZone: m.AvailabilityZone!, lifecycleState: m.LifecycleState! })),
+          );
+        }
+        token = page.NextToken;
+      } while (token);
+    }
+    return out;
+  }
+
+  async hooks(group: string): Promise<LifecycleHookInfo[]> {
+    const answer = await this.call('DescribeLifecycleHooks', () => this.client.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })));
+    return (answer.LifecycleHooks ?? []).map((h) => ({
+      group,
+      name: h.LifecycleHookName!,
+      transition: transitionKind(h.LifecycleTransition),
+      heartbeatTimeoutSeconds: h.HeartbeatTimeout ?? 3600,
+      notificationTargetArn: h.NotificationTargetARN,
+    }));
+  }
+
+  complete(ref: LifecycleActionRef, result: LifecycleResult): Promise<ActionAnswer> {
+    return this.onAction('CompleteLifecycleAction', () =>
+      this.client.send(new CompleteLifecycleActionCommand({ ...actionParams(ref), LifecycleActionResult: result })),
+    );
+  }
+
+  heartbeat(ref: LifecycleActionRef): Promise<ActionAnswer> {
+    return this.onAction('RecordLifecycleActionHeartbeat', () => this.client.send(new RecordLifecycleActionHeartbeatCommand(actionParams(ref))));
+  }
+
+  private async onAction(action: string, send: () => Promise<unknown>): Promise<ActionAnswer> {
+    try {
+      await this.call(action, send);
+      return 'done';
+    } catch (err) {
+      if (errorCode(err) === 'ValidationError') return 'gone';
+      throw err;
+    }
+  }
+
+  private call<T>(action: string, send: () => Promise<T>): Promise<T> {
+    return retry(send, { ...this.retryPolicy, what: `Auto Scaling ${action}` });
+  }
+}
+
+function actionParams(ref: LifecycleActionRef) {
+  return {
+    AutoScalingGroupName: ref.group,
+    LifecycleHookName: ref.hookName,
+    InstanceId: ref.instanceId,
+    ...(ref.token ? { LifecycleActionToken: ref.token } : {}),
+  };
+}
+
+function transitionKind(transition: string | undefined): LifecycleHookInfo['transition'] {
+  if (transition === 'autoscaling:EC2_INSTANCE_LAUNCHING') return 'launching';
+  if (transition === 'autoscaling:EC2_INSTANCE_TERMINATING') return 'terminating';
+  return undefined;
+}

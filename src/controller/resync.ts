@@ -1,0 +1,155 @@
+import type { Logger } from 'pino';
+import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
+import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
+import type { ClaimStore } from '../claims/claim-store.ts';
+import { instancesToCheck, planResync, type ResyncAction, type ResyncReport } from '../domain/resync-plan.ts';
+import type { Controller, ControllerGroup } from './controller.ts';
+import type { InventoryCache } from './inventory-cache.ts';
+
+/**
+ * Level-triggered reconciliation, at start-up and every `intervalMs`: for each
+ * group, read its members and lifecycle states, the claims and the pairs' actual
+ * attachments, plan (a pure function) and hand the actions to the controller's
+ * per-instance queue, the one the SNS path uses, so the two never race. One run at
+ * a time; a failed run is tried again sooner (1 s, 2 s, 4 s … up to the interval).
+ */
+export interface ResyncRun {
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** undefined when the run succeeded. */
+  error: string | undefined;
+  /** Actions handed to the queue, by kind. */
+  actions: Record<ResyncAction['kind'], number>;
+  /** Per group: what only a person should fix. */
+  reports: (ResyncReport & { group: string })[];
+}
+
+export interface ResyncDeps {
+  groups: ControllerGroup[];
+  autoScaling: AutoScalingGateway;
+  ec2: Ec2Gateway;
+  claims: ClaimStore;
+  inventory: InventoryCache;
+  controller: Controller;
+  /** Hooks whose notification target is one of these topics are pairkeeper's. */
+  topicArns: string[];
+  intervalMs: number;
+  logger: Logger;
+  onRun?: (run: ResyncRun) => void;
+}
+
+export class Resync {
+  private readonly d: ResyncDeps;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<ResyncRun> | undefined;
+  private failures = 0;
+  private closed = false;
+  private last: ResyncRun | undefined;
+  private lastGood: ResyncRun | undefined;
+
+  constructor(deps: ResyncDeps) {
+    this.d = deps;
+  }
+
+  /** Runs now, then every interval. */
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** One run (or the one already in progress). */
+  run(): Promise<ResyncRun> {
+    this.running ??= this.runOnce().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Ready once a run has completed, and as long as the latest one did. */
+  readiness(): { ready: boolean; reason: string | undefined } {
+    if (!this.last) return { ready: false, reason: 'the first resync has not completed yet' };
+    if (this.last.error) return { ready: false, reason: `the last resync failed: ${this.last.error}` };
+    return { ready: true, reason: undefined };
+  }
+
+  /** The latest run, and the latest that succeeded. */
+  runs(): { last: ResyncRun | undefined; lastGood: ResyncRun | undefined } {
+    return { last: this.last, lastGood: this.lastGood };
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      void this.run().then((run) => {
+        this.failures = run.error ? this.failures + 1 : 0;
+        this.schedule(run.error ? Math.min(this.d.intervalMs, 1000 * 2 ** (this.failures - 1)) : this.d.intervalMs);
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async runOnce(): Promise<ResyncRun> {
+    const started = new Date();
+    const t0 = performance.now();
+    const actions: ResyncRun['actions'] = { pair: 0, adopt: 0, 'continue-terminating': 0, release: 0 };
+    const reports: ResyncRun['reports'] = [];
+    let error: string | undefined;
+    try {
+      const members = await this.d.autoScaling.members(this.d.groups.map((g) => g.name));
+      for (const group of this.d.groups) {
+        const groupMembers = members.get(group.name);
+        if (!groupMembers) {
+          reports.push({ group: group.name, problem: 'group-not-found', nodeId: undefined, instanceId: undefined, detail: `Auto Scaling has no group ${group.name}` });
+          continue;
+        }
+        const hooks = (await this.d.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.d.topicArns.includes(h.notificationTargetArn));
+        const claims = await this.d.claims.list(group.name);
+        const pairs = await this.d.inventory.get(group, { maxAgeMs: 0 });
+        const ec2States = new Map(
+          await Promise.all(instancesToCheck(groupMembers, claims, pairs).map(async (id) => [id, (await this.d.ec2.instances.read(id))?.state] as const)),
+        );
+        const plan = planResync({ members: groupMembers, hooks, claims, pairs, ec2States });
+        for (const action of plan.actions) if (this.apply(group.name, action)) actions[action.kind] += 1;
+        reports.push(...plan.reports.map((r) => ({ ...r, group: group.name })));
+      }
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+      this.d.logger.error({ err }, 'resync failed');
+    }
+    const run: ResyncRun = {
+      startedAt: started.toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      error,
+      actions,
+      reports,
+    };
+    for (const r of reports) this.d.logger.warn({ group: r.group, problem: r.problem, nodeId: r.nodeId, instanceId: r.instanceId }, `resync: ${r.detail}`);
+    if (!error) this.d.logger.info({ durationMs: run.durationMs, actions, reports: reports.length }, 'resync done');
+    this.last = run;
+    if (!error) this.lastGood = run;
+    this.d.onRun?.(run);
+    return run;
+  }
+
+  /** Hands one action to the queue; work already queued for the instance will see the same state, so it is not doubled. */
+  private apply(group: string, action: ResyncAction): boolean {
+    const { controller } = this.d;
+    switch (action.kind) {
+      case 'pair':
+        if (action.launchHooks.length === 0 && controller.busy(action.instanceId)) return false;
+        return controller.submit(group, action.instanceId, { kind: 'launch' }, { launching: action.launchHooks });
+      case 'adopt':
+        return controller.submit(group, action.instanceId, { kind: 'adopt', nodeId: action.nodeId });
+      case 'continue-terminating':
+        if (controller.busy(action.instanceId)) return false;
+        return controller.submit(group, action.instanceId, { kind: 'depart' }, { terminating: action.hooks });
+      case 'release':
+        if (controller.busy(action.instanceId)) return false;
+        return controller.submit(group, action.instanceId, { kind: 'terminate' });
+    }
+  }
+}

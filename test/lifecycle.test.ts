@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
+import type { GroupMember } from '../fake-aws/autoscaling/types.ts';
+import { assertInvariants, settle } from './helpers/settle.ts';
+import { waitFor, waitForValue } from './helpers/wait-for.ts';
+import { startWorld, type World, type WorldOptions } from './helpers/world.ts';
+
+/**
+ * Lifecycle hooks end to end: the local Auto Scaling holds instances in its wait
+ * states and publishes the hook's messages to the topic pairkeeper listens to;
+ * pairkeeper completes the actions through the real SDK. Hook seconds run 20× faster
+ * in the fake (msPerHookSecond: 50), so AWS's shortest timeout (30 s) lasts 1.5 s.
+ */
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+const HOOK = 'pk-launch';
+
+async function start(options: WorldOptions & { heartbeatTimeout?: number; lifecycle?: Record<string, unknown>; terminating?: boolean } = {}): Promise<World> {
+  const { heartbeatTimeout = 30, lifecycle = {}, terminating = false, ...rest } = options;
+  world = await startWorld({
+    fake: { autoScalingTiming: { msPerHookSecond: 50 }, ...rest.fake },
+    ...rest,
+    config: { groups: [{ name: 'etcd', filters: 'Service=etcd', lifecycle }], ...rest.config },
+  });
+  const hook = { heartbeatTimeout, notificationTargetArn: world.topicArn };
+  world.aws.autoScaling.putLifecycleHook('etcd', { name: HOOK, transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', ...hook });
+  if (terminating) world.aws.autoScaling.putLifecycleHook('etcd', { name: 'pk-terminate', transition: 'autoscaling:EC2_INSTANCE_TERMINATING', ...hook });
+  return world;
+}
+
+function onlyMember(w: World): GroupMember | undefined {
+  return [...w.aws.autoScaling.groups()[0]!.members.values()][0];
+}
+
+/** Watches the member from the outside and calls `seen` with its state and EC2's pair check at each change. */
+function watchMember(w: World, seen: (state: string, whole: boolean) => void): () => void {
+  let last = '';
+  const timer = setInterval(() => {
+    const m = onlyMember(w);
+    if (!m || m.lifecycleState === last) return;
+    last = m.lifecycleState;
+    seen(last, checkPairs(w.aws).complete.some((p) => p.instanceId === m.instanceId));
+  }, 2);
+  return () => clearInterval(timer);
+}
+
+describe('lifecycle hooks', () => {
+  it('a hook-held launch is let go (CONTINUE) only after both attachments, and no timer stays behind', async () => {
+    const w = await start({ fake: { ec2Timing: { attachDelayMs: 300, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } } });
+    const states: [string, boolean][] = [];
+    const stop = watchMember(w, (state, whole) => states.push([state, whole]));
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    await waitFor(() => onlyMember(w)?.lifecycleState === 'InService', 'the instance to go in service');
+    stop();
+    const check = await settle(w, 1);
+    assertInvariants(check);
+    const wait = states.findIndex(([s]) => s === 'Pending:Wait');
+    assert.ok(wait >= 0, `the instance was held (${JSON.stringify(states)})`);
+    for (const [state, whole] of states.slice(wait + 1)) assert.ok(whole, `${state} before the pair was whole (${JSON.stringify(states)})`);
+    assert.equal(w.logs.find('lifecycle action completed with CONTINUE').length, 1);
+    assert.equal(w.app.pairing.holds.size, 0, 'no hold (and so no heartbeat timer) left');
+  });
+
+  it('no free pair: the launch is abandoned after noPairWaitSeconds, and Auto Scaling terminates the instance', async () => {
+    const w = await start({ pairs: { pairs: 0 }, lifecycle: { noPairWaitSeconds: 0.2 } });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const first = await waitForValue(() => onlyMember(w)?.instanceId, 'an instance');
+    await waitFor(() => w.app.pairing.registry.get(first)?.status === 'abandoned', 'the launch to be abandoned');
+    await waitFor(() => w.aws.ec2.instance(first)?.state === 'terminated', 'Auto Scaling to terminate the abandoned instance');
+    const [line] = w.logs.find('lifecycle action completed with ABANDON');
+    assert.match(String(line?.why), /no free pair in us-east-1/);
+  });
+
+  it('no free pair with onNoPair: continue: the instance goes in service without a pair and waits for one', async () => {
+    const w = await start({ pairs: { pairs: 0 }, lifecycle: { onNoPair: 'continue', noPairWaitSeconds: 0 } });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    await waitFor(() => onlyMember(w)?.lifecycleState === 'InService', 'the instance to go in service');
+    const id = onlyMember(w)!.instanceId;
+    assert.equal(w.app.pairing.registry.get(id)?.status, 'waiting');
+    assert.equal(w.logs.find('lifecycle action completed with CONTINUE').length, 1);
+    assert.equal(w.logs.find('lifecycle action completed with ABANDON').length, 0);
+  });
+
+  it('a hook-held instance waits for a pair being released, instead of being abandoned at once', async () => {
+    const w = await start({ pairs: { pairs: 3 }, lifecycle: { noPairWaitSeconds: 30 } });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 3);
+    await settle(w, 3);
+    // One more in an AZ that has no free pair: it waits; terminating a holder there frees one.
+    w.aws.autoScaling.setDesiredCapacity('etcd', 4);
+    const newcomer = await waitForValue(() => w.app.pairing.registry.list().find((r) => r.status === 'waiting'), 'an instance waiting for a pair');
+    const holder = checkPairs(w.aws).complete.find((p) => p.availabilityZone === newcomer.availabilityZone)!;
+    w.aws.autoScaling.terminateInstance(holder.instanceId, false);
+    await waitFor(() => w.app.pairing.registry.get(newcomer.instanceId)?.status === 'paired', 'the newcomer to get the released pair', 20_000);
+    await waitFor(() => w.aws.autoScaling.memberOf(newcomer.instanceId)?.member.lifecycleState === 'InService', 'the newcomer to go in service');
+    assert.equal(w.logs.find('lifecycle action completed with ABANDON').length, 0);
+  });
+
+  it('attaching that outlasts the hook timeout is kept alive with heartbeats', async () => {
+    // The hook times out after 30 hook-seconds (1.5 s here); attaching takes 2.5 s; a heartbeat every 3% of it (45 ms).
+    const w = await start({ lifecycle: { heartbeatFraction: 0.03 }, fake: { ec2Timing: { attachDelayMs: 1250, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } } });
+    w.aws.faults.resetCounts();
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    await waitFor(() => onlyMember(w)?.lifecycleState === 'InService', 'the instance to go in service', 20_000);
+    assertInvariants(await settle(w, 1));
+    assert.ok(w.aws.faults.count('AutoScaling', 'RecordLifecycleActionHeartbeat') >= 2, 'heartbeats were sent');
+    assert.equal(w.logs.find('lifecycle action completed with CONTINUE').length, 1);
+    const beats = w.aws.faults.count('AutoScaling', 'RecordLifecycleActionHeartbeat');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(w.aws.faults.count('AutoScaling', 'RecordLifecycleActionHeartbeat'), beats, 'no heartbeat after completion');
+  });
+
+  it('heartbeats stop when the action ends elsewhere (ValidationError), and the work carries on', async () => {
+    const w = await start({ lifecycle: { heartbeatFraction: 0.03 }, fake: { ec2Timing: { attachDelayMs: 1000, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } } });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const action = await waitForValue(() => w.aws.autoScaling.actions.list()[0], 'the lifecycle action');
+    await waitFor(() => w.app.pairing.holds.size === 1, 'pairkeeper to hold it');
+    // Someone else (an operator, another tool) completes it.
+    w.aws.autoScaling.actions.complete({ groupName: 'etcd', hookName: HOOK, token: action.token }, 'CONTINUE');
+    await waitFor(() => w.logs.find('lifecycle action ended elsewhere; no more heartbeats').length === 1, 'the heartbeat to notice');
+    assert.equal(w.app.pairing.holds.size, 0);
+    assertInvariants(await settle(w, 1));
+  });
+
+  it('a terminating hook is completed with CONTINUE at once, and the pair is released once the instance is gone', async () => {
+    const w = await start({ terminating: true });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const held = (await settle(w, 1)).complete[0]!;
+    w.aws.autoScaling.terminateInstance(held.instanceId, true);
+    await waitFor(async () => (await w.app.pairing.claims.list()).length === 0, 'the claim to be released');
+    const check = await settle(w, 0);
+    assertInvariants(check);
+    assert.equal(check.free, w.seeded.pairs.length);
+    assert.equal(w.logs.find('lifecycle action completed with CONTINUE').length, 2, 'launch and terminate');
+    assert.equal(w.app.pairing.holds.size, 0);
+  });
+
+  it('a hook-held instance whose message was lost is paired and let go by resync', async () => {
+    const w = await start({ config: { resync: { intervalSeconds: 0.3 } } });
+    w.aws.sns.chaos.dropRate = 1;
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    await waitFor(() => onlyMember(w)?.lifecycleState === 'InService', 'resync to let the instance go', 20_000);
+    assertInvariants(await settle(w, 1));
+    assert.deepEqual(w.eventKinds().filter((k) => k !== 'test'), [], 'no lifecycle or launch message reached pairkeeper');
+    assert.equal(w.logs.find('lifecycle action completed with CONTINUE').length, 1);
+  });
+});
