@@ -32,6 +32,8 @@ export interface World {
   aws: FakeAws;
   topicArn: string;
   seeded: SeedResult;
+  /** pairkeeper's configuration (JSON, hence also YAML), for a pairkeeper started elsewhere. */
+  configText: string;
   /** The first (often only) pairkeeper. */
   app: App;
   logs: LogSink;
@@ -51,6 +53,8 @@ export interface WorldOptions {
   claims?: 'file' | 'ssm';
   /** Extra keys for pairkeeper's config (merged at the top level). */
   config?: Record<string, unknown>;
+  /** 0: no pairkeeper in this process (a test runs its own, e.g. as a child process). Default 1. */
+  replicas?: 0 | 1;
 }
 
 /**
@@ -66,18 +70,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 500, desiredCapacity: 0, notifications: [{ topicArn }] });
   const claimsPath = join(mkdtempSync(join(tmpdir(), 'pk-world-')), 'claims.json');
 
-  const config = parseConfig(
-    JSON.stringify({
-      aws: { region: aws.region, ec2RateScale: 1000, pollIntervalMs: 10, attachTimeoutSeconds: 20 },
-      sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' },
-      groups: [{ name: 'etcd', filters: 'Service=etcd' }],
-      claims: { store: options.claims ?? 'file', path: claimsPath },
-      resync: { intervalSeconds: 3600 },
-      log: { level: 'debug' },
-      ...options.config,
-    }),
-    'world',
-  );
+  const configText = JSON.stringify({
+    aws: { region: aws.region, ec2RateScale: 1000, pollIntervalMs: 10, attachTimeoutSeconds: 20 },
+    sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' },
+    groups: [{ name: 'etcd', filters: 'Service=etcd' }],
+    claims: { store: options.claims ?? 'file', path: claimsPath },
+    resync: { intervalSeconds: 3600 },
+    log: { level: 'debug' },
+    ...options.config,
+  });
+  const config = parseConfig(configText, 'world');
 
   const replicas: Replica[] = [];
   const startReplica = async (port: number): Promise<Replica> => {
@@ -117,18 +119,23 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     replicas.splice(replicas.indexOf(replica), 1);
     return startReplica(Number(new URL(replica.snsUrl).port));
   };
-  const first = await addReplica();
+  if (options.replicas !== 0) await addReplica();
 
   return {
     aws,
     topicArn,
     seeded,
-    app: first.app,
-    logs: first.logs,
+    configText,
+    get app() {
+      return replicas[0]!.app;
+    },
+    get logs() {
+      return replicas[0]!.logs;
+    },
     replicas,
     addReplica,
     restart,
-    eventKinds: (app = first.app) => app.recentEvents.list().reverse().filter((e) => e.type === 'Notification').map((e) => e.kind ?? ''),
+    eventKinds: (app = replicas[0]!.app) => app.recentEvents.list().reverse().filter((e) => e.type === 'Notification').map((e) => e.kind ?? ''),
     close: async () => {
       // pairkeeper first: it finishes the work it accepted while the AWS it talks to is still there.
       await Promise.all(replicas.map((r) => r.close()));
