@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
+import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { countAwsCalls } from './aws/call-metrics.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError } from './errors.ts';
 import { RecentEvents } from './events/recent-events.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { createPairingService, type AwsClients, type PairingService } from './pairing-service.ts';
+import { createPairingService, type AwsClients, type PairingHooks, type PairingService } from './pairing-service.ts';
 import { requireBearerToken } from './routes/admin-auth.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { pairRoutes } from './routes/pairs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { SNS_BODY_LIMIT, snsRoutes } from './routes/sns.ts';
+import { statusRoutes } from './routes/status.ts';
 import { CertificateCache } from './sns/certificate-cache.ts';
 import { SnsIngress, type EventSink } from './sns/ingress.ts';
 import { SubscriptionLog } from './sns/subscriptions.ts';
@@ -43,7 +46,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const recentEvents = new RecentEvents();
   const subscriptions = new SubscriptionLog();
   const https = config.listen.tls ? readTls(config.listen.tls) : undefined;
-  const pairing = createPairingService(config, deps.clients, logger);
+  countAwsCalls(deps.clients, (service, action, outcome) => metrics.awsCalls.inc({ service, action, outcome }));
+  const pairing = createPairingService(config, deps.clients, logger, metricHooks(metrics));
+  metrics.observe({ queueDepth: () => pairing.queue.depth, instances: () => countBy(pairing.registry.list().map((r) => r.status)) });
   const readiness = () => pairing.resync.readiness();
   const certificates = new CertificateCache({ timeoutMs: config.sns.certFetchTimeoutMs, maxEntries: config.sns.certCacheSize });
   const ingress = new SnsIngress({
@@ -74,9 +79,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   shapeErrors(publicApp);
   healthRoutes(publicApp, readiness);
-  await publicApp.register((scope, _opts, done) => {
+  await publicApp.register(async (scope) => {
+    // Overloaded (the event loop lagging): answer 503 before any work, and SNS retries later.
+    if (config.listen.maxEventLoopDelayMs > 0) {
+      await scope.register(underPressure, {
+        maxEventLoopDelay: config.listen.maxEventLoopDelayMs,
+        sampleInterval: 100,
+        retryAfter: 20,
+        pressureHandler: (request, reply, type, value) => {
+          metrics.snsShed.inc({ reason: type });
+          request.log.warn({ code: 'PK_OVERLOADED', type, value }, 'overloaded: answering 503 so SNS retries later');
+          void reply.code(503).header('retry-after', '20').send({ code: 'PK_OVERLOADED', message: `overloaded (${type}); retry later` });
+        },
+      });
+    }
     snsRoutes(scope, ingress);
-    done();
   });
 
   const adminApp = Fastify({ loggerInstance: adminLogger,
@@ -87,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   healthRoutes(adminApp, readiness);
   adminRoutes(adminApp, { recentEvents, subscriptions, metrics });
   pairRoutes(adminApp, pairing);
+  statusRoutes(adminApp, pairing, new Date());
 
   await Promise.all([publicApp.ready(), adminApp.ready()]);
   pairing.resync.start();
@@ -133,4 +151,35 @@ function shapeErrors(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'PK_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
   );
+}
+
+/** The pairing service's reports, turned into metrics. */
+function metricHooks(metrics: Metrics): PairingHooks {
+  return {
+    onAttached: (group, seconds) => metrics.attachDuration.observe({ group }, seconds),
+    onOutcome: (group, outcome) => metrics.pairings.inc({ group, outcome }),
+    onLifecycleComplete: ({ group, result, answer }) => metrics.lifecycleActions.inc({ group, result, answer }),
+    onResync: (run) => {
+      metrics.resyncs.inc({ outcome: run.error ? 'failed' : 'ok' });
+      if (run.error) return;
+      metrics.lastResync.set(Date.parse(run.finishedAt) / 1000);
+      metrics.pairs.reset();
+      for (const g of run.groups) {
+        for (const [az, statuses] of Object.entries(g.pairs)) {
+          for (const [status, count] of Object.entries(statuses)) metrics.pairs.set({ group: g.group, availability_zone: az, status }, count);
+        }
+      }
+      metrics.resyncProblems.reset();
+      for (const [key, count] of Object.entries(countBy(run.reports.map((r) => `${r.group}\n${r.problem}`)))) {
+        const [group, problem] = key.split('\n') as [string, string];
+        metrics.resyncProblems.set({ group, problem }, count);
+      }
+    },
+  };
+}
+
+function countBy(keys: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
 }

@@ -10,7 +10,7 @@ import type { ClaimStore } from './claims/claim-store.ts';
 import { FileClaimStore } from './claims/file-claim-store.ts';
 import { SsmClaimStore } from './claims/ssm-claim-store.ts';
 import type { Config } from './config/schema.ts';
-import { Controller } from './controller/controller.ts';
+import { Controller, type WorkOutcome } from './controller/controller.ts';
 import { InstanceQueue } from './controller/instance-queue.ts';
 import { InstanceRegistry } from './controller/instance-registry.ts';
 import { InventoryCache } from './controller/inventory-cache.ts';
@@ -27,9 +27,12 @@ export interface AwsClients {
 /** Reads of a group's pairs are shared for this long: a burst of launches costs one inventory. */
 const INVENTORY_MAX_AGE_MS = 2000;
 
+/** Where the service reports what happened, for metrics; all optional. */
 export interface PairingHooks {
   onLifecycleComplete?: (outcome: HoldOutcome & { group: string }) => void;
   onResync?: (run: ResyncRun) => void;
+  onAttached?: (group: string, seconds: number) => void;
+  onOutcome?: (group: string, outcome: WorkOutcome) => void;
 }
 
 /** Builds the pairing machinery from the configuration and the AWS clients. Nothing runs until `resync.start()`. */
@@ -58,10 +61,19 @@ export function createPairingService(config: Config, clients: AwsClients, logger
     pollIntervalMs: config.aws.pollIntervalMs,
     attachTimeoutMs: config.aws.attachTimeoutSeconds * 1000,
     onRelease: (group, az) => controller.released(group, az),
+    ...(hooks.onAttached ? { onAttached: hooks.onAttached } : {}),
   });
   const autoScaling = new AutoScalingGateway({ client: clients.autoScaling, retry: DEFAULT_RETRY_POLICY });
   const holds = new LifecycleHolds({ autoScaling, logger, ...(hooks.onLifecycleComplete ? { onComplete: hooks.onLifecycleComplete } : {}) });
-  const controller: Controller = new Controller({ groups: config.groups, pairing, queue, registry, holds, logger });
+  const controller: Controller = new Controller({
+    groups: config.groups,
+    pairing,
+    queue,
+    registry,
+    holds,
+    logger,
+    ...(hooks.onOutcome ? { onOutcome: hooks.onOutcome } : {}),
+  });
   const resync = new Resync({
     groups: config.groups,
     autoScaling,

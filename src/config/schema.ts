@@ -63,6 +63,8 @@ export const configSchema = z.strictObject({
       port: port.default(8080),
       /** Serve HTTPS on the public listener (SNS needs a CA-signed certificate), or leave TLS to a proxy. */
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      /** Shed POST /sns with 503 (SNS retries) while the event loop lags more than this; 0 turns shedding off. */
+      maxEventLoopDelayMs: z.number().int().min(0).default(1000),
     })
     .prefault({}),
   admin: z

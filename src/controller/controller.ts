@@ -31,6 +31,19 @@ export interface ControllerGroup extends PairingGroup {
   lifecycle: { onNoPair: 'abandon' | 'continue'; noPairWaitSeconds: number; heartbeatFraction: number };
 }
 
+export type WorkOutcome = 'paired' | 'unchanged' | 'waiting' | 'gone' | 'released' | 'adopted' | 'failed';
+
+export interface ControllerDeps {
+  groups: ControllerGroup[];
+  pairing: Pairing;
+  queue: InstanceQueue;
+  registry: InstanceRegistry;
+  holds: LifecycleHolds;
+  logger: Logger;
+  /** Called when a task ends, for metrics. */
+  onOutcome?: (group: string, outcome: WorkOutcome) => void;
+}
+
 export class Controller implements EventSink {
   private readonly groups: Map<string, ControllerGroup>;
   private readonly pairing: Pairing;
@@ -41,13 +54,16 @@ export class Controller implements EventSink {
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
-  constructor(deps: { groups: ControllerGroup[]; pairing: Pairing; queue: InstanceQueue; registry: InstanceRegistry; holds: LifecycleHolds; logger: Logger }) {
+  private readonly onOutcome: (group: string, outcome: WorkOutcome) => void;
+
+  constructor(deps: ControllerDeps) {
     this.groups = new Map(deps.groups.map((g) => [g.name, g]));
     this.pairing = deps.pairing;
     this.queue = deps.queue;
     this.registry = deps.registry;
     this.holds = deps.holds;
     this.logger = deps.logger;
+    this.onOutcome = deps.onOutcome ?? (() => {});
   }
 
   accept(event: AutoScalingEvent): SinkOutcome {
@@ -127,18 +143,22 @@ export class Controller implements EventSink {
     switch (task.kind) {
       case 'launch': {
         const launched = await this.pairing.launch(group, instanceId);
-        if (launched.outcome === 'paired') await this.holds.complete(instanceId, 'launching', 'CONTINUE', 'pair attached');
-        else if (launched.outcome === 'gone') this.holds.drop(instanceId);
-        else await this.noPairYet(group, instanceId, launched.reason);
+        this.onOutcome(group.name, launched.outcome);
+        if (launched.outcome === 'paired' || launched.outcome === 'unchanged') await this.holds.complete(instanceId, 'launching', 'CONTINUE', 'pair attached');
+        else if (launched.outcome === 'waiting') await this.noPairYet(group, instanceId, launched.reason);
+        else this.holds.drop(instanceId);
         return;
       }
       case 'terminate':
-        return this.pairing.terminate(group, instanceId);
+        await this.pairing.terminate(group, instanceId);
+        return this.onOutcome(group.name, 'released');
       case 'depart':
         await this.holds.complete(instanceId, 'terminating', 'CONTINUE', 'its pair is released once it is gone');
-        return this.pairing.terminate(group, instanceId, { departing: true });
+        await this.pairing.terminate(group, instanceId, { departing: true });
+        return this.onOutcome(group.name, 'released');
       case 'adopt':
-        return this.pairing.adopt(group, instanceId, task.nodeId);
+        await this.pairing.adopt(group, instanceId, task.nodeId);
+        return this.onOutcome(group.name, 'adopted');
     }
   }
 
@@ -168,6 +188,7 @@ export class Controller implements EventSink {
     const retryable = err instanceof PairkeeperError ? err.retryable : true;
     const reason = err instanceof Error ? err.message : String(err);
     this.registry.set(instanceId, group.name, { status: 'failed', reason });
+    this.onOutcome(group.name, 'failed');
     const fields = { instanceId, group: group.name, task: task.kind, attempt };
     if (retryable && attempt + 1 < REQUEUE_ATTEMPTS) {
       const delay = Math.random() * Math.min(REQUEUE_CAP_MS, REQUEUE_BASE_MS * 2 ** attempt);

@@ -23,7 +23,10 @@ const GONE = new Set(['shutting-down', 'terminated']);
 const SHARED_CLAIMS_MS = 1000;
 const NOT_ATTACHABLE = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
 
-export type LaunchOutcome = { outcome: 'paired' } | { outcome: 'gone' } | { outcome: 'waiting'; reason: string };
+/** paired: this launch attached something; unchanged: the pair was already whole (a duplicate, a resync). */
+type Attached = 'paired' | 'unchanged';
+
+export type LaunchOutcome = { outcome: Attached } | { outcome: 'gone' } | { outcome: 'waiting'; reason: string };
 
 /** This pair cannot be had right now; try the next one. */
 class PairUnavailable extends Error {}
@@ -38,6 +41,8 @@ export interface PairingDeps {
   attachTimeoutMs: number;
   /** Called when a pair is released, with its group and AZ, so waiting instances get another try. */
   onRelease: (group: string, availabilityZone: string) => void;
+  /** Called when a pair is whole on its instance, with how long attaching took. */
+  onAttached?: (group: string, seconds: number) => void;
 }
 
 /**
@@ -69,7 +74,8 @@ export class Pairing {
 
     // The shared inventory may be a moment old: before saying "no pair", look once more with fresh reads.
     for (const fresh of [false, true]) {
-      if (await this.tryPairs(group, instance, fresh, log)) return { outcome: 'paired' };
+      const done = await this.tryPairs(group, instance, fresh, log);
+      if (done) return { outcome: done };
     }
     const reason = `no free pair in ${az}`;
     registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason });
@@ -105,7 +111,7 @@ export class Pairing {
   }
 
   /** One pass over the free pairs of the instance's AZ; false when none could be had. */
-  private async tryPairs(group: PairingGroup, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<boolean> {
+  private async tryPairs(group: PairingGroup, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | undefined> {
     const { instanceId, availabilityZone: az } = instance;
     // The first look shares a recent list of claims (a burst would otherwise list once per
     // launch; with the SSM store that is many calls): a stale list only costs a create that
@@ -115,8 +121,7 @@ export class Pairing {
     const pairs = await this.d.inventory.get(group, fresh ? { maxAgeMs: 50 } : {});
     const held = claims.find((c) => c.instanceId === instanceId);
     if (held) {
-      await this.resume(group, pairs, held, instance, log);
-      return true;
+      return this.resume(group, pairs, held, instance, log);
     }
 
     const gone = new Set<string>();
@@ -140,24 +145,21 @@ export class Pairing {
       const rival = earliest((await this.d.claims.list(group.name)).filter((c) => c.instanceId === instanceId));
       if (rival && rival.nodeId !== claim.nodeId) {
         await this.d.claims.release(group.name, claim.nodeId, instanceId);
-        await this.resume(group, pairs, rival, instance, log);
-        return true;
+        return this.resume(group, pairs, rival, instance, log);
       }
       try {
-        await this.attach(group, pair, instance, claim, log);
-        return true;
+        return await this.attach(group, pair, instance, claim, log);
       } catch (err) {
         if (!(err instanceof PairUnavailable)) throw err;
         log.info({ nodeId: pair.nodeId, reason: err.message }, 'pair unavailable; trying the next');
         await this.d.claims.release(group.name, pair.nodeId, instanceId);
         const other = (await this.d.claims.list(group.name)).find((c) => c.instanceId === instanceId);
         if (other) {
-          await this.resume(group, pairs, other, instance, log);
-          return true;
+          return this.resume(group, pairs, other, instance, log);
         }
       }
     }
-    return false;
+    return undefined;
   }
 
   private sharedClaims(group: string): Promise<Claim[]> {
@@ -165,10 +167,10 @@ export class Pairing {
   }
 
   /** Carries on with the pair the instance already holds. */
-  private async resume(group: PairingGroup, pairs: Pair[], held: Claim, instance: InstanceInfo, log: Logger): Promise<void> {
+  private async resume(group: PairingGroup, pairs: Pair[], held: Claim, instance: InstanceInfo, log: Logger): Promise<Attached> {
     const pair = pairs.find((p) => p.nodeId === held.nodeId);
     if (!pair || pair.condition !== 'usable') throw new PairkeeperError('PK_PAIR_BROKEN', `claimed pair ${held.nodeId} is not usable any more`, { retryable: false });
-    await this.attach(group, pair, instance, held, log);
+    return this.attach(group, pair, instance, held, log);
   }
 
   /**
@@ -215,7 +217,7 @@ export class Pairing {
   }
 
   /** Volume, then ENI; each step skipped when EC2 already shows it done. */
-  private async attach(group: PairingGroup, pair: Pair, instance: InstanceInfo, claim: Claim, log: Logger): Promise<void> {
+  private async attach(group: PairingGroup, pair: Pair, instance: InstanceInfo, claim: Claim, log: Logger): Promise<Attached> {
     const { ec2 } = this.d;
     const volumeId = pair.volume!.volumeId;
     const eniId = pair.eni!.networkInterfaceId;
@@ -224,16 +226,24 @@ export class Pairing {
 
     const eni = await ec2.networkInterfaces.read(eniId);
     if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
+    const onIt = (a: { instanceId: string; state: string } | undefined) => a?.instanceId === instance.instanceId && a.state === 'attached';
+    if (claim.state === 'attached' && onIt(pair.volume?.attachment) && onIt(eni.attachment)) {
+      this.d.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId, availabilityZone: pair.availabilityZone });
+      return 'unchanged';
+    }
     if (eni.attachment && eni.attachment.instanceId !== instance.instanceId) {
       const holder = await ec2.instances.read(eni.attachment.instanceId);
       if (holder && !GONE.has(holder.state)) throw new PairUnavailable(`${eniId} is attached to ${holder.instanceId} (${holder.state})`);
       await this.releaseEni(eniId, eni.attachment.instanceId, log);
     }
 
+    // Whether this call attached anything, or found it done (a duplicate, a stale read, another replica).
+    let changed = false;
     // No fresh read of the volume first: AttachVolume itself is the check (VolumeInUse).
     if (pair.volume?.attachment?.instanceId !== instance.instanceId) {
       try {
         await ec2.attachVolume(volumeId, instance.instanceId, group.volumeDevice);
+        changed = true;
       } catch (err) {
         // Attached to this very instance: another replica got there first for the same launch.
         const holder = (await ec2.volumes.read(volumeId))?.attachment?.instanceId;
@@ -255,11 +265,12 @@ export class Pairing {
       what: `${volumeId} to attach to ${instance.instanceId}`,
     });
     if (volumeNow?.attachment?.instanceId !== instance.instanceId) throw attachmentLost(volumeId, instance.instanceId);
-    log.info(ids, 'volume attached');
+    if (changed) log.info(ids, 'volume attached');
 
     if (eni.attachment?.instanceId !== instance.instanceId) {
       try {
         await ec2.attachNetworkInterface(eniId, instance.instanceId, group.eniDeviceIndex);
+        changed = true;
       } catch (err) {
         // Another replica working on the same launch may have attached it a moment ago.
         if ((await ec2.networkInterfaces.read(eniId))?.attachment?.instanceId !== instance.instanceId) throw err;
@@ -273,13 +284,16 @@ export class Pairing {
     if (attachment?.instanceId !== instance.instanceId) throw attachmentLost(eniId, instance.instanceId);
     // After launch an ENI attachment keeps the ENI on termination by default; fix it only if it says otherwise.
     if (attachment.deleteOnTermination && attachment.attachmentId) await ec2.keepEniOnTermination(eniId, attachment.attachmentId);
-    log.info(ids, 'network interface attached');
 
     await ec2.tag([volumeId, eniId], { [HOLDER_TAG]: instance.instanceId });
     const now = new Date().toISOString();
     await this.d.claims.update({ ...claim, state: 'attached', updatedAt: now });
     this.d.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId });
-    log.info({ ...ids, durationMs: Math.round(performance.now() - started) }, 'pair attached');
+    if (!changed) return 'unchanged';
+    const durationMs = performance.now() - started;
+    this.d.onAttached?.(group.name, durationMs / 1000);
+    log.info({ ...ids, durationMs: Math.round(durationMs) }, 'pair attached');
+    return 'paired';
   }
 
   /** Detaches an ENI from an instance that is going away, and waits until it is free. */

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
+import { pairStatus, type PairStatus } from '../domain/inventory.ts';
+import type { Claim, Pair } from '../domain/pairs.ts';
 import { instancesToCheck, planResync, type ResyncAction, type ResyncReport } from '../domain/resync-plan.ts';
 import type { Controller, ControllerGroup } from './controller.ts';
 import type { InventoryCache } from './inventory-cache.ts';
@@ -23,6 +25,16 @@ export interface ResyncRun {
   actions: Record<ResyncAction['kind'], number>;
   /** Per group: what only a person should fix. */
   reports: (ResyncReport & { group: string })[];
+  /** What each group looked like to this run. */
+  groups: GroupSummary[];
+}
+
+export interface GroupSummary {
+  group: string;
+  /** Members by Auto Scaling lifecycle state. */
+  members: Record<string, number>;
+  /** Pairs by AZ, then by status. */
+  pairs: Record<string, Partial<Record<PairStatus, number>>>;
 }
 
 export interface ResyncDeps {
@@ -96,6 +108,7 @@ export class Resync {
     const t0 = performance.now();
     const actions: ResyncRun['actions'] = { pair: 0, adopt: 0, 'continue-terminating': 0, release: 0 };
     const reports: ResyncRun['reports'] = [];
+    const groups: GroupSummary[] = [];
     let error: string | undefined;
     try {
       const members = await this.d.autoScaling.members(this.d.groups.map((g) => g.name));
@@ -114,6 +127,7 @@ export class Resync {
         const plan = planResync({ members: groupMembers, hooks, claims, pairs, ec2States });
         for (const action of plan.actions) if (this.apply(group.name, action)) actions[action.kind] += 1;
         reports.push(...plan.reports.map((r) => ({ ...r, group: group.name })));
+        groups.push(summarize(group.name, groupMembers.map((m) => m.lifecycleState), pairs, claims));
       }
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
@@ -126,6 +140,7 @@ export class Resync {
       error,
       actions,
       reports,
+      groups,
     };
     for (const r of reports) this.d.logger.warn({ group: r.group, problem: r.problem, nodeId: r.nodeId, instanceId: r.instanceId }, `resync: ${r.detail}`);
     if (!error) this.d.logger.info({ durationMs: run.durationMs, actions, reports: reports.length }, 'resync done');
@@ -152,4 +167,16 @@ export class Resync {
         return controller.submit(group, action.instanceId, { kind: 'terminate' });
     }
   }
+}
+
+function summarize(group: string, memberStates: string[], pairs: Pair[], claims: Claim[]): GroupSummary {
+  const members: Record<string, number> = {};
+  for (const state of memberStates) members[state] = (members[state] ?? 0) + 1;
+  const byAz: GroupSummary['pairs'] = {};
+  for (const pair of pairs) {
+    const { status } = pairStatus(pair, claims.find((c) => c.nodeId === pair.nodeId));
+    const az = (byAz[pair.availabilityZone ?? 'unknown'] ??= {});
+    az[status] = (az[status] ?? 0) + 1;
+  }
+  return { group, members, pairs: byAz };
 }

@@ -9,7 +9,8 @@ const MINIMAL = 'aws: { region: eu-west-1 }\nsns: { topicArns: [arn:aws:sns:eu-w
 describe('configuration', () => {
   it('fills the documented defaults', () => {
     const config = parseConfig(MINIMAL, 'test');
-    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080, maxEventLoopDelayMs: 1000 });
+    assert.deepEqual(config.resync, { intervalSeconds: 60 });
     assert.deepEqual(config.admin, { host: '127.0.0.1', port: 8081 });
     assert.equal(config.sns.autoConfirm, true);
     assert.equal(config.sns.maxMessageAgeSeconds, 3600);

@@ -12,7 +12,7 @@ import { LogSink } from '../helpers/log-sink.ts';
 
 const TOKEN = 'correct-horse-battery-staple';
 const BASE = { aws: { region: 'us-east-1' }, sns: { topicArns: ['arn:aws:sns:us-east-1:123456789012:t'] } };
-const ROUTES = ['/healthz', '/metrics', '/v1/events', '/v1/subscriptions', '/v1/pairs', '/v1/claims', '/v1/instances', '/no-such-route'];
+const ROUTES = ['/healthz', '/readyz', '/metrics', '/v1/status', '/v1/events', '/v1/subscriptions', '/v1/pairs', '/v1/claims', '/v1/instances', '/no-such-route'];
 
 describe('admin bearer token', () => {
   let app: App;
@@ -20,6 +20,7 @@ describe('admin bearer token', () => {
   before(async () => {
     const config = parseConfig(JSON.stringify({ ...BASE, admin: { token: TOKEN } }), 'test');
     app = await buildApp({ config, logger: createLogger('info', logs), clients: offlineClients() });
+    await app.pairing.resync.run(); // so /readyz answers 200 once the token is right
   });
   after(() => app.close());
 

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { buildApp, type App } from '../src/app.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { createLogger } from '../src/logger.ts';
+import { offlineClients } from './helpers/aws-clients.ts';
+import { LogSink } from './helpers/log-sink.ts';
+import { settle } from './helpers/settle.ts';
+import { waitFor } from './helpers/wait-for.ts';
+import { startWorld, type World } from './helpers/world.ts';
+
+/**
+ * What an operator reads: /v1/status and /metrics after real traffic through the
+ * local AWS, and load shedding on the public listener.
+ */
+let world: World | undefined;
+let app: App | undefined;
+afterEach(async () => {
+  await world?.close();
+  await app?.close();
+  world = undefined;
+  app = undefined;
+});
+
+/** One sample's value from Prometheus text, or undefined when the series is absent. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labelText = line.slice(name.length).split(' ')[0]!;
+    if (want.every((l) => labelText.includes(l))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+async function metricsOf(a: App): Promise<string> {
+  return (await a.adminApp.inject({ url: '/metrics' })).body;
+}
+
+describe('operating pairkeeper', () => {
+  it('/metrics follows real traffic: SNS, AWS calls by outcome, attach duration, pairings, lifecycle, pairs per AZ, queue depth', async () => {
+    const w = (world = await startWorld({ fake: { autoScalingTiming: { msPerHookSecond: 50 } } }));
+    w.aws.autoScaling.putLifecycleHook('etcd', { name: 'pk-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 30, notificationTargetArn: w.topicArn });
+    const before = await metricsOf(w.app);
+    assert.equal(sample(before, 'pairkeeper_attach_duration_seconds_count', { group: 'etcd' }), undefined);
+    w.aws.faults.set('EC2', 'AttachNetworkInterface', { failNext: 1, code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 2);
+    await settle(w, 2);
+    await waitFor(() => [...w.aws.autoScaling.groups()[0]!.members.values()].every((m) => m.lifecycleState === 'InService'), 'both in service');
+    await w.app.pairing.resync.run();
+    const text = await metricsOf(w.app);
+    assert.ok(sample(text, 'pairkeeper_sns_messages_total', { type: 'Notification', outcome: 'accepted' })! >= 4, 'lifecycle and launch messages');
+    assert.equal(sample(text, 'pairkeeper_autoscaling_events_total', { kind: 'lifecycle-launching' }), 2);
+    assert.equal(sample(text, 'pairkeeper_aws_calls_total', { service: 'ec2', action: 'AttachVolume', outcome: 'ok' }), 2);
+    assert.equal(sample(text, 'pairkeeper_aws_calls_total', { service: 'ec2', action: 'AttachNetworkInterface', outcome: 'throttled' }), 1);
+    assert.equal(sample(text, 'pairkeeper_aws_calls_total', { service: 'autoscaling', action: 'CompleteLifecycleAction', outcome: 'ok' }), 2);
+    assert.equal(sample(text, 'pairkeeper_attach_duration_seconds_count', { group: 'etcd' }), 2);
+    assert.equal(sample(text, 'pairkeeper_pairings_total', { group: 'etcd', outcome: 'paired' }), 2);
+    assert.equal(sample(text, 'pairkeeper_lifecycle_actions_total', { group: 'etcd', result: 'CONTINUE', answer: 'done' }), 2);
+    const attached = ['us-east-1a', 'us-east-1b', 'us-east-1c'].map((az) => sample(text, 'pairkeeper_pairs', { group: 'etcd', availability_zone: az, status: 'attached' }) ?? 0);
+    assert.equal(attached.reduce((a, b) => a + b, 0), 2);
+    const free = ['us-east-1a', 'us-east-1b', 'us-east-1c'].map((az) => sample(text, 'pairkeeper_pairs', { group: 'etcd', availability_zone: az, status: 'free' }) ?? 0);
+    assert.equal(free.reduce((a, b) => a + b, 0), w.seeded.pairs.length - 2);
+    assert.equal(sample(text, 'pairkeeper_queue_depth'), 0);
+    assert.equal(sample(text, 'pairkeeper_instances', { status: 'paired' }), 2);
+    assert.ok(sample(text, 'pairkeeper_resyncs_total', { outcome: 'ok' })! >= 2, 'the start-up resync and ours');
+  });
+
+  it('/v1/status: version, readiness, last resync, members and pairs per AZ, who waits, problems, failures', async () => {
+    const w = (world = await startWorld({ pairs: { pairs: 3 } }));
+    w.aws.autoScaling.setDesiredCapacity('etcd', 4);
+    await settle(w, 3);
+    await waitFor(() => w.app.pairing.registry.list().some((r) => r.status === 'waiting'), 'one instance waiting');
+    await w.app.pairing.resync.run();
+    const status = (await w.app.adminApp.inject({ url: '/v1/status' })).json<Record<string, unknown> & { groups: Record<string, unknown>[] }>();
+    assert.match(String(status.version), /^\d+\.\d+\.\d+/);
+    assert.equal(status.ready, true);
+    assert.equal(status.notReadyReason, undefined);
+    const resync = status.resync as { last: { error?: string; actions: Record<string, number> }; lastSuccessAt: string };
+    assert.equal(resync.last.error, undefined);
+    assert.equal(resync.last.actions.pair, 1, 'the waiting instance is retried by resync');
+    const [group] = status.groups;
+    assert.equal(group!.name, 'etcd');
+    assert.deepEqual(group!.members, { InService: 4 });
+    const pairs = group!.pairs as Record<string, Record<string, number>>;
+    assert.deepEqual(Object.values(pairs).map((p) => p.attached), [1, 1, 1]);
+    const waiting = group!.waiting as { instanceId: string }[];
+    assert.equal(waiting.length, 1);
+    assert.deepEqual(group!.problems, []);
+  });
+
+  it('sheds POST /sns with 503 and Retry-After while the event loop lags, and takes requests again after', async () => {
+    const logs = new LogSink();
+    const config = parseConfig(JSON.stringify({ aws: { region: 'us-east-1' }, sns: { topicArns: ['arn:aws:sns:us-east-1:123456789012:t'] }, listen: { maxEventLoopDelayMs: 30 } }), 'test');
+    app = await buildApp({ config, logger: createLogger('info', logs), clients: offlineClients() });
+    const post = () => app!.publicApp.inject({ method: 'POST', url: '/sns', payload: '{}', headers: { 'content-type': 'text/plain' } });
+    assert.equal((await post()).statusCode, 400, 'not overloaded: the bad body is judged');
+    // Block the event loop for a second; the load sampler (every 100 ms) then sees the lag for one period.
+    const until = Date.now() + 1000;
+    while (Date.now() < until);
+    let shed = await post();
+    await waitFor(async () => (shed = await post()).statusCode === 503, 'a 503 while the lag is seen', 1000);
+    assert.equal(shed.headers['retry-after'], '20');
+    assert.equal(shed.json<{ code: string }>().code, 'PK_OVERLOADED');
+    assert.equal((await app.publicApp.inject({ url: '/healthz' })).statusCode, 200, 'health is not shed');
+    assert.ok(sample(await metricsOf(app), 'pairkeeper_sns_shed_total', { reason: 'eventLoopDelay' })! >= 1);
+    await waitFor(async () => (await post()).statusCode === 400, 'requests to be judged again', 5000);
+  });
+});
