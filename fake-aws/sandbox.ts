@@ -28,7 +28,9 @@ const aws = await startFakeAws({ port: ports.aws, snsPort: ports.sns, ec2Timing:
 aws.sns.policy = { retries: 3, retryDelayMs: 2000, timeoutMs: 15_000 };
 const seeded = seedPairs(aws.ec2, { azs: AZS, pairs: 6, tags: { Service: 'etcd', Env: 'sandbox' }, broken: [{ kind: 'volume-only' }] });
 const topicArn = aws.sns.createTopic('pairkeeper-sandbox');
-aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 9, desiredCapacity: 0, notifications: [{ topicArn }] });
+// A launch hook aimed at pairkeeper: instances go in service only once their pair is attached.
+const launchHook = { name: 'pairkeeper-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' as const, heartbeatTimeout: 300, notificationTargetArn: topicArn };
+aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 9, desiredCapacity: 0, notifications: [{ topicArn }], lifecycleHooks: [launchHook] });
 
 const pairkeeper = spawn(process.execPath, [new URL('../src/server.ts', import.meta.url).pathname], {
   env: {
@@ -77,7 +79,8 @@ ${seeded.pairs.length} pairs (${seeded.pairs.map((p) => `${p.nodeId}@${p.az}`).j
 Try:
 ${[
   [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":3}'`, 'scale out: 3 launches, 3 pairs attached'],
-  [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":8}'`, 'more than the 6 pairs: two instances wait'],
+  [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":8}'`, 'more than the 6 pairs: two instances wait (held by the launch hook for 60 s, then let go to wait)'],
+  [`curl -s ${admin}/v1/status`, 'the summary: readiness, last resync, members, pairs per AZ, who waits'],
   [`curl -s -H 'Accept: text/plain' ${admin}/v1/pairs`, 'pairs: free, attached (and to whom), broken'],
   [`curl -s -H 'Accept: text/plain' ${admin}/v1/instances`, 'instances: paired, waiting (and why)'],
   [`curl -s ${admin}/v1/events`, 'what pairkeeper received'],
