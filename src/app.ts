@@ -7,6 +7,10 @@ import type { Config } from './config/schema.ts';
 import { ConfigError } from './errors.ts';
 import { RecentEvents } from './events/recent-events.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import type { NotifyEvent } from './notify/events.ts';
+import { FactsFile } from './notify/facts.ts';
+import { FactsPublisher } from './notify/facts-publisher.ts';
+import { Notifier } from './notify/notifier.ts';
 import { createPairingService, type AwsClients, type PairingHooks, type PairingService } from './pairing-service.ts';
 import { requireBearerToken } from './routes/admin-auth.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -14,6 +18,7 @@ import { pairRoutes } from './routes/pairs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { SNS_BODY_LIMIT, snsRoutes } from './routes/sns.ts';
 import { statusRoutes } from './routes/status.ts';
+import { factsRoutes } from './routes/facts.ts';
 import { CertificateCache } from './sns/certificate-cache.ts';
 import { SnsIngress, type EventSink } from './sns/ingress.ts';
 import { SubscriptionLog } from './sns/subscriptions.ts';
@@ -34,6 +39,8 @@ export interface App {
   adminApp: FastifyInstance;
   metrics: Metrics;
   pairing: PairingService;
+  notifier: Notifier;
+  facts: FactsPublisher;
   recentEvents: RecentEvents;
   certificates: CertificateCache;
   close(): Promise<void>;
@@ -47,7 +54,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const subscriptions = new SubscriptionLog();
   const https = config.listen.tls ? readTls(config.listen.tls) : undefined;
   countAwsCalls(deps.clients, (service, action, outcome) => metrics.awsCalls.inc({ service, action, outcome }));
-  const pairing = createPairingService(config, deps.clients, logger, metricHooks(metrics));
+  const notifier = new Notifier({
+    config: config.notify,
+    logger,
+    onDelivery: (r) => metrics.notifications.inc({ kind: r.kind, type: r.type, outcome: r.outcome }),
+  });
+  // Nothing is told before resync.start() below, so `facts` exists by the first event.
+  const notify = (event: NotifyEvent) => {
+    notifier.emit(event);
+    if (event.type === 'pair.attached' || event.type === 'pair.released') facts.refresh();
+  };
+  const hooks = metricHooks(metrics);
+  const pairing = createPairingService(config, deps.clients, logger, {
+    ...hooks,
+    notify,
+    onResync: (run) => {
+      hooks.onResync?.(run);
+      if (!run.error) facts.refresh();
+    },
+  });
+  const facts = new FactsPublisher({ service: pairing, file: config.notify.factsFile ? new FactsFile(config.notify.factsFile) : undefined, logger });
   metrics.observe({ queueDepth: () => pairing.queue.depth, instances: () => countBy(pairing.registry.list().map((r) => r.status)) });
   const readiness = () => pairing.resync.readiness();
   const certificates = new CertificateCache({ timeoutMs: config.sns.certFetchTimeoutMs, maxEntries: config.sns.certCacheSize });
@@ -102,9 +128,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   shapeErrors(adminApp);
   if (config.admin.token) requireBearerToken(adminApp, config.admin.token);
   healthRoutes(adminApp, readiness);
-  adminRoutes(adminApp, { recentEvents, subscriptions, metrics });
+  adminRoutes(adminApp, { recentEvents, subscriptions, metrics, notifier });
   pairRoutes(adminApp, pairing);
   statusRoutes(adminApp, pairing, new Date());
+  factsRoutes(adminApp, facts);
 
   await Promise.all([publicApp.ready(), adminApp.ready()]);
   pairing.resync.start();
@@ -113,6 +140,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     adminApp,
     metrics,
     pairing,
+    notifier,
+    facts,
     recentEvents,
     certificates,
     close: async () => {
@@ -121,6 +150,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       pairing.resync.close();
       pairing.controller.close();
       await pairing.queue.idle();
+      await facts.idle();
+      await notifier.close();
     },
   };
 }

@@ -66,6 +66,12 @@ export function createMetrics() {
       labelNames: ['group', 'result', 'answer'] as const,
       registers,
     }),
+    notifications: new Counter({
+      name: 'pairkeeper_notifications_total',
+      help: 'Notification deliveries by kind (webhook, command), event type and outcome (delivered, failed, gave-up, dropped).',
+      labelNames: ['kind', 'type', 'outcome'] as const,
+      registers,
+    }),
     pairs: new Gauge({
       name: 'pairkeeper_pairs',
       help: 'Pairs by group, AZ and status (free, claimed, attached, incomplete, broken), as of the last resync.',

@@ -16,6 +16,7 @@ import { InstanceRegistry } from './controller/instance-registry.ts';
 import { InventoryCache } from './controller/inventory-cache.ts';
 import { LifecycleHolds, type HoldOutcome } from './controller/lifecycle-holds.ts';
 import { Pairing } from './controller/pairing.ts';
+import type { NotifyEvent } from './notify/events.ts';
 import { Resync, type ResyncRun } from './controller/resync.ts';
 
 export interface AwsClients {
@@ -33,6 +34,7 @@ export interface PairingHooks {
   onResync?: (run: ResyncRun) => void;
   onAttached?: (group: string, seconds: number) => void;
   onOutcome?: (group: string, outcome: WorkOutcome) => void;
+  notify?: (event: NotifyEvent) => void;
 }
 
 /** Builds the pairing machinery from the configuration and the AWS clients. Nothing runs until `resync.start()`. */
@@ -62,6 +64,7 @@ export function createPairingService(config: Config, clients: AwsClients, logger
     attachTimeoutMs: config.aws.attachTimeoutSeconds * 1000,
     onRelease: (group, az) => controller.released(group, az),
     ...(hooks.onAttached ? { onAttached: hooks.onAttached } : {}),
+    ...(hooks.notify ? { notify: hooks.notify } : {}),
   });
   const autoScaling = new AutoScalingGateway({ client: clients.autoScaling, retry: DEFAULT_RETRY_POLICY });
   const holds = new LifecycleHolds({ autoScaling, logger, ...(hooks.onLifecycleComplete ? { onComplete: hooks.onLifecycleComplete } : {}) });
@@ -73,6 +76,7 @@ export function createPairingService(config: Config, clients: AwsClients, logger
     holds,
     logger,
     ...(hooks.onOutcome ? { onOutcome: hooks.onOutcome } : {}),
+    ...(hooks.notify ? { notify: hooks.notify } : {}),
   });
   const resync = new Resync({
     groups: config.groups,

@@ -4,6 +4,7 @@ import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
 import { assertInvariants } from './helpers/settle.ts';
 import { waitFor } from './helpers/wait-for.ts';
 import { AZS, startWorld, type World } from './helpers/world.ts';
+import { seededRandom } from '../fake-aws/random.ts';
 
 /**
  * The issue's "done when": with SNS dropping, duplicating and reordering messages at
@@ -22,17 +23,6 @@ afterEach(async () => {
   world = undefined;
 });
 
-/** mulberry32: small, seedable, good enough to pick operations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function runningMembers(w: World): string[] {
   const group = w.aws.autoScaling.groups()[0]!;
@@ -61,7 +51,7 @@ async function converged(w: World): Promise<{ ok: boolean; detail: string }> {
 describe('convergence under lost, duplicated and reordered messages and restarts', () => {
   for (const seed of SEEDS) {
     it(`seed ${seed}`, async () => {
-      const random = prng(seed);
+      const random = seededRandom(seed);
       const w = (world = await startWorld({
         claims: 'ssm',
         pairs: { pairs: 4 * AZS.length },

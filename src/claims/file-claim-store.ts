@@ -1,5 +1,5 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { Claim } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
 import { compareClaims, type ClaimStore } from './claim-store.ts';
@@ -100,17 +100,8 @@ export class FileClaimStore implements ClaimStore {
 
   private async write(claims: Map<string, Claim>): Promise<void> {
     const body: FileShape = { version: 1, claims: Object.fromEntries([...claims.entries()].sort(([, a], [, b]) => compareClaims(a, b))) };
-    const tmp = `${this.path}.${process.pid}.tmp`;
     try {
-      await mkdir(dirname(this.path), { recursive: true });
-      const handle = await open(tmp, 'w', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(body, null, 2)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, this.path);
+      await writeFileAtomic(this.path, `${JSON.stringify(body, null, 2)}\n`, 0o600);
     } catch (err) {
       throw storeError(`cannot write claims file ${this.path}`, err);
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FilterSyntaxError, parseFilters } from '../domain/filters.ts';
+import { notifySchema } from './notify-schema.ts';
 
 /**
  * The one configuration schema. Every key is documented in
@@ -138,6 +139,8 @@ export const configSchema = z.strictObject({
     /** MessageIds remembered for replay protection; the window is maxMessageAgeSeconds + clockSkewSeconds. */
     seenMessageIds: z.number().int().positive().default(100_000),
   }),
+  /** Where pairkeeper reports what it did: webhooks (salt-api), commands, the facts file. */
+  notify: notifySchema,
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

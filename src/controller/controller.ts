@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AutoScalingEvent } from '../domain/events.ts';
 import type { LifecycleActionRef, LifecycleResult } from '../domain/group-members.ts';
 import { PairkeeperError } from '../errors.ts';
+import { notifyEvent, type NotifyEvent } from '../notify/events.ts';
 import type { EventSink, SinkOutcome } from '../sns/ingress.ts';
 import type { InstanceQueue } from './instance-queue.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
@@ -42,6 +43,8 @@ export interface ControllerDeps {
   logger: Logger;
   /** Called when a task ends, for metrics. */
   onOutcome?: (group: string, outcome: WorkOutcome) => void;
+  /** Told when a launch is abandoned. */
+  notify?: (event: NotifyEvent) => void;
 }
 
 export class Controller implements EventSink {
@@ -55,6 +58,7 @@ export class Controller implements EventSink {
   private closed = false;
 
   private readonly onOutcome: (group: string, outcome: WorkOutcome) => void;
+  private readonly notify: (event: NotifyEvent) => void;
 
   constructor(deps: ControllerDeps) {
     this.groups = new Map(deps.groups.map((g) => [g.name, g]));
@@ -64,6 +68,7 @@ export class Controller implements EventSink {
     this.holds = deps.holds;
     this.logger = deps.logger;
     this.onOutcome = deps.onOutcome ?? (() => {});
+    this.notify = deps.notify ?? (() => {});
   }
 
   accept(event: AutoScalingEvent): SinkOutcome {
@@ -181,6 +186,7 @@ export class Controller implements EventSink {
     if (result === 'ABANDON' && outcomes.some((o) => o.answer === 'done')) {
       this.registry.set(instanceId, group.name, { status: 'abandoned', reason });
       this.logger.warn({ instanceId, group: group.name, reason }, 'launch abandoned: Auto Scaling replaces the instance');
+      this.notify(notifyEvent('lifecycle.abandoned', { group: group.name, instanceId, reason }));
     }
   }
 

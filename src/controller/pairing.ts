@@ -5,6 +5,7 @@ import type { ClaimStore } from '../claims/claim-store.ts';
 import { compareNodeIds, eniHolders, freePairs } from '../domain/inventory.ts';
 import type { Claim, InstanceInfo, Pair } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
+import { notifyEvent, type NotifyEvent } from '../notify/events.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
 import type { GroupSpec, InventoryCache } from './inventory-cache.ts';
 import { pollUntil } from './poll.ts';
@@ -43,6 +44,8 @@ export interface PairingDeps {
   onRelease: (group: string, availabilityZone: string) => void;
   /** Called when a pair is whole on its instance, with how long attaching took. */
   onAttached?: (group: string, seconds: number) => void;
+  /** Told of pairs attached and released and of instances starting to wait (at least once each). */
+  notify?: (event: NotifyEvent) => void;
 }
 
 /**
@@ -70,6 +73,7 @@ export class Pairing {
       return { outcome: 'gone' };
     }
     const az = instance.availabilityZone;
+    const wasWaiting = registry.get(instanceId)?.status === 'waiting';
     registry.set(instanceId, group.name, { status: 'pairing', availabilityZone: az });
 
     // The shared inventory may be a moment old: before saying "no pair", look once more with fresh reads.
@@ -80,6 +84,7 @@ export class Pairing {
     const reason = `no free pair in ${az}`;
     registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason });
     log.warn({ availabilityZone: az }, 'no free pair; the instance waits for one to be released');
+    if (!wasWaiting) this.d.notify?.(notifyEvent('instance.waiting', { group: group.name, instanceId, availabilityZone: az, reason }));
     return { outcome: 'waiting', reason };
   }
 
@@ -209,9 +214,19 @@ export class Pairing {
     if (pair?.volume && pair.eni) {
       await ec2.untag([pair.volume.volumeId, pair.eni.networkInterfaceId], [HOLDER_TAG]);
     }
-    await this.d.claims.release(group.name, claim.nodeId, instanceId);
+    const released = await this.d.claims.release(group.name, claim.nodeId, instanceId);
     registry.set(instanceId, group.name, { status: 'released' });
     log.info({ nodeId: claim.nodeId }, 'pair released');
+    if (released) {
+      this.d.notify?.(
+        notifyEvent('pair.released', {
+          group: group.name,
+          instanceId,
+          nodeId: claim.nodeId,
+          ...pairFields(pair),
+        }),
+      );
+    }
     const az = pair?.availabilityZone;
     if (az) this.d.onRelease(group.name, az);
   }
@@ -289,6 +304,10 @@ export class Pairing {
     const now = new Date().toISOString();
     await this.d.claims.update({ ...claim, state: 'attached', updatedAt: now });
     this.d.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId });
+    // Told once a claim says attached; a crash before that tells it again (at least once).
+    if (changed || claim.state !== 'attached') {
+      this.d.notify?.(notifyEvent('pair.attached', { group: group.name, instanceId: instance.instanceId, nodeId: pair.nodeId, ...pairFields({ ...pair, eni: eniNow }) }));
+    }
     if (!changed) return 'unchanged';
     const durationMs = performance.now() - started;
     this.d.onAttached?.(group.name, durationMs / 1000);
@@ -349,4 +368,14 @@ function rotate(pairs: Pair[], instanceId: string): Pair[] {
   for (const ch of instanceId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   const start = h % pairs.length;
   return [...pairs.slice(start), ...pairs.slice(0, start)];
+}
+
+/** What a notification says of a pair: where it is, its volume, ENI and address. */
+function pairFields(pair: Pick<Pair, 'availabilityZone' | 'volume' | 'eni'> | undefined) {
+  const fields: { availabilityZone?: string; volumeId?: string; networkInterfaceId?: string; privateIp?: string } = {};
+  if (pair?.availabilityZone) fields.availabilityZone = pair.availabilityZone;
+  if (pair?.volume) fields.volumeId = pair.volume.volumeId;
+  if (pair?.eni) fields.networkInterfaceId = pair.eni.networkInterfaceId;
+  if (pair?.eni?.privateIpAddress) fields.privateIp = pair.eni.privateIpAddress;
+  return fields;
 }

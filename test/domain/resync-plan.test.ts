@@ -5,6 +5,7 @@ import { buildPairs } from '../../src/domain/inventory.ts';
 import type { Attachment, Claim, EniInfo, Pair, VolumeInfo } from '../../src/domain/pairs.ts';
 import { instancesToCheck, planResync } from '../../src/domain/resync-plan.ts';
 import type { ResyncAction, ResyncInput, ResyncProblem, ResyncReport } from '../../src/domain/resync-plan.ts';
+import { seededRandom } from '../../fake-aws/random.ts';
 
 const AZ = 'us-east-1a';
 const OTHER_AZ = 'us-east-1b';
@@ -441,17 +442,6 @@ describe('instancesToCheck', () => {
 
 // Property check over small random worlds.
 
-/** mulberry32: a tiny seeded PRNG, so a failing world can be rebuilt from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LIFECYCLE_STATES = [
   'Pending',
@@ -479,7 +469,7 @@ const NODE_IDS = ['node-1', 'node-2', 'node-3', 'node-4'];
  * attached here and there, and EC2 states for some of the instances instancesToCheck names (the rest unknown).
  */
 function randomWorld(seed: number): ResyncInput {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const chance = (p: number) => random() < p;
   const holder = (): Holder | undefined => (chance(0.4) ? undefined : chance(0.7) ? pick(INSTANCES) : attaching(pick(INSTANCES)));

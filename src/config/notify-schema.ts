@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { NOTIFY_EVENT_TYPES } from '../notify/events.ts';
+
+/**
+ * The `notify` key: where pairkeeper reports pairs attached and released,
+ * instances waiting and lifecycle launches abandoned (webhooks, commands), and
+ * where it keeps the cluster facts file. Documented in config/pairkeeper.example.yaml.
+ */
+
+/** RFC 9110 token: what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const headerName = z.string().regex(HEADER_NAME, 'not a valid HTTP header name');
+const headers = z.record(z.string(), z.string()).superRefine((h, ctx) => {
+  for (const name of Object.keys(h)) if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid HTTP header name' });
+});
+
+/** Which events a target receives; all unless narrowed. */
+const events = z
+  .array(z.enum(NOTIFY_EVENT_TYPES))
+  .min(1)
+  .default(() => [...NOTIFY_EVENT_TYPES]);
+
+/**
+ * `{type}` in the URL becomes the event type with dots as slashes (pair.attached →
+ * pair/attached): with salt-api, `https://salt:8000/hook/pairkeeper/{type}` fires
+ * `salt/netapi/hook/pairkeeper/pair/attached` on Salt's event bus.
+ */
+export const TYPE_PLACEHOLDER = '{type}';
+
+const webhookUrl = z.string().superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text.replaceAll(TYPE_PLACEHOLDER, 'pair/attached'));
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a valid URL' });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'expected an http or https URL' });
+  // fetch refuses them, and they would put a secret in the config: authHeaderFile is the place.
+  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'no credentials in the URL; use authHeaderFile' });
+});
+
+const webhook = z.strictObject({
+  url: webhookUrl,
+  events,
+  /** Sent with every request; no secrets here (the config is not a secret store). */
+  headers: headers.default({}),
+  /**
+   * A file whose content (trimmed) is sent as the `authHeaderName` header, read at every
+   * attempt so a rotated token is picked up without a restart.
+   */
+  authHeaderFile: z.string().min(1).optional(),
+  /** salt-api wants `X-Auth-Token` (a token from /login or `salt-run auth.mk_token`). */
+  authHeaderName: headerName.default('Authorization'),
+  timeoutMs: z.number().int().min(1).max(120_000).default(5000),
+});
+
+const command = z.strictObject({
+  /** argv: run as is, no shell. The event comes in the environment (PAIRKEEPER_EVENT, NODE_ID, NODE_IP, …). */
+  run: z.array(z.string().min(1)).min(1),
+  events,
+  /** The command's process group is killed after this, and the delivery retried. */
+  timeoutMs: z.number().int().min(1).max(3_600_000).default(30_000),
+});
+
+export const notifySchema = z
+  .strictObject({
+    webhooks: z.array(webhook).default([]),
+    commands: z.array(command).default([]),
+    /** Each delivery is tried this many times in all, with exponential backoff and full jitter in between. */
+    retry: z
+      .strictObject({
+        attempts: z.number().int().min(1).max(100).default(5),
+        baseMs: z.number().int().min(1).default(1000),
+        capMs: z.number().int().min(1).default(60_000),
+      })
+      .prefault({})
+      .refine((r) => r.capMs >= r.baseMs, { message: 'capMs must be at least baseMs', path: ['capMs'] }),
+    /** Deliveries waiting (for a first try or a retry) kept at most; beyond it the oldest is dropped and counted. */
+    queueLimit: z.number().int().min(1).default(1000),
+    /** Where to keep the cluster facts (every attached pair's node, IP, volume, device), e.g. /etc/cluster_facts.json. */
+    factsFile: z.string().min(1).optional(),
+  })
+  .prefault({});
+
+export type NotifyConfig = z.infer<typeof notifySchema>;
+export type WebhookConfig = NotifyConfig['webhooks'][number];
+export type CommandConfig = NotifyConfig['commands'][number];

@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import type { PairingService } from '../pairing-service.ts';
+import { buildFacts, type ClusterFacts, type FactsFile } from './facts.ts';
+
+/**
+ * The cluster facts of every configured group, read from the pairs and claims, for
+ * `GET /v1/facts` and, when `notify.factsFile` is set, the facts file. Refreshes of
+ * the file run one at a time; those asked for meanwhile merge into one more, so a
+ * burst of attaches costs two reads, not one per attach.
+ */
+export class FactsPublisher {
+  private readonly service: Pick<PairingService, 'groups' | 'inventory' | 'claims'>;
+  private readonly file: FactsFile | undefined;
+  private readonly logger: Logger;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(deps: { service: Pick<PairingService, 'groups' | 'inventory' | 'claims'>; file: FactsFile | undefined; logger: Logger }) {
+    this.service = deps.service;
+    this.file = deps.file;
+    this.logger = deps.logger;
+  }
+
+  /** The facts now; `fresh` reads the pairs anew instead of sharing a read of the last moments. */
+  async current(options: { fresh?: boolean } = {}): Promise<ClusterFacts> {
+    const groups = await Promise.all(
+      this.service.groups.map(async (g) => ({
+        name: g.name,
+        volumeDevice: g.volumeDevice,
+        pairs: await this.service.inventory.get(g, options.fresh ? { maxAgeMs: 0 } : {}),
+        claims: await this.service.claims.list(g.name),
+      })),
+    );
+    return buildFacts(groups);
+  }
+
+  /** Rewrites the facts file if the facts changed (no-op without a file). Never throws: a failure is logged, the next refresh tries again. */
+  refresh(): void {
+    if (!this.file) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.writeOnce().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.refresh();
+      }
+    });
+  }
+
+  /** Resolves when no refresh is running or pending. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async writeOnce(): Promise<void> {
+    try {
+      if (await this.file!.write(await this.current({ fresh: true }))) this.logger.info('cluster facts file updated');
+    } catch (err) {
+      this.logger.error({ err }, 'cannot update the cluster facts file; the next change or resync tries again');
+    }
+  }
+}
