@@ -17,6 +17,7 @@ import { InventoryCache } from './controller/inventory-cache.ts';
 import { LifecycleHolds, type HoldOutcome } from './controller/lifecycle-holds.ts';
 import { Pairing } from './controller/pairing.ts';
 import type { NotifyEvent } from './notify/events.ts';
+import { VolumePreparer } from './volume-prep/volume-preparer.ts';
 import { Resync, type ResyncRun } from './controller/resync.ts';
 
 export interface AwsClients {
@@ -65,6 +66,9 @@ export function createPairingService(config: Config, clients: AwsClients, logger
     onRelease: (group, az) => controller.released(group, az),
     ...(hooks.onAttached ? { onAttached: hooks.onAttached } : {}),
     ...(hooks.notify ? { notify: hooks.notify } : {}),
+    ...(config.groups.some((g) => g.prepare)
+      ? { preparer: new VolumePreparer({ client: clients.ssm, retry: DEFAULT_RETRY_POLICY, pollIntervalMs: config.aws.pollIntervalMs, logger }) }
+      : {}),
   });
   const autoScaling = new AutoScalingGateway({ client: clients.autoScaling, retry: DEFAULT_RETRY_POLICY });
   const holds = new LifecycleHolds({ autoScaling, logger, ...(hooks.onLifecycleComplete ? { onComplete: hooks.onLifecycleComplete } : {}) });

@@ -51,6 +51,27 @@ const group = z.strictObject({
       heartbeatFraction: z.number().min(0.001).max(0.9).default(0.5),
     })
     .prefault({}),
+  /**
+   * Prepare the volume on the instance after attaching, through SSM Run Command:
+   * format only a blank volume, mount it by UUID with nofail, then run afterCommand.
+   * Absent: pairkeeper only attaches.
+   */
+  prepare: z
+    .strictObject({
+      mountPoint: z.string().regex(/^(\/[A-Za-z0-9._@+:=,-]+)+$/, 'expected an absolute path without spaces, such as /var/lib/zookeeper'),
+      fsType: z.enum(['ext4', 'xfs']).default('ext4'),
+      fsLabel: z.string().regex(/^[A-Za-z0-9._-]{1,12}$/, 'up to 12 letters, digits, dots, dashes or underscores').optional(),
+      mountOptions: z.string().regex(/^[A-Za-z0-9_=,.-]+$/, 'expected mount options such as defaults,nofail').default('defaults,nofail'),
+      /** Run (bash -c) after every successful preparation, e.g. systemctl start zookeeper; must be idempotent. */
+      afterCommand: z.string().min(1).optional(),
+      /** The SSM document; AWS-RunShellScript or your copy of it. */
+      document: z.string().min(1).default('AWS-RunShellScript'),
+      /** How long to wait for the instance's SSM agent to register. */
+      agentTimeoutSeconds: z.number().int().min(1).max(3600).default(300),
+      /** The command's own timeout. */
+      timeoutSeconds: z.number().int().min(30).max(7200).default(600),
+    })
+    .optional(),
 });
 
 export function isLoopback(host: string): boolean {

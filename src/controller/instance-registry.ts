@@ -3,7 +3,7 @@
  * waking instances that wait for a pair when one is released. Bounded: finished
  * entries (released, gone) are forgotten first.
  */
-export type InstanceStatus = 'pairing' | 'paired' | 'waiting' | 'failed' | 'abandoned' | 'releasing' | 'released' | 'gone';
+export type InstanceStatus = 'pairing' | 'preparing' | 'paired' | 'waiting' | 'failed' | 'abandoned' | 'releasing' | 'released' | 'gone';
 
 export interface InstanceRecord {
   instanceId: string;

@@ -3,21 +3,25 @@ import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 import { errorCode } from '../aws/aws-errors.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
 import { compareNodeIds, eniHolders, freePairs } from '../domain/inventory.ts';
-import type { Claim, InstanceInfo, Pair } from '../domain/pairs.ts';
+import type { Claim, InstanceInfo, Pair, VolumeInfo } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
 import { notifyEvent, type NotifyEvent } from '../notify/events.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
 import type { GroupSpec, InventoryCache } from './inventory-cache.ts';
 import { pollUntil } from './poll.ts';
 import { SharedRead } from './shared-read.ts';
+import type { PrepareSpec, VolumePreparer } from '../volume-prep/volume-preparer.ts';
 
 export interface PairingGroup extends GroupSpec {
   volumeDevice: string;
   eniDeviceIndex: number;
+  prepare?: PrepareSpec | undefined;
 }
 
 /** The tag that shows the holder in the AWS console. */
 export const HOLDER_TAG = 'pairkeeper:instance-id';
+/** On the volume: the instance it was last prepared on, so a repeat launch does not prepare it again. */
+export const PREPARED_TAG = 'pairkeeper:prepared-on';
 
 const GONE = new Set(['shutting-down', 'terminated']);
 /** How long one list of claims serves the first look of every launch. */
@@ -46,6 +50,8 @@ export interface PairingDeps {
   onAttached?: (group: string, seconds: number) => void;
   /** Told of pairs attached and released and of instances starting to wait (at least once each). */
   notify?: (event: NotifyEvent) => void;
+  /** Prepares volumes of groups with `prepare`. */
+  preparer?: VolumePreparer;
 }
 
 /**
@@ -243,6 +249,7 @@ export class Pairing {
     if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
     const onIt = (a: { instanceId: string; state: string } | undefined) => a?.instanceId === instance.instanceId && a.state === 'attached';
     if (claim.state === 'attached' && onIt(pair.volume?.attachment) && onIt(eni.attachment)) {
+      await this.prepare(group, pair.volume!, instance.instanceId, log);
       this.d.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId, availabilityZone: pair.availabilityZone });
       return 'unchanged';
     }
@@ -303,6 +310,7 @@ export class Pairing {
     await ec2.tag([volumeId, eniId], { [HOLDER_TAG]: instance.instanceId });
     const now = new Date().toISOString();
     await this.d.claims.update({ ...claim, state: 'attached', updatedAt: now });
+    await this.prepare(group, volumeNow, instance.instanceId, log);
     this.d.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId });
     // Told once a claim says attached; a crash before that tells it again (at least once).
     if (changed || claim.state !== 'attached') {
@@ -313,6 +321,15 @@ export class Pairing {
     this.d.onAttached?.(group.name, durationMs / 1000);
     log.info({ ...ids, durationMs: Math.round(durationMs) }, 'pair attached');
     return 'paired';
+  }
+
+  /** Prepares the volume on the instance when the group asks for it and it was not prepared there yet. */
+  private async prepare(group: PairingGroup, volume: VolumeInfo, instanceId: string, log: Logger): Promise<void> {
+    if (!group.prepare || !this.d.preparer || volume.tags[PREPARED_TAG] === instanceId) return;
+    this.d.registry.set(instanceId, group.name, { status: 'preparing' });
+    log.info({ volumeId: volume.volumeId }, 'preparing the volume on the instance');
+    await this.d.preparer.prepare(group.prepare, { instanceId, volumeId: volume.volumeId, device: group.volumeDevice });
+    await this.d.ec2.tag([volume.volumeId], { [PREPARED_TAG]: instanceId });
   }
 
   /** Detaches an ENI from an instance that is going away, and waits until it is free. */

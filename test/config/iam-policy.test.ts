@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { HOLDER_TAG } from '../../src/controller/pairing.ts';
+import { HOLDER_TAG, PREPARED_TAG } from '../../src/controller/pairing.ts';
 
 /**
  * config/iam-policy.json allows exactly the AWS calls the code makes: a command the
@@ -51,8 +51,8 @@ describe('config/iam-policy.json', () => {
     assert.deepEqual([...granted].filter((a) => a.includes('*')), []);
   });
 
-  it('lets pairkeeper write only its own holder tag', () => {
+  it('lets pairkeeper write only its own tags: the holder, and where a volume was prepared', () => {
     const tagging = policy.Statement.find((s) => [s.Action].flat().includes('ec2:CreateTags'));
-    assert.deepEqual(tagging?.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'], [HOLDER_TAG]);
+    assert.deepEqual(tagging?.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'], [HOLDER_TAG, PREPARED_TAG]);
   });
 });

@@ -51,6 +51,20 @@ describe('configuration', () => {
     });
   }
 
+  it('the commented-out prepare block of the example, uncommented, is valid and sets every prepare key', () => {
+    const text = readFileSync(new URL('../../config/pairkeeper.example.yaml', import.meta.url), 'utf8');
+    const lines = text.split('\n');
+    const start = lines.findIndex((l) => l === '    # prepare:');
+    assert.ok(start > 0, 'the example has a prepare block');
+    let end = start + 1;
+    while (lines[end]?.startsWith('    #   ')) end++;
+    const block = lines.slice(start, end).map((l) => l.replace('    # ', '    '));
+    const yaml = `${MINIMAL}groups:\n  - name: etcd\n${block.join('\n')}\n`;
+    const prepare = parseConfig(yaml, 'example prepare').groups[0]!.prepare!;
+    assert.equal(prepare.mountPoint, '/var/lib/etcd');
+    assert.deepEqual(Object.keys(prepare).sort(), ['afterCommand', 'agentTimeoutSeconds', 'document', 'fsLabel', 'fsType', 'mountOptions', 'mountPoint', 'timeoutSeconds']);
+  });
+
   it('PAIRKEEPER_LISTEN_PORT and PAIRKEEPER_ADMIN_PORT override the file', () => {
     const config = parseConfig(`${MINIMAL}listen: { port: 1 }\n`, 't', { PAIRKEEPER_LISTEN_PORT: '9000', PAIRKEEPER_ADMIN_PORT: '9001' });
     assert.equal(config.listen.port, 9000);

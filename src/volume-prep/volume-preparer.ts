@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetCommandInvocationCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { Logger } from 'pino';
+import { errorCode } from '../aws/aws-errors.ts';
+import { retry, type RetryPolicy } from '../aws/retry.ts';
+import { PairkeeperError } from '../errors.ts';
+
+/**
+ * Prepares a pair's volume on its instance through SSM Run Command: the script
+ * beside this file (find the device, format only a provably blank volume, mount by
+ * UUID with nofail, run the after-command) sent with AWS-RunShellScript. Until the
+ * instance's SSM agent has registered, SendCommand answers InvalidInstanceId; that
+ * is waited out up to `agentTimeoutSeconds`. A script that fails is not tried again
+ * by pairkeeper: its exit code says why (refused, detection failed…) and a person
+ * should look; the outcome and the tail of its output are in the error.
+ */
+export interface PrepareSpec {
+  mountPoint: string;
+  fsType: 'ext4' | 'xfs';
+  fsLabel?: string | undefined;
+  mountOptions: string;
+  afterCommand?: string | undefined;
+  document: string;
+  agentTimeoutSeconds: number;
+  timeoutSeconds: number;
+}
+
+const SCRIPT = readFileSync(new URL('./prepare-volume.sh', import.meta.url), 'utf8');
+/** The script's exit codes (see its header), for the error an operator reads. */
+const EXIT_MEANING: Record<number, string> = {
+  10: 'bad input',
+  11: 'device not found',
+  12: 'detection failed; nothing changed',
+  13: 'refused: the volume holds something else, or the mount point or fstab belongs to something else; nothing changed',
+  14: 'format failed',
+  15: 'mount or fstab update failed',
+  16: 'the after-command failed',
+};
+const FINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled', 'Cancelling']);
+const OUTPUT_TAIL = 2000;
+
+export class VolumePreparer {
+  private readonly client: SSMClient;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly pollIntervalMs: number;
+  private readonly logger: Logger;
+
+  constructor(deps: { client: SSMClient; retry: RetryPolicy; pollIntervalMs: number; logger: Logger }) {
+    this.client = deps.client;
+    this.retryPolicy = deps.retry;
+    this.pollIntervalMs = deps.pollIntervalMs;
+    this.logger = deps.logger;
+  }
+
+  /** Runs the preparation and resolves on success; throws a non-retryable PK_PREPARE_FAILED otherwise. */
+  async prepare(spec: PrepareSpec, target: { instanceId: string; volumeId: string; device: string }): Promise<void> {
+    const log = this.logger.child({ instanceId: target.instanceId, volumeId: target.volumeId });
+    const commandId = await this.send(spec, target);
+    log.info({ commandId }, 'volume preparation sent');
+    const deadline = performance.now() + (spec.timeoutSeconds + 60) * 1000;
+    for (;;) {
+      await sleep(this.pollIntervalMs);
+      const invocation = await this.invocation(commandId, target.instanceId);
+      if (invocation && FINAL.has(invocation.Status ?? '')) {
+        const output = tail(`${invocation.StandardOutputContent ?? ''}${invocation.StandardErrorContent ?? ''}`);
+        if (invocation.Status === 'Success') {
+          log.info({ commandId, output }, 'volume prepared');
+          return;
+        }
+        const code = invocation.ResponseCode ?? -1;
+        throw failed(`${invocation.Status}, exit ${code}${EXIT_MEANING[code] ? ` (${EXIT_MEANING[code]})` : ''}; output: ${output}`);
+      }
+      if (performance.now() > deadline) throw failed(`no result after ${spec.timeoutSeconds + 60} s (command ${commandId})`);
+    }
+  }
+
+  /** SendCommand, waiting for the agent to register (InvalidInstanceId until then). */
+  private async send(spec: PrepareSpec, target: { instanceId: string; volumeId: string; device: string }): Promise<string> {
+    const deadline = performance.now() + spec.agentTimeoutSeconds * 1000;
+    const command = new SendCommandCommand({
+      DocumentName: spec.document,
+      InstanceIds: [target.instanceId],
+      Comment: `pairkeeper: prepare ${target.volumeId}`,
+      TimeoutSeconds: spec.timeoutSeconds,
+      Parameters: { commands: [scriptCommand(spec, target)], executionTimeout: [String(spec.timeoutSeconds)] },
+    });
+    for (;;) {
+      try {
+        const answer = await retry(() => this.client.send(command), { ...this.retryPolicy, what: 'SSM SendCommand' });
+        return answer.Command!.CommandId!;
+      } catch (err) {
+        if (errorCode(err) !== 'InvalidInstanceId') throw err;
+        if (performance.now() > deadline) throw failed(`the instance's SSM agent did not register within ${spec.agentTimeoutSeconds} s`);
+        await sleep(this.pollIntervalMs);
+      }
+    }
+  }
+
+  /** The invocation, or undefined while SSM does not show it yet (InvocationDoesNotExist just after SendCommand). */
+  private async invocation(commandId: string, instanceId: string) {
+    try {
+      return await retry(() => this.client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })), {
+        ...this.retryPolicy,
+        what: 'SSM GetCommandInvocation',
+      });
+    } catch (err) {
+      if (errorCode(err) === 'InvocationDoesNotExist') return undefined;
+      throw err;
+    }
+  }
+}
+
+/**
+ * One command for AWS-RunShellScript: the inputs as environment assignments, then
+ * the script as one quoted argument to `bash -c`, so it runs under bash whatever sh
+ * is, nothing in it is expanded on the way, and its stdin is not the script itself.
+ */
+export function scriptCommand(spec: PrepareSpec, target: { volumeId: string; device: string }): string {
+  const env: Record<string, string | undefined> = {
+    VOLUME_ID: target.volumeId,
+    DEVICE: target.device,
+    MOUNT_POINT: spec.mountPoint,
+    FS_TYPE: spec.fsType,
+    FS_LABEL: spec.fsLabel,
+    MOUNT_OPTIONS: spec.mountOptions,
+    AFTER_COMMAND: spec.afterCommand,
+  };
+  const assignments = Object.entries(env)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${shellQuote(v!)}`)
+    .join(' ');
+  return `${assignments} bash -c ${shellQuote(SCRIPT)} pairkeeper-prepare`;
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function tail(text: string): string {
+  return text.length > OUTPUT_TAIL ? `…${text.slice(-OUTPUT_TAIL)}` : text;
+}
+
+function failed(message: string): PairkeeperError {
+  return new PairkeeperError('PK_PREPARE_FAILED', `volume preparation failed: ${message}`, { retryable: false });
+}
