@@ -12,7 +12,7 @@ import { LogSink } from '../helpers/log-sink.ts';
 
 const TOKEN = 'correct-horse-battery-staple';
 const BASE = { aws: { region: 'us-east-1' }, sns: { topicArns: ['arn:aws:sns:us-east-1:123456789012:t'] } };
-const ROUTES = ['/healthz', '/readyz', '/metrics', '/v1/status', '/v1/events', '/v1/subscriptions', '/v1/pairs', '/v1/claims', '/v1/instances', '/no-such-route'];
+const ROUTES = ['/healthz', '/readyz', '/metrics', '/v1/status', '/v1/events', '/v1/subscriptions', '/v1/pairs', '/v1/claims', '/v1/instances', '/v1/facts', '/no-such-route'];
 
 describe('admin bearer token', () => {
   let app: App;
@@ -23,6 +23,11 @@ describe('admin bearer token', () => {
     await app.pairing.resync.run(); // so /readyz answers 200 once the token is right
   });
   after(() => app.close());
+
+  it('covers every route the admin listener has', () => {
+    const served = [...app.adminApp.printRoutes({ commonPrefix: false }).matchAll(/(\/\S*) \(/g)].map((m) => m[1]);
+    assert.deepEqual(served.filter((url) => !ROUTES.includes(url!)), []);
+  });
 
   for (const url of ROUTES) {
     it(`${url}: 401 without the token or with a wrong one, answered with the token`, async () => {
