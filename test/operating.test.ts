@@ -48,6 +48,9 @@ describe('operating pairkeeper', () => {
     await settle(w, 2);
     await waitFor(() => [...w.aws.autoScaling.groups()[0]!.members.values()].every((m) => m.lifecycleState === 'InService'), 'both in service');
     await w.app.pairing.resync.run();
+    // The launch notifications go out as the instances go in service: let them be handled too.
+    await w.aws.sns.idle();
+    await w.app.pairing.controller.idle();
     const text = await metricsOf(w.app);
     assert.ok(sample(text, 'pairkeeper_sns_messages_total', { type: 'Notification', outcome: 'accepted' })! >= 4, 'lifecycle and launch messages');
     assert.equal(sample(text, 'pairkeeper_autoscaling_events_total', { kind: 'lifecycle-launching' }), 2);
