@@ -3,6 +3,7 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { countAwsCalls } from './aws/call-metrics.ts';
+import { countBy } from './count-by.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError } from './errors.ts';
 import { RecentEvents } from './events/recent-events.ts';
@@ -62,7 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Nothing is told before resync.start() below, so `facts` exists by the first event.
   const notify = (event: NotifyEvent) => {
     notifier.emit(event);
-    if (event.type === 'pair.attached' || event.type === 'pair.released') facts.refresh();
+    if (event.type === 'pair.attached' || event.type === 'pair.released') facts.refresh({ fresh: true });
   };
   const hooks = metricHooks(metrics);
   const pairing = createPairingService(config, deps.clients, logger, {
@@ -70,7 +71,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     notify,
     onResync: (run) => {
       hooks.onResync?.(run);
-      if (!run.error) facts.refresh();
+      // Resync has just read the pairs: share that read.
+      if (!run.error) facts.refresh({ fresh: false });
     },
   });
   const facts = new FactsPublisher({ service: pairing, file: config.notify.factsFile ? new FactsFile(config.notify.factsFile) : undefined, logger });
@@ -201,16 +203,10 @@ function metricHooks(metrics: Metrics): PairingHooks {
         }
       }
       metrics.resyncProblems.reset();
-      for (const [key, count] of Object.entries(countBy(run.reports.map((r) => `${r.group}\n${r.problem}`)))) {
-        const [group, problem] = key.split('\n') as [string, string];
-        metrics.resyncProblems.set({ group, problem }, count);
+      for (const group of new Set(run.reports.map((r) => r.group))) {
+        const problems = countBy(run.reports.filter((r) => r.group === group).map((r) => r.problem));
+        for (const [problem, count] of Object.entries(problems)) metrics.resyncProblems.set({ group, problem }, count);
       }
     },
   };
-}
-
-function countBy(keys: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
-  return out;
 }

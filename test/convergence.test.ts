@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
 import { assertInvariants } from './helpers/settle.ts';
 import { waitFor } from './helpers/wait-for.ts';
-import { AZS, startWorld, type World } from './helpers/world.ts';
+import { AZS, type World, worldsClosedAfterEach } from './helpers/world.ts';
 import { seededRandom } from '../fake-aws/random.ts';
 
 /**
@@ -17,11 +17,7 @@ const SEEDS = [11, 23, 37];
 const RESYNC_SECONDS = 0.3;
 const FINAL_SIZE = 6;
 
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = worldsClosedAfterEach();
 
 
 function runningMembers(w: World): string[] {
@@ -52,7 +48,7 @@ describe('convergence under lost, duplicated and reordered messages and restarts
   for (const seed of SEEDS) {
     it(`seed ${seed}`, async () => {
       const random = seededRandom(seed);
-      const w = (world = await startWorld({
+      const w = await newWorld({
         claims: 'ssm',
         pairs: { pairs: 4 * AZS.length },
         fake: { seed, autoScalingTiming: { msPerHookSecond: 50, retryDelayMs: 200 } },
@@ -60,7 +56,7 @@ describe('convergence under lost, duplicated and reordered messages and restarts
           resync: { intervalSeconds: RESYNC_SECONDS },
           groups: [{ name: 'etcd', filters: 'Service=etcd', lifecycle: { noPairWaitSeconds: 0.5, heartbeatFraction: 0.2 } }],
         },
-      }));
+      });
       w.aws.autoScaling.putLifecycleHook('etcd', {
         name: 'pk-launch',
         transition: 'autoscaling:EC2_INSTANCE_LAUNCHING',

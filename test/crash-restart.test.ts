@@ -9,7 +9,7 @@ import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
 import { freePort } from './helpers/free-port.ts';
 import { assertInvariants, members, settle } from './helpers/settle.ts';
 import { waitFor } from './helpers/wait-for.ts';
-import { startWorld, type World } from './helpers/world.ts';
+import { type World, worldsClosedAfterEach } from './helpers/world.ts';
 
 /**
  * The real server process, killed with SIGKILL in the middle of attaching and
@@ -19,7 +19,6 @@ import { startWorld, type World } from './helpers/world.ts';
  */
 const ENTRY = new URL('../src/server.ts', import.meta.url).pathname;
 
-let world: World | undefined;
 let child: ChildProcess | undefined;
 afterEach(async () => {
   if (child && child.exitCode === null && child.signalCode === null) {
@@ -27,9 +26,9 @@ afterEach(async () => {
     await once(child, 'exit');
   }
   child = undefined;
-  await world?.close();
-  world = undefined;
 });
+// Registered after the hook above: the server is stopped before the AWS it talks to.
+const newWorld = worldsClosedAfterEach();
 
 function startServer(w: World, configPath: string, port: number, adminPort: number): { process: ChildProcess; output: () => string } {
   const env = { ...process.env, ...w.aws.env(), PAIRKEEPER_CONFIG: configPath, PAIRKEEPER_LISTEN_PORT: String(port), PAIRKEEPER_ADMIN_PORT: String(adminPort) };
@@ -42,12 +41,12 @@ function startServer(w: World, configPath: string, port: number, adminPort: numb
 
 describe('crash and restart', () => {
   it('SIGKILL mid-attach, then a restart: every instance ends with one whole pair, none split or shared', async () => {
-    const w = (world = await startWorld({
+    const w = await newWorld({
       replicas: 0,
       // Slow attaches, so the kill lands while some are in progress.
       fake: { ec2Timing: { attachDelayMs: 400, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } },
       config: { resync: { intervalSeconds: 0.5 } },
-    }));
+    });
     const dir = mkdtempSync(join(tmpdir(), 'pk-crash-'));
     const configPath = join(dir, 'pairkeeper.yaml');
     writeFileSync(configPath, w.configText);

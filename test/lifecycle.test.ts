@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
 import type { GroupMember } from '../fake-aws/autoscaling/types.ts';
 import { assertInvariants, settle } from './helpers/settle.ts';
 import { waitFor, waitForValue } from './helpers/wait-for.ts';
-import { startWorld, type World, type WorldOptions } from './helpers/world.ts';
+import { type World, type WorldOptions, worldsClosedAfterEach } from './helpers/world.ts';
 
 /**
  * Lifecycle hooks end to end: the local Auto Scaling holds instances in its wait
@@ -12,17 +12,13 @@ import { startWorld, type World, type WorldOptions } from './helpers/world.ts';
  * pairkeeper completes the actions through the real SDK. Hook seconds run 20× faster
  * in the fake (msPerHookSecond: 50), so AWS's shortest timeout (30 s) lasts 1.5 s.
  */
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = worldsClosedAfterEach();
 
 const HOOK = 'pk-launch';
 
 async function start(options: WorldOptions & { heartbeatTimeout?: number; lifecycle?: Record<string, unknown>; terminating?: boolean } = {}): Promise<World> {
   const { heartbeatTimeout = 30, lifecycle = {}, terminating = false, ...rest } = options;
-  world = await startWorld({
+  const world = await newWorld({
     fake: { autoScalingTiming: { msPerHookSecond: 50 }, ...rest.fake },
     ...rest,
     config: { groups: [{ name: 'etcd', filters: 'Service=etcd', lifecycle }], ...rest.config },

@@ -8,19 +8,17 @@ import type { NotifyEvent } from '../src/notify/events.ts';
 import { HookServer } from './helpers/hook-server.ts';
 import { settle } from './helpers/settle.ts';
 import { waitFor } from './helpers/wait-for.ts';
-import { startWorld, type World } from './helpers/world.ts';
+import { worldsClosedAfterEach } from './helpers/world.ts';
 
 /**
  * Notifications and cluster facts end to end: real launches and terminations in the
  * local AWS; pairkeeper tells a local webhook (shaped for salt-api) and a command,
  * keeps the facts file and answers /v1/facts.
  */
-let world: World | undefined;
+const newWorld = worldsClosedAfterEach();
 let hook: HookServer | undefined;
 afterEach(async () => {
-  await world?.close();
   await hook?.stop();
-  world = undefined;
   hook = undefined;
 });
 
@@ -31,7 +29,7 @@ async function start(answer?: ConstructorParameters<typeof HookServer>[0]) {
   const envLog = join(dir, 'env.log');
   // The command appends the variables it was given, one JSON line per run.
   const script = `require('node:fs').appendFileSync(${JSON.stringify(envLog)}, JSON.stringify({ type: process.env.PAIRKEEPER_EVENT_TYPE, node: process.env.NODE_ID, ip: process.env.NODE_IP, instance: process.env.INSTANCE_ID, volume: process.env.VOLUME_ID, eni: process.env.NETWORK_INTERFACE_ID, group: process.env.GROUP, az: process.env.AVAILABILITY_ZONE }) + '\\n')`;
-  const w = (world = await startWorld({
+  const w = await newWorld({
     pairs: { pairs: 3 },
     config: {
       notify: {
@@ -41,7 +39,7 @@ async function start(answer?: ConstructorParameters<typeof HookServer>[0]) {
         factsFile,
       },
     },
-  }));
+  });
   const commandRuns = () =>
     readFileSync(envLog, 'utf8')
       .trim()

@@ -7,18 +7,16 @@ import { offlineClients } from './helpers/aws-clients.ts';
 import { LogSink } from './helpers/log-sink.ts';
 import { settle } from './helpers/settle.ts';
 import { waitFor } from './helpers/wait-for.ts';
-import { startWorld, type World } from './helpers/world.ts';
+import { worldsClosedAfterEach } from './helpers/world.ts';
 
 /**
  * What an operator reads: /v1/status and /metrics after real traffic through the
  * local AWS, and load shedding on the public listener.
  */
-let world: World | undefined;
+const newWorld = worldsClosedAfterEach();
 let app: App | undefined;
 afterEach(async () => {
-  await world?.close();
   await app?.close();
-  world = undefined;
   app = undefined;
 });
 
@@ -39,7 +37,7 @@ async function metricsOf(a: App): Promise<string> {
 
 describe('operating pairkeeper', () => {
   it('/metrics follows real traffic: SNS, AWS calls by outcome, attach duration, pairings, lifecycle, pairs per AZ, queue depth', async () => {
-    const w = (world = await startWorld({ fake: { autoScalingTiming: { msPerHookSecond: 50 } } }));
+    const w = await newWorld({ fake: { autoScalingTiming: { msPerHookSecond: 50 } } });
     w.aws.autoScaling.putLifecycleHook('etcd', { name: 'pk-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 30, notificationTargetArn: w.topicArn });
     const before = await metricsOf(w.app);
     assert.equal(sample(before, 'pairkeeper_attach_duration_seconds_count', { group: 'etcd' }), undefined);
@@ -70,7 +68,7 @@ describe('operating pairkeeper', () => {
   });
 
   it('/v1/status: version, readiness, last resync, members and pairs per AZ, who waits, problems, failures', async () => {
-    const w = (world = await startWorld({ pairs: { pairs: 3 } }));
+    const w = await newWorld({ pairs: { pairs: 3 } });
     w.aws.autoScaling.setDesiredCapacity('etcd', 4);
     await settle(w, 3);
     await waitFor(() => w.app.pairing.registry.list().some((r) => r.status === 'waiting'), 'one instance waiting');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { HOLDER_TAG } from '../src/controller/pairing.ts';
-import { AZS, startWorld, type World, type WorldOptions } from './helpers/world.ts';
+import { AZS, worldsClosedAfterEach } from './helpers/world.ts';
 import { waitFor } from './helpers/wait-for.ts';
 import { assertInvariants, members, settle } from './helpers/settle.ts';
 
@@ -12,16 +12,7 @@ import { assertInvariants, members, settle } from './helpers/settle.ts';
  * through the real SDK. Every test ends by checking the invariants on EC2's own
  * state: no split pair, no pair on two instances, no instance with two pairs.
  */
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
-
-async function start(options: WorldOptions = {}): Promise<World> {
-  world = await startWorld(options);
-  return world;
-}
+const start = worldsClosedAfterEach();
 
 for (const store of ['file', 'ssm'] as const) {
   describe(`pairing with the ${store} claim store`, () => {

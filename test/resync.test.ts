@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
 import { assertInvariants, members, settle } from './helpers/settle.ts';
 import { waitFor } from './helpers/wait-for.ts';
-import { startWorld, type World, type WorldOptions } from './helpers/world.ts';
+import { type World, worldsClosedAfterEach } from './helpers/world.ts';
 
 /**
  * Resync against the local AWS: what SNS lost, resync heals; what only a person
@@ -11,16 +11,7 @@ import { startWorld, type World, type WorldOptions } from './helpers/world.ts';
  * (the world's interval is an hour), so each test shows that resync, not a late
  * message, did the work.
  */
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
-
-async function start(options: WorldOptions = {}): Promise<World> {
-  world = await startWorld(options);
-  return world;
-}
+const start = worldsClosedAfterEach();
 
 async function inService(w: World, count: number): Promise<void> {
   await waitFor(() => members(w).length === count, `${count} instances in service`);

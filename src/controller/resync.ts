@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
+import { countBy } from '../count-by.ts';
 import { pairStatus, type PairStatus } from '../domain/inventory.ts';
 import type { Claim, Pair } from '../domain/pairs.ts';
 import { instancesToCheck, planResync, type ResyncAction, type ResyncReport } from '../domain/resync-plan.ts';
@@ -170,13 +171,12 @@ export class Resync {
 }
 
 function summarize(group: string, memberStates: string[], pairs: Pair[], claims: Claim[]): GroupSummary {
-  const members: Record<string, number> = {};
-  for (const state of memberStates) members[state] = (members[state] ?? 0) + 1;
+  const claimOf = new Map(claims.map((c) => [c.nodeId, c]));
   const byAz: GroupSummary['pairs'] = {};
   for (const pair of pairs) {
-    const { status } = pairStatus(pair, claims.find((c) => c.nodeId === pair.nodeId));
+    const { status } = pairStatus(pair, claimOf.get(pair.nodeId));
     const az = (byAz[pair.availabilityZone ?? 'unknown'] ??= {});
     az[status] = (az[status] ?? 0) + 1;
   }
-  return { group, members, pairs: byAz };
+  return { group, members: countBy(memberStates), pairs: byAz };
 }

@@ -43,15 +43,11 @@ export function commandEnvironment(event: NotifyEvent, base: NodeJS.ProcessEnv =
 export class CommandTarget implements Target {
   readonly kind = 'command';
   private readonly config: CommandConfig;
-  private readonly events: Set<NotifyEventType>;
+  readonly events: ReadonlySet<NotifyEventType>;
 
   constructor(config: CommandConfig) {
     this.config = config;
     this.events = new Set(config.events);
-  }
-
-  accepts(type: NotifyEventType): boolean {
-    return this.events.has(type);
   }
 
   describe(): string {

@@ -13,7 +13,8 @@ export class FactsPublisher {
   private readonly file: FactsFile | undefined;
   private readonly logger: Logger;
   private running: Promise<void> | undefined;
-  private again = false;
+  /** A refresh asked for while one runs: done once after it. */
+  private pending: { fresh: boolean } | undefined;
 
   constructor(deps: { service: Pick<PairingService, 'groups' | 'inventory' | 'claims'>; file: FactsFile | undefined; logger: Logger }) {
     this.service = deps.service;
@@ -34,19 +35,23 @@ export class FactsPublisher {
     return buildFacts(groups);
   }
 
-  /** Rewrites the facts file if the facts changed (no-op without a file). Never throws: a failure is logged, the next refresh tries again. */
-  refresh(): void {
+  /**
+   * Rewrites the facts file if the facts changed (no-op without a file). `fresh`:
+   * read the pairs anew (after an attach or release); false shares a read of the
+   * last moments (right after resync read them). Never throws: a failure is logged,
+   * the next refresh tries again.
+   */
+  refresh(options: { fresh: boolean }): void {
     if (!this.file) return;
     if (this.running) {
-      this.again = true;
+      this.pending = { fresh: options.fresh || (this.pending?.fresh ?? false) };
       return;
     }
-    this.running = this.writeOnce().finally(() => {
+    this.running = this.writeOnce(options.fresh).finally(() => {
       this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.refresh();
-      }
+      const next = this.pending;
+      this.pending = undefined;
+      if (next) this.refresh(next);
     });
   }
 
@@ -55,9 +60,9 @@ export class FactsPublisher {
     while (this.running) await this.running;
   }
 
-  private async writeOnce(): Promise<void> {
+  private async writeOnce(fresh: boolean): Promise<void> {
     try {
-      if (await this.file!.write(await this.current({ fresh: true }))) this.logger.info('cluster facts file updated');
+      if (await this.file!.write(await this.current({ fresh }))) this.logger.info('cluster facts file updated');
     } catch (err) {
       this.logger.error({ err }, 'cannot update the cluster facts file; the next change or resync tries again');
     }

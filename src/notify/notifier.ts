@@ -124,7 +124,7 @@ export class Notifier {
         return;
       }
       for (const target of this.targets) {
-        if (target.accepts(event.type)) this.enqueue({ seq: this.seq++, event, target, attempts: 0, dueAt: 0 });
+        if (target.events.has(event.type)) this.enqueue({ seq: this.seq++, event, target, attempts: 0, dueAt: 0 });
       }
       this.schedulePump();
     } catch (err) {

@@ -18,7 +18,8 @@ export interface AttemptResult {
 /** A place events are delivered to: a webhook or a command. */
 export interface Target {
   readonly kind: 'webhook' | 'command';
-  accepts(type: NotifyEventType): boolean;
+  /** The event types it wants. */
+  readonly events: ReadonlySet<NotifyEventType>;
   /** Where this event goes, safe to log and show: a URL without query or credentials, or argv[0]. */
   describe(event: NotifyEvent): string;
   /** Never throws; `signal` aborts it when the notifier closes. */

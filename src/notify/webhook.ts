@@ -35,15 +35,11 @@ const BODY_EXCERPT_BYTES = 512;
 export class WebhookTarget implements Target {
   readonly kind = 'webhook';
   private readonly config: WebhookConfig;
-  private readonly events: Set<NotifyEventType>;
+  readonly events: ReadonlySet<NotifyEventType>;
 
   constructor(config: WebhookConfig) {
     this.config = config;
     this.events = new Set(config.events);
-  }
-
-  accepts(type: NotifyEventType): boolean {
-    return this.events.has(type);
   }
 
   /** pair.attached → pair/attached: salt-api turns the path into the event tag. */

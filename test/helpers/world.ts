@@ -1,3 +1,4 @@
+import { afterEach } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { InitializeMiddleware } from '@smithy/types';
@@ -141,5 +142,21 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       await Promise.all(replicas.map((r) => r.close()));
       await aws.close();
     },
+  };
+}
+
+/**
+ * `startWorld` for a test file: every world it starts is closed after its test.
+ * Call once at the top of the file; it registers the afterEach hook there.
+ */
+export function worldsClosedAfterEach(): (options?: WorldOptions) => Promise<World> {
+  const open: World[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((w) => w.close()));
+  });
+  return async (options) => {
+    const w = await startWorld(options);
+    open.push(w);
+    return w;
   };
 }

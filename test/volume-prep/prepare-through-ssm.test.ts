@@ -8,7 +8,7 @@ import type { CommandOutcome } from '../../fake-aws/ssm/commands.ts';
 import { PREPARED_TAG } from '../../src/controller/pairing.ts';
 import { settle } from '../helpers/settle.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { startWorld, type World } from '../helpers/world.ts';
+import { worldsClosedAfterEach } from '../helpers/world.ts';
 
 /**
  * Volume preparation end to end: pairkeeper attaches a pair, then sends the real
@@ -22,11 +22,9 @@ const have = (tool: string) => spawnSync('bash', ['-c', 'command -v "$1"', '-', 
 const missing = ['blkid', 'cmp', 'flock', 'mkfs.ext4'].filter((t) => !have(t));
 const skip = missing.length > 0 ? `not installed here: ${missing.join(', ')}` : false;
 
-let world: World | undefined;
+const newWorld = worldsClosedAfterEach();
 let dir: string | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
+afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
@@ -49,7 +47,7 @@ async function start(options: { hook?: boolean; garbage?: boolean } = {}) {
   mkdirSync(byId);
   const fstab = join(dir, 'fstab');
   const mountPoint = join(dir, 'data');
-  const w = (world = await startWorld({
+  const w = await newWorld({
     pairs: { pairs: 3 },
     fake: { autoScalingTiming: { msPerHookSecond: 50 } },
     config: {
@@ -62,7 +60,7 @@ async function start(options: { hook?: boolean; garbage?: boolean } = {}) {
         },
       ],
     },
-  }));
+  });
   // One sparse 64 MiB image per seeded volume, named as udev names a Nitro EBS volume.
   for (const pair of w.seeded.pairs) {
     const image = join(dir, `${pair.volumeId}.img`);
