@@ -9,7 +9,7 @@ import { seedPairs } from '../fake-aws/ec2/seed.ts';
 import { startFakeAws } from '../fake-aws/index.ts';
 import { buildApp } from '../src/app.ts';
 import { parseConfig } from '../src/config/load.ts';
-import { clientsFor } from '../test/helpers/aws-clients.ts';
+import { clientsFor } from '../fake-aws/clients.ts';
 
 /**
  * pairkeeper's side of the burst: `instances` running instances in `azs`, one
@@ -77,7 +77,7 @@ export async function runPairkeeperBurst(options: { instances: number; pairs: nu
       await sleep(5);
       check = checkPairs(aws);
     }
-    await app.pairing.controller.idle(); // tags and claims done too
+    await app.controller.idle(); // tags and claims done too
     const wallMs = performance.now() - started;
     const calls = Object.fromEntries(Object.entries(aws.faults.calls()).filter(([k]) => k.startsWith('EC2:')).map(([k, v]) => [k.slice(4), v]));
     const throttled = Object.values(aws.ec2.throttling.stats()).reduce((sum, b) => sum + b.throttled, 0);

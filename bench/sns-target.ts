@@ -13,7 +13,7 @@ import { buildApp } from '../src/app.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/logger.ts';
 import { testTls } from '../fake-aws/tls/index.ts';
-import { offlineClients } from '../test/helpers/aws-clients.ts';
+import { offlineClients } from '../fake-aws/clients.ts';
 
 const [kind, topicArn] = process.argv.slice(2);
 process.once('SIGTERM', () => process.exit(0)); // a clean exit, so --cpu-prof can write its profile

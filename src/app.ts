@@ -1,34 +1,39 @@
+/**
+ * The composition root of the service: metrics, notifier, the controller (through
+ * its facade), the SNS ingress, and the two Fastify apps (public: SNS and health;
+ * admin: the operators' routes). It never listens: server.ts does.
+ */
 import { readFileSync } from 'node:fs';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { countAwsCalls } from './aws/call-metrics.ts';
-import { countBy } from './count-by.ts';
+import type { AwsClients } from './aws/clients.ts';
 import type { Config } from './config/schema.ts';
+import { createController, type ControllerFacade, type Readiness } from './controller/facade.ts';
+import { metricReports } from './controller-metrics.ts';
+import { countBy } from './count-by.ts';
+import type { EventSink } from './domain/autoscaling-event.ts';
 import { ConfigError } from './errors.ts';
-import { RecentEvents } from './events/recent-events.ts';
+import { RecentEvents } from './sns/recent-messages.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import type { NotifyEvent } from './notify/events.ts';
-import { FactsFile } from './notify/facts.ts';
-import { FactsPublisher } from './notify/facts-publisher.ts';
 import { Notifier } from './notify/notifier.ts';
-import { createPairingService, type AwsClients, type PairingHooks, type PairingService } from './pairing-service.ts';
 import { requireBearerToken } from './routes/admin-auth.ts';
-import { adminRoutes } from './routes/admin.ts';
-import { pairRoutes } from './routes/pairs.ts';
+import { adminRoutes, type AdminSources } from './routes/admin.ts';
+import { factsRoutes } from './routes/facts.ts';
 import { healthRoutes } from './routes/health.ts';
+import { pairRoutes } from './routes/pairs.ts';
 import { SNS_BODY_LIMIT, snsRoutes } from './routes/sns.ts';
 import { statusRoutes } from './routes/status.ts';
-import { factsRoutes } from './routes/facts.ts';
 import { CertificateCache } from './sns/certificate-cache.ts';
-import { SnsIngress, type EventSink } from './sns/ingress.ts';
+import { SnsIngress } from './sns/ingress.ts';
 import { SubscriptionLog } from './sns/subscriptions.ts';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   clients: AwsClients;
-  /** Where accepted events go; the pairing controller unless a test wants to look at the events alone. */
+  /** Where accepted events go; the controller unless a test wants to look at the events alone. */
   sink?: EventSink;
   now?: () => number;
 }
@@ -39,59 +44,70 @@ export interface App {
   /** Ops routes: loopback by default. */
   adminApp: FastifyInstance;
   metrics: Metrics;
-  pairing: PairingService;
+  controller: ControllerFacade;
   notifier: Notifier;
-  facts: FactsPublisher;
   recentEvents: RecentEvents;
   certificates: CertificateCache;
+  /** Stops taking messages, lets the work already accepted finish, then the notifications. */
   close(): Promise<void>;
 }
 
-/** Builds both listeners' apps without listening; only server.ts listens. */
+/** Builds both listeners' apps and starts the controller's resync, without listening; only server.ts listens. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, logger } = deps;
   const metrics = createMetrics();
   const recentEvents = new RecentEvents();
   const subscriptions = new SubscriptionLog();
-  const https = config.listen.tls ? readTls(config.listen.tls) : undefined;
   countAwsCalls(deps.clients, (service, action, outcome) => metrics.awsCalls.inc({ service, action, outcome }));
   const notifier = new Notifier({
     config: config.notify,
     logger,
     onDelivery: (r) => metrics.notifications.inc({ kind: r.kind, type: r.type, outcome: r.outcome }),
   });
-  // Nothing is told before resync.start() below, so `facts` exists by the first event.
-  const notify = (event: NotifyEvent) => {
-    notifier.emit(event);
-    if (event.type === 'pair.attached' || event.type === 'pair.released') facts.refresh({ fresh: true });
-  };
-  const hooks = metricHooks(metrics);
-  const pairing = createPairingService(config, deps.clients, logger, {
-    ...hooks,
-    notify,
-    onResync: (run) => {
-      hooks.onResync?.(run);
-      // Resync has just read the pairs: share that read.
-      if (!run.error) facts.refresh({ fresh: false });
-    },
-  });
-  const facts = new FactsPublisher({ service: pairing, file: config.notify.factsFile ? new FactsFile(config.notify.factsFile) : undefined, logger });
-  metrics.observe({ queueDepth: () => pairing.queue.depth, instances: () => countBy(pairing.registry.list().map((r) => r.status)) });
-  const readiness = () => pairing.resync.readiness();
+  const controller = createController(config, { logger, clients: deps.clients, reports: { ...metricReports(metrics), notify: (e) => notifier.emit(e) } });
+  metrics.observe({ queueDepth: () => controller.status().queueDepth, instances: () => countBy(controller.instances().map((r) => r.status)) });
   const certificates = new CertificateCache({ timeoutMs: config.sns.certFetchTimeoutMs, maxEntries: config.sns.certCacheSize });
   const ingress = new SnsIngress({
     config: config.sns,
     certificates,
-    sink: deps.sink ?? pairing.controller,
+    sink: deps.sink ?? controller,
     logger,
     metrics,
     recentEvents,
     subscriptions,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const readiness = () => controller.readiness();
+  const publicApp = await buildPublicApp(config, logger, metrics, readiness, ingress);
+  const adminApp = buildAdminApp(config, logger, readiness, controller, {
+    events: (filter) => recentEvents.list(filter),
+    deliveries: () => notifier.deliveries(),
+    notificationQueue: () => notifier.stats(),
+    subscriptions: () => subscriptions.list(),
+    metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+  });
+  await Promise.all([publicApp.ready(), adminApp.ready()]);
+  controller.start();
+  return {
+    publicApp,
+    adminApp,
+    metrics,
+    controller,
+    notifier,
+    recentEvents,
+    certificates,
+    close: async () => {
+      await Promise.all([publicApp.close(), adminApp.close()]);
+      await controller.close();
+      await notifier.close();
+    },
+  };
+}
 
+/** `POST /sns` (shed with 503 while the event loop lags), `/healthz`, `/readyz`. */
+async function buildPublicApp(config: Config, logger: Logger, metrics: Metrics, readiness: () => Readiness, ingress: SnsIngress): Promise<FastifyInstance> {
+  const https = config.listen.tls ? readTls(config.listen.tls) : undefined;
   const publicLogger: FastifyBaseLogger = logger.child({ listener: 'public' });
-  const adminLogger: FastifyBaseLogger = logger.child({ listener: 'admin' });
   const publicApp = Fastify({
     ...(https ? { https } : {}),
     loggerInstance: publicLogger,
@@ -123,39 +139,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     snsRoutes(scope, ingress);
   });
+  return publicApp;
+}
 
-  const adminApp = Fastify({ loggerInstance: adminLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-  });
+/** The operators' routes, behind the bearer token when one is configured. */
+function buildAdminApp(config: Config, logger: Logger, readiness: () => Readiness, controller: ControllerFacade, sources: AdminSources): FastifyInstance {
+  const adminLogger: FastifyBaseLogger = logger.child({ listener: 'admin' });
+  const adminApp = Fastify({ loggerInstance: adminLogger, logController: new LogController({ disableRequestLogging: true }) });
   shapeErrors(adminApp);
   if (config.admin.token) requireBearerToken(adminApp, config.admin.token);
   healthRoutes(adminApp, readiness);
-  adminRoutes(adminApp, { recentEvents, subscriptions, metrics, notifier });
-  pairRoutes(adminApp, pairing);
-  statusRoutes(adminApp, pairing, new Date());
-  factsRoutes(adminApp, facts);
-
-  await Promise.all([publicApp.ready(), adminApp.ready()]);
-  pairing.resync.start();
-  return {
-    publicApp,
-    adminApp,
-    metrics,
-    pairing,
-    notifier,
-    facts,
-    recentEvents,
-    certificates,
-    close: async () => {
-      // Stop taking messages, then let the work already accepted finish.
-      await Promise.all([publicApp.close(), adminApp.close()]);
-      pairing.resync.close();
-      pairing.controller.close();
-      await pairing.queue.idle();
-      await facts.idle();
-      await notifier.close();
-    },
-  };
+  adminRoutes(adminApp, sources);
+  pairRoutes(adminApp, controller);
+  statusRoutes(adminApp, controller, new Date());
+  factsRoutes(adminApp, controller);
+  return adminApp;
 }
 
 /** The public listener's certificate and key, read once at start-up; a bad path stops it there. */
@@ -184,29 +182,4 @@ function shapeErrors(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'PK_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
   );
-}
-
-/** The pairing service's reports, turned into metrics. */
-function metricHooks(metrics: Metrics): PairingHooks {
-  return {
-    onAttached: (group, seconds) => metrics.attachDuration.observe({ group }, seconds),
-    onOutcome: (group, outcome) => metrics.pairings.inc({ group, outcome }),
-    onLifecycleComplete: ({ group, result, answer }) => metrics.lifecycleActions.inc({ group, result, answer }),
-    onResync: (run) => {
-      metrics.resyncs.inc({ outcome: run.error ? 'failed' : 'ok' });
-      if (run.error) return;
-      metrics.lastResync.set(Date.parse(run.finishedAt) / 1000);
-      metrics.pairs.reset();
-      for (const g of run.groups) {
-        for (const [az, statuses] of Object.entries(g.pairs)) {
-          for (const [status, count] of Object.entries(statuses)) metrics.pairs.set({ group: g.group, availability_zone: az, status }, count);
-        }
-      }
-      metrics.resyncProblems.reset();
-      for (const group of new Set(run.reports.map((r) => r.group))) {
-        const problems = countBy(run.reports.filter((r) => r.group === group).map((r) => r.problem));
-        for (const [problem, count] of Object.entries(problems)) metrics.resyncProblems.set({ group, problem }, count);
-      }
-    },
-  };
 }

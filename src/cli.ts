@@ -1,15 +1,15 @@
 #!/usr/bin/env node
+/**
+ * `pairkeeper <command>`: the service, and the checks an operator runs before
+ * trusting it with a topic. Exit status: 0 done, 1 failed (AWS unreachable…),
+ * 2 bad usage or invalid configuration (as the service itself exits on a bad key).
+ */
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { effectiveConfigYaml } from './cli/check-config.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from './config/load.ts';
 import { ConfigError, PairkeeperError } from './errors.ts';
 import { createLogger } from './logger.ts';
 
-/**
- * `pairkeeper <command>`: the service, and the checks an operator runs before
- * trusting it with a topic. Exit status: 0 done, 1 failed (AWS unreachable…),
- * 2 bad usage or invalid configuration (as the service itself exits on a bad key).
- */
 const USAGE = `Usage: pairkeeper <command> [options]
 
 Commands:

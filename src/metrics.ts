@@ -1,11 +1,11 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
 /**
  * pairkeeper's Prometheus metrics, on a registry of their own per app (tests build
  * many). Gauges that mirror live state (queue depth, instances by status) are read
  * at scrape time through `observe`; pair counts are as of the last resync, so a
  * scrape never calls AWS.
  */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pairkeeper_' });

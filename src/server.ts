@@ -1,14 +1,14 @@
+/**
+ * The only entry that listens: loads the config (a bad key stops here, naming the
+ * key), starts both listeners, and on SIGTERM/SIGINT stops taking new requests,
+ * lets those in flight finish, and exits.
+ */
 import { buildApp } from './app.ts';
 import { loadConfig } from './config/load.ts';
 import { PairkeeperError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { createAwsClients } from './aws/clients.ts';
 
-/**
- * The only entry that listens: loads the config (a bad key stops here, naming the
- * key), starts both listeners, and on SIGTERM/SIGINT stops taking new requests,
- * lets those in flight finish, and exits.
- */
 async function main(): Promise<void> {
   let loaded;
   try {

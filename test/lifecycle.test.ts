@@ -4,7 +4,7 @@ import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
 import type { GroupMember } from '../fake-aws/autoscaling/types.ts';
 import { assertInvariants, settle } from './helpers/settle.ts';
 import { waitFor, waitForValue } from './helpers/wait-for.ts';
-import { type World, type WorldOptions, worldsClosedAfterEach } from './helpers/world.ts';
+import { type World, type WorldOptions, worldsClosedAfterEach, instanceRecord } from './helpers/world.ts';
 
 /**
  * Lifecycle hooks end to end: the local Auto Scaling holds instances in its wait
@@ -59,14 +59,14 @@ describe('lifecycle hooks', () => {
     assert.ok(wait >= 0, `the instance was held (${JSON.stringify(states)})`);
     for (const [state, whole] of states.slice(wait + 1)) assert.ok(whole, `${state} before the pair was whole (${JSON.stringify(states)})`);
     assert.equal(w.logs.find('lifecycle action completed with CONTINUE').length, 1);
-    assert.equal(w.app.pairing.holds.size, 0, 'no hold (and so no heartbeat timer) left');
+    assert.equal(w.app.controller.status().lifecycleHolds, 0, 'no hold (and so no heartbeat timer) left');
   });
 
   it('no free pair: the launch is abandoned after noPairWaitSeconds, and Auto Scaling terminates the instance', async () => {
     const w = await start({ pairs: { pairs: 0 }, lifecycle: { noPairWaitSeconds: 0.2 } });
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
     const first = await waitForValue(() => onlyMember(w)?.instanceId, 'an instance');
-    await waitFor(() => w.app.pairing.registry.get(first)?.status === 'abandoned', 'the launch to be abandoned');
+    await waitFor(() => instanceRecord(w.app, first)?.status === 'abandoned', 'the launch to be abandoned');
     await waitFor(() => w.aws.ec2.instance(first)?.state === 'terminated', 'Auto Scaling to terminate the abandoned instance');
     const [line] = w.logs.find('lifecycle action completed with ABANDON');
     assert.match(String(line?.why), /no free pair in us-east-1/);
@@ -77,7 +77,7 @@ describe('lifecycle hooks', () => {
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
     await waitFor(() => onlyMember(w)?.lifecycleState === 'InService', 'the instance to go in service');
     const id = onlyMember(w)!.instanceId;
-    assert.equal(w.app.pairing.registry.get(id)?.status, 'waiting');
+    assert.equal(instanceRecord(w.app, id)?.status, 'waiting');
     assert.equal(w.logs.find('lifecycle action completed with CONTINUE').length, 1);
     assert.equal(w.logs.find('lifecycle action completed with ABANDON').length, 0);
   });
@@ -88,10 +88,10 @@ describe('lifecycle hooks', () => {
     await settle(w, 3);
     // One more in an AZ that has no free pair: it waits; terminating a holder there frees one.
     w.aws.autoScaling.setDesiredCapacity('etcd', 4);
-    const newcomer = await waitForValue(() => w.app.pairing.registry.list().find((r) => r.status === 'waiting'), 'an instance waiting for a pair');
+    const newcomer = await waitForValue(() => w.app.controller.instances().find((r) => r.status === 'waiting'), 'an instance waiting for a pair');
     const holder = checkPairs(w.aws).complete.find((p) => p.availabilityZone === newcomer.availabilityZone)!;
     w.aws.autoScaling.terminateInstance(holder.instanceId, false);
-    await waitFor(() => w.app.pairing.registry.get(newcomer.instanceId)?.status === 'paired', 'the newcomer to get the released pair', 20_000);
+    await waitFor(() => instanceRecord(w.app, newcomer.instanceId)?.status === 'paired', 'the newcomer to get the released pair', 20_000);
     await waitFor(() => w.aws.autoScaling.memberOf(newcomer.instanceId)?.member.lifecycleState === 'InService', 'the newcomer to go in service');
     assert.equal(w.logs.find('lifecycle action completed with ABANDON').length, 0);
   });
@@ -114,11 +114,11 @@ describe('lifecycle hooks', () => {
     const w = await start({ lifecycle: { heartbeatFraction: 0.03 }, fake: { ec2Timing: { attachDelayMs: 1000, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } } });
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
     const action = await waitForValue(() => w.aws.autoScaling.actions.list()[0], 'the lifecycle action');
-    await waitFor(() => w.app.pairing.holds.size === 1, 'pairkeeper to hold it');
+    await waitFor(() => w.app.controller.status().lifecycleHolds === 1, 'pairkeeper to hold it');
     // Someone else (an operator, another tool) completes it.
     w.aws.autoScaling.actions.complete({ groupName: 'etcd', hookName: HOOK, token: action.token }, 'CONTINUE');
     await waitFor(() => w.logs.find('lifecycle action ended elsewhere; no more heartbeats').length === 1, 'the heartbeat to notice');
-    assert.equal(w.app.pairing.holds.size, 0);
+    assert.equal(w.app.controller.status().lifecycleHolds, 0);
     assertInvariants(await settle(w, 1));
   });
 
@@ -127,12 +127,12 @@ describe('lifecycle hooks', () => {
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
     const held = (await settle(w, 1)).complete[0]!;
     w.aws.autoScaling.terminateInstance(held.instanceId, true);
-    await waitFor(async () => (await w.app.pairing.claims.list()).length === 0, 'the claim to be released');
+    await waitFor(async () => (await w.app.controller.claims()).length === 0, 'the claim to be released');
     const check = await settle(w, 0);
     assertInvariants(check);
     assert.equal(check.free, w.seeded.pairs.length);
     assert.equal(w.logs.find('lifecycle action completed with CONTINUE').length, 2, 'launch and terminate');
-    assert.equal(w.app.pairing.holds.size, 0);
+    assert.equal(w.app.controller.status().lifecycleHolds, 0);
   });
 
   it('a hook-held instance whose message was lost is paired and let go by resync', async () => {

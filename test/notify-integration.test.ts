@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import type { ClusterFacts } from '../src/notify/facts.ts';
-import type { NotifyEvent } from '../src/notify/events.ts';
+import type { NotifyEvent } from '../src/domain/notify-event.ts';
 import { HookServer } from './helpers/hook-server.ts';
 import { settle } from './helpers/settle.ts';
 import { waitFor } from './helpers/wait-for.ts';
@@ -56,7 +56,7 @@ describe('notifications and cluster facts', () => {
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
     const held = (await settle(w, 1)).complete[0]!;
     await w.app.notifier.idle();
-    await w.app.facts.idle();
+    await w.app.controller.idle();
     const attached = bodies(h).find((e) => e.type === 'pair.attached')!;
     const eni = w.aws.ec2.networkInterface(held.networkInterfaceIds[0]!)!;
     assert.equal(h.requests[0]!.path, '/hook/pairkeeper/pair/attached');
@@ -87,9 +87,9 @@ describe('notifications and cluster facts', () => {
     assert.deepEqual(route.groups, facts.groups);
 
     w.aws.autoScaling.terminateInstance(held.instanceId, true);
-    await waitFor(async () => (await w.app.pairing.claims.list()).length === 0, 'the release');
+    await waitFor(async () => (await w.app.controller.claims()).length === 0, 'the release');
     await w.app.notifier.idle();
-    await w.app.facts.idle();
+    await w.app.controller.idle();
     assert.deepEqual(
       bodies(h).map((e) => e.type),
       ['pair.attached', 'pair.released'],
@@ -102,10 +102,10 @@ describe('notifications and cluster facts', () => {
     const { w, hook: h } = await start();
     w.aws.autoScaling.setDesiredCapacity('etcd', 4);
     await settle(w, 3);
-    await waitFor(() => w.app.pairing.registry.list().some((r) => r.status === 'waiting'), 'an instance waiting');
-    await w.app.pairing.resync.run();
-    await w.app.pairing.resync.run();
-    await w.app.pairing.controller.idle();
+    await waitFor(() => w.app.controller.instances().some((r) => r.status === 'waiting'), 'an instance waiting');
+    await w.app.controller.resyncNow();
+    await w.app.controller.resyncNow();
+    await w.app.controller.idle();
     await w.app.notifier.idle();
     const waiting = bodies(h).filter((e) => e.type === 'instance.waiting');
     assert.equal(waiting.length, 1);
@@ -118,7 +118,7 @@ describe('notifications and cluster facts', () => {
     await settle(w, 1);
     // The pair is whole and the work done while the third attempt still hangs at the webhook.
     await waitFor(() => h.heldCount === 1, 'the third attempt to reach the webhook');
-    assert.equal(w.app.pairing.queue.depth, 0);
+    assert.equal(w.app.controller.status().queueDepth, 0);
     h.release(200);
     await w.app.notifier.idle();
     assert.equal(h.requests.length, 3, 'two 503s, then delivered');

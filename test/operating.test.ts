@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { buildApp, type App } from '../src/app.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/logger.ts';
-import { offlineClients } from './helpers/aws-clients.ts';
+import { offlineClients } from '../fake-aws/clients.ts';
 import { LogSink } from './helpers/log-sink.ts';
 import { settle } from './helpers/settle.ts';
 import { waitFor } from './helpers/wait-for.ts';
@@ -45,10 +45,10 @@ describe('operating pairkeeper', () => {
     w.aws.autoScaling.setDesiredCapacity('etcd', 2);
     await settle(w, 2);
     await waitFor(() => [...w.aws.autoScaling.groups()[0]!.members.values()].every((m) => m.lifecycleState === 'InService'), 'both in service');
-    await w.app.pairing.resync.run();
+    await w.app.controller.resyncNow();
     // The launch notifications go out as the instances go in service: let them be handled too.
     await w.aws.sns.idle();
-    await w.app.pairing.controller.idle();
+    await w.app.controller.idle();
     const text = await metricsOf(w.app);
     assert.ok(sample(text, 'pairkeeper_sns_messages_total', { type: 'Notification', outcome: 'accepted' })! >= 4, 'lifecycle and launch messages');
     assert.equal(sample(text, 'pairkeeper_autoscaling_events_total', { kind: 'lifecycle-launching' }), 2);
@@ -71,8 +71,8 @@ describe('operating pairkeeper', () => {
     const w = await newWorld({ pairs: { pairs: 3 } });
     w.aws.autoScaling.setDesiredCapacity('etcd', 4);
     await settle(w, 3);
-    await waitFor(() => w.app.pairing.registry.list().some((r) => r.status === 'waiting'), 'one instance waiting');
-    await w.app.pairing.resync.run();
+    await waitFor(() => w.app.controller.instances().some((r) => r.status === 'waiting'), 'one instance waiting');
+    await w.app.controller.resyncNow();
     const status = (await w.app.adminApp.inject({ url: '/v1/status' })).json<Record<string, unknown> & { groups: Record<string, unknown>[] }>();
     assert.match(String(status.version), /^\d+\.\d+\.\d+/);
     assert.equal(status.ready, true);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
 import { describe, it } from 'node:test';
-import { HOLDER_TAG } from '../src/controller/pairing.ts';
-import { AZS, worldsClosedAfterEach } from './helpers/world.ts';
+import { HOLDER_TAG } from '../src/domain/pairs.ts';
+import { AZS, worldsClosedAfterEach, instanceRecord } from './helpers/world.ts';
 import { waitFor } from './helpers/wait-for.ts';
 import { assertInvariants, members, settle } from './helpers/settle.ts';
 
@@ -33,7 +33,7 @@ for (const store of ['file', 'ssm'] as const) {
       assert.ok(volume.attachment.attachTime <= eni.attachment.attachTime, 'the volume was attached first');
       assert.equal(volume.tags.get(HOLDER_TAG), instance!.instanceId);
       assert.equal(eni.tags.get(HOLDER_TAG), instance!.instanceId);
-      const claims = await w.app.pairing.claims.list('etcd');
+      const claims = await w.app.controller.claims('etcd');
       assert.deepEqual(claims.map((c) => [c.nodeId, c.instanceId, c.state]), [[held.nodeId, instance!.instanceId, 'attached']]);
     });
 
@@ -42,13 +42,13 @@ for (const store of ['file', 'ssm'] as const) {
       w.aws.autoScaling.setDesiredCapacity('etcd', 1);
       const held = (await settle(w, 1)).complete[0]!;
       w.aws.autoScaling.terminateInstance(held.instanceId, true);
-      await waitFor(async () => (await w.app.pairing.claims.list()).length === 0, 'the claim to be released');
+      await waitFor(async () => (await w.app.controller.claims()).length === 0, 'the claim to be released');
       const check = await settle(w, 0);
       assertInvariants(check);
       assert.equal(check.free, w.seeded.pairs.length);
       assert.equal(w.aws.ec2.volume(held.volumeIds[0]!)!.tags.has(HOLDER_TAG), false);
       assert.equal(w.aws.ec2.networkInterface(held.networkInterfaceIds[0]!)!.tags.has(HOLDER_TAG), false);
-      assert.equal(w.app.pairing.registry.get(held.instanceId)?.status, 'released');
+      assert.equal(instanceRecord(w.app, held.instanceId)?.status, 'released');
     });
   });
 }
@@ -68,12 +68,12 @@ describe('pairing', () => {
     w.aws.autoScaling.setDesiredCapacity('etcd', 6); // two instances per AZ
     const check = await settle(w, 3);
     assertInvariants(check);
-    const waiting = w.app.pairing.registry.list().filter((r) => r.status === 'waiting');
+    const waiting = w.app.controller.instances().filter((r) => r.status === 'waiting');
     assert.equal(waiting.length, 3);
     const waiter = waiting[0]!;
     const holderInSameAz = check.complete.find((h) => h.availabilityZone === waiter.availabilityZone)!;
     w.aws.autoScaling.terminateInstance(holderInSameAz.instanceId, true);
-    await waitFor(() => w.app.pairing.registry.get(waiter.instanceId)?.status === 'paired', 'the waiting instance to get the released pair', 20_000);
+    await waitFor(() => instanceRecord(w.app, waiter.instanceId)?.status === 'paired', 'the waiting instance to get the released pair', 20_000);
     const after = await settle(w, 3);
     assertInvariants(after);
     assert.ok(after.complete.some((h) => h.instanceId === waiter.instanceId && h.nodeId === holderInSameAz.nodeId));
@@ -84,7 +84,7 @@ describe('pairing', () => {
       pairs: { pairs: 0, tags: { Service: 'etcd' }, broken: [{ kind: 'volume-only' }, { kind: 'eni-only' }, { kind: 'split-az' }, { kind: 'duplicate-volume' }] },
     });
     w.aws.autoScaling.setDesiredCapacity('etcd', 3);
-    await waitFor(() => w.app.pairing.registry.list().filter((r) => r.status === 'waiting').length === 3, 'three waiting instances');
+    await waitFor(() => w.app.controller.instances().filter((r) => r.status === 'waiting').length === 3, 'three waiting instances');
     const check = checkPairs(w.aws);
     assert.equal(check.complete.length, 0);
     assert.equal(w.aws.ec2.volumes().filter((v) => v.tags.has('NodeID') && v.attachment).length, 0, 'no broken pair volume attached');
@@ -107,15 +107,15 @@ describe('pairing', () => {
     await waitFor(() => dead.state === 'terminated', 'the outsider to terminate');
 
     w.aws.autoScaling.setDesiredCapacity('etcd', 2); // one instance in AZ a, one in AZ b
-    await waitFor(() => w.app.pairing.registry.list().filter((r) => ['paired', 'waiting'].includes(r.status)).length === 2, 'both instances handled', 20_000);
+    await waitFor(() => w.app.controller.instances().filter((r) => ['paired', 'waiting'].includes(r.status)).length === 2, 'both instances handled', 20_000);
     const inA = members(w).find((m) => m.availabilityZone === stale!.az)!;
     const inB = members(w).find((m) => m.availabilityZone === busy!.az)!;
     assert.equal(w.aws.ec2.networkInterface(stale!.eniId)!.attachment?.instanceId, inA.instanceId, 'the stale ENI moved to the new instance');
     assert.equal(w.aws.ec2.volume(stale!.volumeId)!.attachment?.instanceId, inA.instanceId);
     assert.equal(w.aws.ec2.networkInterface(busy!.eniId)!.attachment?.instanceId, alive.instanceId, 'the running holder keeps its ENI');
     assert.equal(w.aws.ec2.volume(busy!.volumeId)!.attachment, undefined, 'and the pair’s volume was not touched');
-    assert.equal(w.app.pairing.registry.get(inB.instanceId)?.status, 'waiting');
-    assert.equal((await w.app.pairing.claims.list()).length, 1);
+    assert.equal(instanceRecord(w.app, inB.instanceId)?.status, 'waiting');
+    assert.equal((await w.app.controller.claims()).length, 1);
   });
 
   it('duplicated, delayed and reordered deliveries converge: every member ends with exactly one pair', async () => {
@@ -125,7 +125,7 @@ describe('pairing', () => {
     w.aws.autoScaling.setDesiredCapacity('etcd', 9);
     await settle(w, 9);
     w.aws.autoScaling.setDesiredCapacity('etcd', 4); // terminations, also duplicated and reordered
-    await waitFor(async () => (await w.app.pairing.claims.list()).length === 4, 'claims of the terminated to go', 20_000);
+    await waitFor(async () => (await w.app.controller.claims()).length === 4, 'claims of the terminated to go', 20_000);
     const check = await settle(w, 4);
     assertInvariants(check);
     assert.deepEqual(check.complete.map((h) => h.instanceId).sort(), members(w).map((m) => m.instanceId).sort());
@@ -140,9 +140,9 @@ describe('pairing', () => {
       JSON.stringify({ Event: event, AutoScalingGroupName: 'etcd', EC2InstanceId: instance.instanceId, Details: { 'Availability Zone': AZS[0] } });
     for (const event of ['autoscaling:EC2_INSTANCE_TERMINATE', 'autoscaling:EC2_INSTANCE_LAUNCH']) w.aws.sns.publish(w.topicArn, message(event));
     await w.aws.sns.idle();
-    await w.app.pairing.controller.idle();
-    assert.equal(w.app.pairing.registry.get(instance.instanceId)?.status, 'gone');
-    assert.deepEqual(await w.app.pairing.claims.list(), []);
+    await w.app.controller.idle();
+    assert.equal(instanceRecord(w.app, instance.instanceId)?.status, 'gone');
+    assert.deepEqual(await w.app.controller.claims(), []);
     assertInvariants(checkPairs(w.aws));
   });
 
@@ -152,10 +152,10 @@ describe('pairing', () => {
     const held = (await settle(w, 1)).complete[0]!;
     w.aws.sns.publish(w.topicArn, JSON.stringify({ Event: 'autoscaling:EC2_INSTANCE_TERMINATE', AutoScalingGroupName: 'etcd', EC2InstanceId: held.instanceId }));
     await w.aws.sns.idle();
-    await w.app.pairing.controller.idle();
+    await w.app.controller.idle();
     assertInvariants(checkPairs(w.aws));
     assert.equal(checkPairs(w.aws).complete[0]?.instanceId, held.instanceId);
-    assert.equal((await w.app.pairing.claims.list()).length, 1);
+    assert.equal((await w.app.controller.claims()).length, 1);
     assert.equal(w.aws.faults.count('EC2', 'DetachNetworkInterface'), 0);
   });
 
@@ -169,10 +169,10 @@ describe('pairing', () => {
     const instance = w.aws.ec2.runInstance({ availabilityZone: pair!.az });
     await waitFor(() => instance.state === 'running', 'the instance to run');
     w.aws.sns.publish(w.topicArn, JSON.stringify({ Event: 'autoscaling:EC2_INSTANCE_LAUNCH', AutoScalingGroupName: 'etcd', EC2InstanceId: instance.instanceId }));
-    await waitFor(() => w.app.pairing.registry.get(instance.instanceId)?.status === 'waiting', 'the instance to wait');
+    await waitFor(() => instanceRecord(w.app, instance.instanceId)?.status === 'waiting', 'the instance to wait');
     assert.equal(w.aws.ec2.networkInterface(pair!.eniId)!.attachment?.instanceId, outsider.instanceId);
     assert.equal(w.aws.ec2.volume(pair!.volumeId)!.attachment, undefined, 'the volume was not attached either');
-    assert.deepEqual(await w.app.pairing.claims.list(), []);
+    assert.deepEqual(await w.app.controller.claims(), []);
   });
 
   it('turns DeleteOnTermination off when the ENI attachment says it is on', async () => {
@@ -197,8 +197,8 @@ describe('pairing', () => {
     assert.equal(w.aws.sns.deliveries.at(-1)?.status, 200);
     const metrics = (await w.app.adminApp.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(metrics, /pairkeeper_sns_messages_total\{type="Notification",outcome="ignored"\} 1/);
-    assert.deepEqual(await w.app.pairing.claims.list(), []);
-    assert.equal(w.app.pairing.registry.get(stranger.instanceId), undefined);
+    assert.deepEqual(await w.app.controller.claims(), []);
+    assert.equal(instanceRecord(w.app, stranger.instanceId), undefined);
   });
 
   it('rides out a throttling storm: 40% of EC2 calls answer RequestLimitExceeded (503), and every instance is still paired', async () => {
@@ -219,7 +219,7 @@ describe('pairing', () => {
     w.aws.autoScaling.setDesiredCapacity('etcd', 100);
     const check = await settle(w, 100);
     assertInvariants(check);
-    const claims = await w.app.pairing.claims.list('etcd');
+    const claims = await w.app.controller.claims('etcd');
     assert.equal(claims.length, 100);
     assert.equal(new Set(claims.map((c) => c.instanceId)).size, 100);
     // The replicas keep apart through the claims (the later claim for an instance steps back);

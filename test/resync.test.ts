@@ -25,7 +25,7 @@ describe('resync', () => {
     w.aws.autoScaling.setDesiredCapacity('etcd', 2);
     await inService(w, 2);
     assert.equal(checkPairs(w.aws).complete.length, 0, 'nothing paired before resync');
-    const run = await w.app.pairing.resync.run();
+    const run = await w.app.controller.resyncNow();
     assert.equal(run.actions.pair, 2);
     assertInvariants(await settle(w, 2));
   });
@@ -37,24 +37,25 @@ describe('resync', () => {
     w.aws.sns.chaos.dropRate = 1;
     w.aws.autoScaling.terminateInstance(held.instanceId, true);
     await waitFor(() => w.aws.ec2.instance(held.instanceId)?.state === 'terminated', 'the instance to terminate');
-    assert.equal((await w.app.pairing.claims.list()).length, 1, 'the claim outlives the lost message');
-    const run = await w.app.pairing.resync.run();
+    assert.equal((await w.app.controller.claims()).length, 1, 'the claim outlives the lost message');
+    const run = await w.app.controller.resyncNow();
     assert.equal(run.actions.release, 1);
-    await waitFor(async () => (await w.app.pairing.claims.list()).length === 0, 'the claim to be released');
+    await waitFor(async () => (await w.app.controller.claims()).length === 0, 'the claim to be released');
     const check = await settle(w, 0);
     assert.equal(check.free, w.seeded.pairs.length);
   });
 
   it('a whole pair with no claim (a lost claim store) is adopted, not attached again', async () => {
-    const w = await start();
+    const w = await start({ claims: 'ssm' });
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
     const held = (await settle(w, 1)).complete[0]!;
-    await w.app.pairing.claims.release('etcd', held.nodeId, held.instanceId);
+    // The claim store loses the claim behind pairkeeper's back.
+    w.aws.ssm.parameters.delete(`/pairkeeper/etcd/${held.nodeId}`);
     w.aws.faults.resetCounts();
-    const run = await w.app.pairing.resync.run();
+    const run = await w.app.controller.resyncNow();
     assert.equal(run.actions.adopt, 1);
-    await w.app.pairing.controller.idle();
-    const claims = await w.app.pairing.claims.list('etcd');
+    await w.app.controller.idle();
+    const claims = await w.app.controller.claims('etcd');
     assert.deepEqual(claims.map((c) => [c.nodeId, c.instanceId, c.state]), [[held.nodeId, held.instanceId, 'attached']]);
     assert.equal(w.aws.faults.count('EC2', 'AttachVolume'), 0);
     assertInvariants(await settle(w, 1));
@@ -69,8 +70,8 @@ describe('resync', () => {
     w.aws.ec2.attachNetworkInterface({ networkInterfaceId: other.eniId, instanceId: held.instanceId, deviceIndex: 2 });
     await waitFor(() => checkPairs(w.aws).inTransition === 0, 'the ENI to attach');
     w.aws.faults.resetCounts();
-    const run = await w.app.pairing.resync.run();
-    await w.app.pairing.controller.idle();
+    const run = await w.app.controller.resyncNow();
+    await w.app.controller.idle();
     assert.deepEqual(
       run.reports.map((r) => [r.problem, r.nodeId, r.instanceId]),
       [['split-pair', other.nodeId, held.instanceId]],
@@ -100,13 +101,13 @@ describe('resync', () => {
     w.aws.sns.chaos.dropRate = 1;
     w.aws.autoScaling.setDesiredCapacity('etcd', 6);
     await inService(w, 6);
-    await Promise.all([w.app.pairing.resync.run(), second.app.pairing.resync.run()]);
+    await Promise.all([w.app.controller.resyncNow(), second.app.controller.resyncNow()]);
     // A replica that stepped back for an instance leaves it to the other; a second round settles any such.
-    await Promise.all(w.replicas.map((r) => r.app.pairing.controller.idle()));
-    await Promise.all([w.app.pairing.resync.run(), second.app.pairing.resync.run()]);
+    await Promise.all(w.replicas.map((r) => r.app.controller.idle()));
+    await Promise.all([w.app.controller.resyncNow(), second.app.controller.resyncNow()]);
     const check = await settle(w, 6);
     assertInvariants(check);
-    const claims = await w.app.pairing.claims.list('etcd');
+    const claims = await w.app.controller.claims('etcd');
     assert.equal(new Set(claims.map((c) => c.instanceId)).size, 6);
     assert.equal(claims.length, 6);
   });

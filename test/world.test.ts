@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { fakeAwsClientConfig } from './helpers/fake-aws-client.ts';
+import { fakeAwsClientConfig } from '../fake-aws/clients.ts';
 import { startWorld, type World } from './helpers/world.ts';
 import { waitFor } from './helpers/wait-for.ts';
 

@@ -1,3 +1,10 @@
+/**
+ * The Auto Scaling calls pairkeeper makes (config/iam-policy.json lists the same):
+ * read group members and hooks for resync, and complete or extend lifecycle actions.
+ * Throttling and 5xx are retried with backoff. Auto Scaling answers ValidationError
+ * when no action is open any more (completed elsewhere, timed out, stale token);
+ * that is an answer here ('gone'), not a failure.
+ */
 import {
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
@@ -6,16 +13,9 @@ import {
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
 import type { GroupMember, LifecycleActionRef, LifecycleHookInfo, LifecycleResult } from '../domain/group-members.ts';
-import { errorCode } from './aws-errors.ts';
-import { retry, type RetryPolicy } from './retry.ts';
+import { isAwsKind } from './aws-errors.ts';
+import { awsCall, type RetryPolicy } from './retry.ts';
 
-/**
- * The Auto Scaling calls pairkeeper makes (config/iam-policy.json lists the same):
- * read group members and hooks for resync, and complete or extend lifecycle actions.
- * Throttling and 5xx are retried with backoff. Auto Scaling answers ValidationError
- * when no action is open any more (completed elsewhere, timed out, stale token);
- * that is an answer here ('gone'), not a failure.
- */
 const GROUPS_PER_CALL = 50; // DescribeAutoScalingGroups' limit on names
 
 export type ActionAnswer = 'done' | 'gone';
@@ -77,13 +77,13 @@ export class AutoScalingGateway {
       await this.call(action, send);
       return 'done';
     } catch (err) {
-      if (errorCode(err) === 'ValidationError') return 'gone';
+      if (isAwsKind(err, 'no-active-action')) return 'gone';
       throw err;
     }
   }
 
   private call<T>(action: string, send: () => Promise<T>): Promise<T> {
-    return retry(send, { ...this.retryPolicy, what: `Auto Scaling ${action}` });
+    return awsCall(`Auto Scaling ${action}`, send, this.retryPolicy);
   }
 }
 

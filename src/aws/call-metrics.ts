@@ -1,6 +1,7 @@
 import type { InitializeMiddleware } from '@smithy/types';
-import type { AwsClients } from '../pairing-service.ts';
+
 import { isThrottle } from './aws-errors.ts';
+import type { AwsClients } from './clients.ts';
 
 export type CallOutcome = 'ok' | 'throttled' | 'error';
 

@@ -1,8 +1,3 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import type { AwsClients } from '../pairing-service.ts';
-
 /**
  * The SDK clients for production. One attempt per call: pairkeeper paces and
  * retries throttling and 5xx itself, with longer backoff. A request that hangs
@@ -10,6 +5,18 @@ import type { AwsClients } from '../pairing-service.ts';
  * connection cannot hold an instance's work forever. Endpoints come from the
  * environment as usual (AWS_ENDPOINT_URL_EC2, _SSM, _AUTO_SCALING, for the local AWS).
  */
+
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+
+/** The three clients pairkeeper uses. */
+export interface AwsClients {
+  ec2: EC2Client;
+  ssm: SSMClient;
+  autoScaling: AutoScalingClient;
+}
+
 const requestHandler = { connectionTimeout: 3000, requestTimeout: 10_000, throwOnRequestTimeout: true };
 
 export function createAwsClients(region: string): AwsClients {
@@ -18,4 +25,11 @@ export function createAwsClients(region: string): AwsClients {
     ssm: new SSMClient({ region, maxAttempts: 1, requestHandler }),
     autoScaling: new AutoScalingClient({ region, maxAttempts: 1, requestHandler }),
   };
+}
+
+/** Lets the process end: the clients keep connections alive. */
+export function destroyAwsClients(clients: AwsClients): void {
+  clients.ec2.destroy();
+  clients.ssm.destroy();
+  clients.autoScaling.destroy();
 }

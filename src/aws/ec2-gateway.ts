@@ -1,3 +1,9 @@
+/**
+ * The EC2 calls pairkeeper makes, and nothing else (config/iam-policy.json lists the
+ * same). Every call waits for its API's token, and throttling or 5xx answers are
+ * retried with backoff far past the SDK's three attempts. Single items are read
+ * through batched readers, so concurrent launches share their Describe calls.
+ */
 import {
   AttachNetworkInterfaceCommand,
   AttachVolumeCommand,
@@ -15,15 +21,12 @@ import type { EniInfo, InstanceInfo, VolumeInfo } from '../domain/pairs.ts';
 import { BatchedReader } from './batched-reader.ts';
 import { toEni, toInstance, toVolume } from './ec2-translate.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { retry, type RetryPolicy } from './retry.ts';
+import { isAwsKind } from './aws-errors.ts';
+import { awsCall, type RetryPolicy } from './retry.ts';
 
-/**
- * The EC2 calls pairkeeper makes, and nothing else (config/iam-policy.json lists the
- * same). Every call waits for its API's token, and throttling or 5xx answers are
- * retried with backoff far past the SDK's three attempts. Single items are read
- * through batched readers, so concurrent launches share their Describe calls.
- */
 const MAX_FILTER_VALUES = 200; // EC2's limit on values in one filter
+
+export type AttachAnswer = 'attaching' | 'volume-in-use' | 'device-in-use';
 
 export class Ec2Gateway {
   readonly instances: BatchedReader<InstanceInfo>;
@@ -66,8 +69,19 @@ export class Ec2Gateway {
     );
   }
 
-  async attachVolume(volumeId: string, instanceId: string, device: string): Promise<void> {
-    await this.call('AttachVolume', () => this.client.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device })));
+  /**
+   * EC2's refusals are answers here: the volume is another instance's (VolumeInUse),
+   * or the instance already has a volume at that device name.
+   */
+  async attachVolume(volumeId: string, instanceId: string, device: string): Promise<AttachAnswer> {
+    try {
+      await this.call('AttachVolume', () => this.client.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device })));
+      return 'attaching';
+    } catch (err) {
+      if (isAwsKind(err, 'in-use')) return 'volume-in-use';
+      if (isAwsKind(err, 'device-in-use')) return 'device-in-use';
+      throw err;
+    }
   }
 
   async attachNetworkInterface(networkInterfaceId: string, instanceId: string, deviceIndex: number): Promise<void> {
@@ -119,10 +133,10 @@ export class Ec2Gateway {
   }
 
   private call<T>(action: string, send: () => Promise<T>): Promise<T> {
-    return retry(async () => {
+    return awsCall(`EC2 ${action}`, async () => {
       await this.limiter.take(action);
       return send();
-    }, { ...this.retryPolicy, what: `EC2 ${action}` });
+    }, this.retryPolicy);
   }
 }
 

@@ -1,10 +1,10 @@
-import type { Claim } from '../domain/pairs.ts';
-
 /**
  * Who holds which pair. Creation is create-if-absent, which is what makes a claim a
  * lock (invariant 2); EC2's own VolumeInUse is the last line behind it. Every
  * operation is safe to repeat after a crash.
  */
+import type { Claim } from '../domain/pairs.ts';
+
 export interface ClaimStore {
   /** Creates the claim unless one exists for (group, nodeId). Returns whether it created it. */
   create(claim: Claim): Promise<boolean>;

@@ -1,15 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../files/atomic-write.ts';
-import type { Claim } from '../domain/pairs.ts';
-import { PairkeeperError } from '../errors.ts';
-import { compareClaims, type ClaimStore } from './claim-store.ts';
-
 /**
  * Claims in one JSON file, for a single replica. Every change is written to a
  * temporary file, flushed, and renamed over the old one, so a crash leaves either
  * the old file or the new one, never half of one. Changes are serialised in
  * process; two pairkeepers must not share a file (use the ssm store).
  */
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write.ts';
+import type { Claim } from '../domain/pairs.ts';
+import { PairkeeperError } from '../errors.ts';
+import { compareClaims, type ClaimStore } from './claim-store.ts';
+
 interface FileShape {
   version: 1;
   claims: Record<string, Claim>;
@@ -114,5 +114,5 @@ function keyOf(group: string, nodeId: string): string {
 }
 
 function storeError(message: string, cause: unknown): PairkeeperError {
-  return new PairkeeperError('PK_CLAIMS_STORE', message, { retryable: true, cause });
+  return new PairkeeperError('PK_CLAIMS_STORE', message, { cause });
 }

@@ -1,3 +1,11 @@
+/**
+ * Claims as SSM parameters, for several replicas: `${prefix}/${group}/${nodeId}` holds
+ * the claim as JSON, e.g.
+ *   /pairkeeper/web/node-07 = {"group":"web","nodeId":"node-07","instanceId":"i-0abc…",
+ *                              "state":"attached","since":"…","updatedAt":"…"}
+ * PutParameter without Overwrite is SSM's create-if-absent, which makes a claim a lock
+ * (invariant 2).
+ */
 import {
   DeleteParameterCommand,
   GetParameterCommand,
@@ -5,8 +13,8 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { errorCode } from '../aws/aws-errors.ts';
-import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../aws/retry.ts';
+import { isAwsKind, type AwsErrorKind } from '../aws/aws-errors.ts';
+import { DEFAULT_RETRY_POLICY, awsCall, type RetryPolicy } from '../aws/retry.ts';
 import type { Claim } from '../domain/pairs.ts';
 import { ConfigError, PairkeeperError } from '../errors.ts';
 import { compareClaims, type ClaimStore } from './claim-store.ts';
@@ -19,14 +27,6 @@ export interface SsmClaimStoreOptions {
   retry?: RetryPolicy;
 }
 
-/**
- * Claims as SSM parameters, for several replicas: `${prefix}/${group}/${nodeId}` holds
- * the claim as JSON, e.g.
- *   /pairkeeper/web/node-07 = {"group":"web","nodeId":"node-07","instanceId":"i-0abc…",
- *                              "state":"attached","since":"…","updatedAt":"…"}
- * PutParameter without Overwrite is SSM's create-if-absent, which makes a claim a lock
- * (invariant 2).
- */
 export class SsmClaimStore implements ClaimStore {
   private readonly client: SSMClient;
   private readonly prefix: string;
@@ -46,7 +46,7 @@ export class SsmClaimStore implements ClaimStore {
     const created = await this.call(`creating claim ${name}`, () => {
       attempts++;
       const put = new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: false });
-      return this.client.send(put).then(() => true, answer('ParameterAlreadyExists', false));
+      return this.client.send(put).then(() => true, answer('already-exists', false));
     });
     if (created || attempts === 1) return created;
     // A failed earlier attempt (a timeout, a 5xx) may have been applied with its answer
@@ -83,7 +83,7 @@ export class SsmClaimStore implements ClaimStore {
    * work updates or releases its claim, one step at a time per instance, and a claim
    * is released for good only once its instance is gone, after which nothing acts for
    * that instance. Should replicas race anyway, EC2's VolumeInUse still refuses a
-   * second holder, and the resync still to come (issue 5) will re-read claims against attachments.
+   * second holder, and resync re-reads claims against attachments every period.
    */
 
   async update(claim: Claim): Promise<boolean> {
@@ -99,7 +99,7 @@ export class SsmClaimStore implements ClaimStore {
     if ((await this.get(group, nodeId))?.instanceId !== instanceId) return false;
     // After a lost answer a retry finds the name gone and answers false; harmless, as the claim is gone either way.
     return this.call(`releasing claim ${name}`, () =>
-      this.client.send(new DeleteParameterCommand({ Name: name })).then(() => true, answer('ParameterNotFound', false)),
+      this.client.send(new DeleteParameterCommand({ Name: name })).then(() => true, answer('not-found', false)),
     );
   }
 
@@ -110,7 +110,7 @@ export class SsmClaimStore implements ClaimStore {
   /** The raw value of a parameter, or undefined when there is none. */
   private read(name: string): Promise<string | undefined> {
     return this.call(`reading claim ${name}`, () =>
-      this.client.send(new GetParameterCommand({ Name: name })).then((out) => out.Parameter?.Value ?? '', answer('ParameterNotFound', undefined)),
+      this.client.send(new GetParameterCommand({ Name: name })).then((out) => out.Parameter?.Value ?? '', answer('not-found', undefined)),
     );
   }
 
@@ -132,14 +132,9 @@ export class SsmClaimStore implements ClaimStore {
     return claim;
   }
 
-  /** SSM calls with retries; failures that retrying cannot fix are wrapped with the call's context. */
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await retry(fn, { ...this.policy, what });
-    } catch (err) {
-      if (err instanceof PairkeeperError) throw err;
-      throw new PairkeeperError('PK_CLAIMS_STORE', `${what} failed: ${errorCode(err) ?? String(err)}`, { retryable: false, cause: err });
-    }
+  /** SSM calls with retries; a failure reaches the caller classified, naming the call. */
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return awsCall(what, fn, this.policy);
   }
 }
 
@@ -154,17 +149,17 @@ function encodeSegment(text: string): string {
   try {
     encoded = encodeURIComponent(text);
   } catch (err) {
-    throw new PairkeeperError('PK_CLAIM_NAME', `claim name ${JSON.stringify(text)} is not valid Unicode`, { retryable: false, cause: err });
+    throw new PairkeeperError('PK_CLAIM_NAME', `claim name ${JSON.stringify(text)} is not valid Unicode`, { cause: err });
   }
-  if (encoded === '') throw new PairkeeperError('PK_CLAIM_NAME', 'claim group and NodeID must not be empty', { retryable: false });
+  if (encoded === '') throw new PairkeeperError('PK_CLAIM_NAME', 'claim group and NodeID must not be empty');
   if (/^\.+$/.test(encoded)) encoded = encoded.replaceAll('.', '%2E');
   return encoded.replace(/[_!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replaceAll('%', '_');
 }
 
-/** The SDK's rejection handler that turns one AWS error code into an answer. */
-function answer<T>(code: string, value: T): (err: unknown) => T {
+/** The SDK's rejection handler that turns one kind of AWS failure into an answer. */
+function answer<T>(kind: AwsErrorKind, value: T): (err: unknown) => T {
   return (err) => {
-    if (errorCode(err) === code) return value;
+    if (isAwsKind(err, kind)) return value;
     throw err;
   };
 }
@@ -188,8 +183,5 @@ function nonEmpty(value: unknown): value is string {
 }
 
 function corrupt(name: string, why: string, cause?: unknown): PairkeeperError {
-  return new PairkeeperError('PK_CLAIM_CORRUPT', `SSM parameter ${name} is not a valid claim: ${why}; fix or delete it by hand`, {
-    retryable: false,
-    cause,
-  });
+  return new PairkeeperError('PK_CLAIM_CORRUPT', `SSM parameter ${name} is not a valid claim: ${why}; fix or delete it by hand`, { cause });
 }

@@ -1,28 +1,22 @@
-import type { Logger } from 'pino';
-import { createAwsClients } from '../aws/clients.ts';
-import type { Config } from '../config/schema.ts';
-import { createPairingService } from '../pairing-service.ts';
-import { PAIR_COLUMNS, pairRows } from '../routes/pairs.ts';
-import { textTable } from '../routes/text-table.ts';
-
 /**
  * `pairkeeper pairs`: the table `GET /v1/pairs` would answer, without starting the
  * service, so an operator can check the groups' filters and NodeID tags before
  * subscribing the topic. It only reads: Describe calls to EC2, and the claims. The
- * service built here starts no work (resync.start() would, and only the server calls
- * it); test/cli.test.ts holds the command to read-only calls.
+ * controller built here is never started (no resync, no work);
+ * test/cli.test.ts holds the command to read-only calls.
  */
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { PAIR_COLUMNS, createController } from '../controller/facade.ts';
+import { textTable } from '../text-table.ts';
+
 export async function pairTable(config: Config, logger: Logger, options: { json: boolean }): Promise<string> {
-  const clients = createAwsClients(config.aws.region);
-  const service = createPairingService(config, clients, logger);
+  const controller = createController(config, { logger });
   try {
-    const rows = await pairRows(service);
-    return options.json ? `${JSON.stringify({ pairs: rows }, null, 2)}\n` : textTable(rows, PAIR_COLUMNS);
+    const rows = await controller.pairRows();
+    return options.json ? `${JSON.stringify({ pairs: rows }, null, 2)}\n` : textTable(rows as unknown as Record<string, unknown>[], PAIR_COLUMNS);
   } finally {
-    // The service is built to run for good (timers, kept-alive connections): let the process end.
-    service.controller.close();
-    clients.ec2.destroy();
-    clients.ssm.destroy();
-    clients.autoScaling.destroy();
+    // Built to run for good (timers, kept-alive connections): let the process end.
+    await controller.close();
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOTIFY_EVENT_TYPES } from '../notify/events.ts';
+import { NOTIFY_EVENT_TYPES } from '../domain/notify-event.ts';
 
 /**
  * The `notify` key: where pairkeeper reports pairs attached and released,

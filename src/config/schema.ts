@@ -1,12 +1,12 @@
-import { z } from 'zod';
-import { FilterSyntaxError, parseFilters } from '../domain/filters.ts';
-import { notifySchema } from './notify-schema.ts';
-
 /**
  * The one configuration schema. Every key is documented in
  * config/pairkeeper.example.yaml; unknown keys are errors (strictObject), so a
  * typo stops start-up instead of being silently ignored.
  */
+import { z } from 'zod';
+import { FilterSyntaxError, parseFilters } from '../domain/filters.ts';
+import { notifySchema } from './notify-schema.ts';
+
 const port = z.number().int().min(0).max(65535);
 
 const regex = z.string().refine(
@@ -170,3 +170,4 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+export type GroupConfig = Config['groups'][number];

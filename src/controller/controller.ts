@@ -1,14 +1,3 @@
-import type { Logger } from 'pino';
-import type { AutoScalingEvent } from '../domain/events.ts';
-import type { LifecycleActionRef, LifecycleResult } from '../domain/group-members.ts';
-import { PairkeeperError } from '../errors.ts';
-import { notifyEvent, type NotifyEvent } from '../notify/events.ts';
-import type { EventSink, SinkOutcome } from '../sns/ingress.ts';
-import type { InstanceQueue } from './instance-queue.ts';
-import type { InstanceRegistry } from './instance-registry.ts';
-import type { LifecycleHolds } from './lifecycle-holds.ts';
-import type { Pairing, PairingGroup } from './pairing.ts';
-
 /**
  * Turns accepted events (from SNS, or from resync) into work on the per-instance
  * queue, so the two paths never race for one instance. SNS is a trigger, not the
@@ -22,21 +11,39 @@ import type { Pairing, PairingGroup } from './pairing.ts';
  * the group's `onNoPair` result. A terminating instance is let go at once (nothing
  * can be detached from it while it runs), and its pair is released once it is gone.
  */
-const REQUEUE_BASE_MS = 1000;
-const REQUEUE_CAP_MS = 60_000;
+import type { Logger } from 'pino';
+import { backoffDelay } from '../backoff.ts';
+import type { GroupConfig } from '../config/schema.ts';
+import type { AutoScalingEvent, EventSink, SinkOutcome } from '../domain/autoscaling-event.ts';
+import type { LifecycleActionRef, LifecycleResult } from '../domain/group-members.ts';
+import type { ResyncAction } from '../domain/resync-plan.ts';
+import { PairkeeperError } from '../errors.ts';
+import { notifyEvent, type NotifyEvent } from '../domain/notify-event.ts';
+import type { InstancePairing } from './instance-pairing.ts';
+import type { InstanceQueue } from './instance-queue.ts';
+import type { InstanceRegistry } from './instance-registry.ts';
+import type { LifecycleHolds } from './lifecycle-holds.ts';
+
+const REQUEUE_BACKOFF = { baseMs: 1000, capMs: 60_000 };
 const REQUEUE_ATTEMPTS = 8;
 
-export type Task = { kind: 'launch' } | { kind: 'terminate' } | { kind: 'depart' } | { kind: 'adopt'; nodeId: string };
+/**
+ * Work for one instance, by the same names as resync's actions: pair (a launch),
+ * release (the instance is gone), continue-terminating (our terminating hook: let it
+ * go, release once gone), adopt (record a lost claim).
+ */
+export type Task = { kind: 'pair' } | { kind: 'release' } | { kind: 'continue-terminating' } | { kind: 'adopt'; nodeId: string };
 
-export interface ControllerGroup extends PairingGroup {
-  lifecycle: { onNoPair: 'abandon' | 'continue'; noPairWaitSeconds: number; heartbeatFraction: number };
+/** Tasks as resync plans them, with the lifecycle hooks resync found waiting on us. */
+export function taskOf(action: ResyncAction): Task {
+  return action.kind === 'adopt' ? { kind: 'adopt', nodeId: action.nodeId } : { kind: action.kind };
 }
 
 export type WorkOutcome = 'paired' | 'unchanged' | 'waiting' | 'gone' | 'released' | 'adopted' | 'failed';
 
 export interface ControllerDeps {
-  groups: ControllerGroup[];
-  pairing: Pairing;
+  groups: GroupConfig[];
+  pairing: InstancePairing;
   queue: InstanceQueue;
   registry: InstanceRegistry;
   holds: LifecycleHolds;
@@ -48,8 +55,8 @@ export interface ControllerDeps {
 }
 
 export class Controller implements EventSink {
-  private readonly groups: Map<string, ControllerGroup>;
-  private readonly pairing: Pairing;
+  private readonly groups: Map<string, GroupConfig>;
+  private readonly pairing: InstancePairing;
   private readonly queue: InstanceQueue;
   private readonly registry: InstanceRegistry;
   private readonly holds: LifecycleHolds;
@@ -77,18 +84,18 @@ export class Controller implements EventSink {
     if (!group) return { outcome: 'ignored', reason: `group ${event.group} is not configured` };
     switch (event.kind) {
       case 'launch':
-        this.work(group, event.instanceId!, { kind: 'launch' });
+        this.work(group, event.instanceId!, { kind: 'pair' });
         return { outcome: 'accepted' };
       case 'lifecycle-launching':
         this.hold(group, event, 'launching');
-        this.work(group, event.instanceId, { kind: 'launch' });
+        this.work(group, event.instanceId, { kind: 'pair' });
         return { outcome: 'accepted' };
       case 'terminate':
-        this.work(group, event.instanceId!, { kind: 'terminate' });
+        this.work(group, event.instanceId!, { kind: 'release' });
         return { outcome: 'accepted' };
       case 'lifecycle-terminating':
         this.hold(group, event, 'terminating');
-        this.work(group, event.instanceId, { kind: 'depart' });
+        this.work(group, event.instanceId, { kind: 'continue-terminating' });
         return { outcome: 'accepted' };
       case 'launch-error':
       case 'terminate-error':
@@ -115,7 +122,7 @@ export class Controller implements EventSink {
   released(group: string, availabilityZone: string): void {
     const spec = this.groups.get(group);
     if (!spec) return;
-    for (const waiting of this.registry.waitingIn(group, availabilityZone)) this.work(spec, waiting.instanceId, { kind: 'launch' });
+    for (const waiting of this.registry.waitingIn(group, availabilityZone)) this.work(spec, waiting.instanceId, { kind: 'pair' });
   }
 
   idle(): Promise<void> {
@@ -129,11 +136,11 @@ export class Controller implements EventSink {
     this.holds.close();
   }
 
-  private hold(group: ControllerGroup, ref: LifecycleActionRef, transition: 'launching' | 'terminating'): void {
+  private hold(group: GroupConfig, ref: LifecycleActionRef, transition: 'launching' | 'terminating'): void {
     this.holds.hold(ref, transition, group.lifecycle.heartbeatFraction);
   }
 
-  private work(group: ControllerGroup, instanceId: string, task: Task, attempt = 0): void {
+  private work(group: GroupConfig, instanceId: string, task: Task, attempt = 0): void {
     if (this.closed) return;
     this.queue.enqueue(instanceId, async () => {
       try {
@@ -144,9 +151,9 @@ export class Controller implements EventSink {
     });
   }
 
-  private async run(group: ControllerGroup, instanceId: string, task: Task): Promise<void> {
+  private async run(group: GroupConfig, instanceId: string, task: Task): Promise<void> {
     switch (task.kind) {
-      case 'launch': {
+      case 'pair': {
         const launched = await this.pairing.launch(group, instanceId);
         this.onOutcome(group.name, launched.outcome);
         if (launched.outcome === 'paired' || launched.outcome === 'unchanged') await this.holds.complete(instanceId, 'launching', 'CONTINUE', 'pair attached');
@@ -154,10 +161,10 @@ export class Controller implements EventSink {
         else this.holds.drop(instanceId);
         return;
       }
-      case 'terminate':
+      case 'release':
         await this.pairing.terminate(group, instanceId);
         return this.onOutcome(group.name, 'released');
-      case 'depart':
+      case 'continue-terminating':
         await this.holds.complete(instanceId, 'terminating', 'CONTINUE', 'its pair is released once it is gone');
         await this.pairing.terminate(group, instanceId, { departing: true });
         return this.onOutcome(group.name, 'released');
@@ -168,19 +175,19 @@ export class Controller implements EventSink {
   }
 
   /** A hook-held instance with no pair waits up to noPairWaitSeconds (a release wakes it sooner), then gets onNoPair. */
-  private async noPairYet(group: ControllerGroup, instanceId: string, reason: string): Promise<void> {
+  private async noPairYet(group: GroupConfig, instanceId: string, reason: string): Promise<void> {
     const holds = this.holds.of(instanceId, 'launching');
     if (holds.length === 0) return;
     const waitedMs = performance.now() - Math.min(...holds.map((h) => h.since));
     const leftMs = group.lifecycle.noPairWaitSeconds * 1000 - waitedMs;
     if (leftMs > 0) {
-      this.later(leftMs, () => this.work(group, instanceId, { kind: 'launch' }));
+      this.later(leftMs, () => this.work(group, instanceId, { kind: 'pair' }));
       return;
     }
     await this.giveUp(group, instanceId, reason);
   }
 
-  private async giveUp(group: ControllerGroup, instanceId: string, reason: string): Promise<void> {
+  private async giveUp(group: GroupConfig, instanceId: string, reason: string): Promise<void> {
     const result: LifecycleResult = group.lifecycle.onNoPair === 'abandon' ? 'ABANDON' : 'CONTINUE';
     const outcomes = await this.holds.complete(instanceId, 'launching', result, reason);
     if (result === 'ABANDON' && outcomes.some((o) => o.answer === 'done')) {
@@ -190,20 +197,20 @@ export class Controller implements EventSink {
     }
   }
 
-  private async failed(group: ControllerGroup, instanceId: string, task: Task, attempt: number, err: unknown): Promise<void> {
+  private async failed(group: GroupConfig, instanceId: string, task: Task, attempt: number, err: unknown): Promise<void> {
     const retryable = err instanceof PairkeeperError ? err.retryable : true;
     const reason = err instanceof Error ? err.message : String(err);
     this.registry.set(instanceId, group.name, { status: 'failed', reason });
     this.onOutcome(group.name, 'failed');
     const fields = { instanceId, group: group.name, task: task.kind, attempt };
     if (retryable && attempt + 1 < REQUEUE_ATTEMPTS) {
-      const delay = Math.random() * Math.min(REQUEUE_CAP_MS, REQUEUE_BASE_MS * 2 ** attempt);
+      const delay = backoffDelay(attempt, REQUEUE_BACKOFF);
       this.logger.warn({ ...fields, retryInMs: Math.round(delay), reason }, `${task.kind} failed; will try again`);
       this.later(delay, () => this.work(group, instanceId, task, attempt + 1));
       return;
     }
     this.logger.error({ ...fields, err }, `${task.kind} failed; giving up until the next event or resync for this instance`);
-    if (task.kind !== 'launch') return;
+    if (task.kind !== 'pair') return;
     try {
       await this.giveUp(group, instanceId, `attaching failed: ${reason}`);
     } catch (completeErr) {

@@ -1,14 +1,14 @@
-import { PairkeeperError } from '../errors.ts';
-
 /**
  * Work per instance: one instance's tasks run one at a time, in the order they
  * came; different instances run in parallel up to `concurrency`. Bounded: past
  * `limit` instances waiting, `enqueue` refuses (SNS gets a 503 and retries later)
  * rather than letting memory grow without end.
  */
+import { PairkeeperError } from '../errors.ts';
+
 export class QueueFullError extends PairkeeperError {
   constructor(limit: number) {
-    super('PK_QUEUE_FULL', `more than ${limit} instances are waiting for work`, { retryable: true });
+    super('PK_QUEUE_FULL', `more than ${limit} instances are waiting for work`);
   }
 }
 

@@ -1,20 +1,18 @@
-import { pairFilters } from '../domain/filters.ts';
-import { buildPairs } from '../domain/inventory.ts';
-import type { Pair } from '../domain/pairs.ts';
-import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
-import { SharedRead } from './shared-read.ts';
-
-export interface GroupSpec {
-  name: string;
-  filters: string;
-  nodeIdTag: string;
-}
-
 /**
  * Each group's pairs, read with two filtered, paginated Describe calls and shared
  * (see SharedRead). Staleness is safe here: claims decide who may take a pair, every
  * attach re-reads the ENI, and AttachVolume itself refuses a volume in use.
  */
+import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
+import type { GroupConfig } from '../config/schema.ts';
+import { pairFilters } from '../domain/filters.ts';
+import { buildPairs } from '../domain/inventory.ts';
+import type { Pair } from '../domain/pairs.ts';
+import { SharedRead } from './shared-read.ts';
+
+/** What a group's pairs are read by. */
+type GroupSpec = Pick<GroupConfig, 'name' | 'filters' | 'nodeIdTag'>;
+
 export class InventoryCache {
   private readonly reads = new SharedRead<Pair[]>();
   private readonly ec2: Ec2Gateway;

@@ -1,8 +1,3 @@
-import type { Logger } from 'pino';
-import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
-import type { LifecycleActionRef, LifecycleHookInfo, LifecycleResult, LifecycleTransitionKind } from '../domain/group-members.ts';
-import { SharedRead } from './shared-read.ts';
-
 /**
  * The lifecycle actions pairkeeper holds open: an instance Auto Scaling keeps in
  * Pending:Wait or Terminating:Wait until we complete the action. While one is held,
@@ -12,6 +7,11 @@ import { SharedRead } from './shared-read.ts';
  * timed out, instance gone): the hold is dropped. Every timer is cleared on
  * completion, drop and close.
  */
+import type { Logger } from 'pino';
+import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
+import type { LifecycleActionRef, LifecycleHookInfo, LifecycleResult, LifecycleTransitionKind } from '../domain/group-members.ts';
+import { SharedRead } from './shared-read.ts';
+
 export interface Hold {
   ref: LifecycleActionRef;
   transition: LifecycleTransitionKind;

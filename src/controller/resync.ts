@@ -1,14 +1,3 @@
-import type { Logger } from 'pino';
-import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
-import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
-import type { ClaimStore } from '../claims/claim-store.ts';
-import { countBy } from '../count-by.ts';
-import { pairStatus, type PairStatus } from '../domain/inventory.ts';
-import type { Claim, Pair } from '../domain/pairs.ts';
-import { instancesToCheck, planResync, type ResyncAction, type ResyncReport } from '../domain/resync-plan.ts';
-import type { Controller, ControllerGroup } from './controller.ts';
-import type { InventoryCache } from './inventory-cache.ts';
-
 /**
  * Level-triggered reconciliation, at start-up and every `intervalMs`: for each
  * group, read its members and lifecycle states, the claims and the pairs' actual
@@ -16,6 +5,23 @@ import type { InventoryCache } from './inventory-cache.ts';
  * per-instance queue, the one the SNS path uses, so the two never race. One run at
  * a time; a failed run is tried again sooner (1 s, 2 s, 4 s … up to the interval).
  */
+import type { Logger } from 'pino';
+import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
+import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
+import { backoffDelay } from '../backoff.ts';
+import type { ClaimStore } from '../claims/claim-store.ts';
+import type { GroupConfig } from '../config/schema.ts';
+import { countBy } from '../count-by.ts';
+import { pairStatus, type PairStatus } from '../domain/inventory.ts';
+import type { Claim, Pair } from '../domain/pairs.ts';
+import { instancesToCheck, planResync, type ResyncAction, type ResyncReport } from '../domain/resync-plan.ts';
+import { taskOf, type Controller } from './controller.ts';
+import type { InventoryCache } from './inventory-cache.ts';
+import type { Readiness } from './status.ts';
+
+/** One resync loop per replica: failed runs back off without jitter (random() = 1 takes the full step). */
+const FAILED_RUN_BACKOFF = { baseMs: 1000, random: () => 1 };
+
 export interface ResyncRun {
   startedAt: string;
   finishedAt: string;
@@ -39,7 +45,7 @@ export interface GroupSummary {
 }
 
 export interface ResyncDeps {
-  groups: ControllerGroup[];
+  groups: GroupConfig[];
   autoScaling: AutoScalingGateway;
   ec2: Ec2Gateway;
   claims: ClaimStore;
@@ -53,7 +59,7 @@ export interface ResyncDeps {
 }
 
 export class Resync {
-  private readonly d: ResyncDeps;
+  private readonly deps: ResyncDeps;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<ResyncRun> | undefined;
   private failures = 0;
@@ -62,7 +68,7 @@ export class Resync {
   private lastGood: ResyncRun | undefined;
 
   constructor(deps: ResyncDeps) {
-    this.d = deps;
+    this.deps = deps;
   }
 
   /** Runs now, then every interval. */
@@ -77,7 +83,7 @@ export class Resync {
   }
 
   /** Ready once a run has completed, and as long as the latest one did. */
-  readiness(): { ready: boolean; reason: string | undefined } {
+  readiness(): Readiness {
     if (!this.last) return { ready: false, reason: 'the first resync has not completed yet' };
     if (this.last.error) return { ready: false, reason: `the last resync failed: ${this.last.error}` };
     return { ready: true, reason: undefined };
@@ -98,7 +104,7 @@ export class Resync {
     this.timer = setTimeout(() => {
       void this.run().then((run) => {
         this.failures = run.error ? this.failures + 1 : 0;
-        this.schedule(run.error ? Math.min(this.d.intervalMs, 1000 * 2 ** (this.failures - 1)) : this.d.intervalMs);
+        this.schedule(run.error ? backoffDelay(this.failures - 1, { ...FAILED_RUN_BACKOFF, capMs: this.deps.intervalMs }) : this.deps.intervalMs);
       });
     }, delayMs);
     this.timer.unref();
@@ -112,18 +118,18 @@ export class Resync {
     const groups: GroupSummary[] = [];
     let error: string | undefined;
     try {
-      const members = await this.d.autoScaling.members(this.d.groups.map((g) => g.name));
-      for (const group of this.d.groups) {
+      const members = await this.deps.autoScaling.members(this.deps.groups.map((g) => g.name));
+      for (const group of this.deps.groups) {
         const groupMembers = members.get(group.name);
         if (!groupMembers) {
           reports.push({ group: group.name, problem: 'group-not-found', nodeId: undefined, instanceId: undefined, detail: `Auto Scaling has no group ${group.name}` });
           continue;
         }
-        const hooks = (await this.d.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.d.topicArns.includes(h.notificationTargetArn));
-        const claims = await this.d.claims.list(group.name);
-        const pairs = await this.d.inventory.get(group, { maxAgeMs: 0 });
+        const hooks = (await this.deps.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.deps.topicArns.includes(h.notificationTargetArn));
+        const claims = await this.deps.claims.list(group.name);
+        const pairs = await this.deps.inventory.get(group, { maxAgeMs: 0 });
         const ec2States = new Map(
-          await Promise.all(instancesToCheck(groupMembers, claims, pairs).map(async (id) => [id, (await this.d.ec2.instances.read(id))?.state] as const)),
+          await Promise.all(instancesToCheck(groupMembers, claims, pairs).map(async (id) => [id, (await this.deps.ec2.instances.read(id))?.state] as const)),
         );
         const plan = planResync({ members: groupMembers, hooks, claims, pairs, ec2States });
         for (const action of plan.actions) if (this.apply(group.name, action)) actions[action.kind] += 1;
@@ -132,7 +138,7 @@ export class Resync {
       }
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
-      this.d.logger.error({ err }, 'resync failed');
+      this.deps.logger.error({ err }, 'resync failed');
     }
     const run: ResyncRun = {
       startedAt: started.toISOString(),
@@ -143,30 +149,22 @@ export class Resync {
       reports,
       groups,
     };
-    for (const r of reports) this.d.logger.warn({ group: r.group, problem: r.problem, nodeId: r.nodeId, instanceId: r.instanceId }, `resync: ${r.detail}`);
-    if (!error) this.d.logger.info({ durationMs: run.durationMs, actions, reports: reports.length }, 'resync done');
+    for (const r of reports) this.deps.logger.warn({ group: r.group, problem: r.problem, nodeId: r.nodeId, instanceId: r.instanceId }, `resync: ${r.detail}`);
+    if (!error) this.deps.logger.info({ durationMs: run.durationMs, actions, reports: reports.length }, 'resync done');
     this.last = run;
     if (!error) this.lastGood = run;
-    this.d.onRun?.(run);
+    this.deps.onRun?.(run);
     return run;
   }
 
   /** Hands one action to the queue; work already queued for the instance will see the same state, so it is not doubled. */
   private apply(group: string, action: ResyncAction): boolean {
-    const { controller } = this.d;
-    switch (action.kind) {
-      case 'pair':
-        if (action.launchHooks.length === 0 && controller.busy(action.instanceId)) return false;
-        return controller.submit(group, action.instanceId, { kind: 'launch' }, { launching: action.launchHooks });
-      case 'adopt':
-        return controller.submit(group, action.instanceId, { kind: 'adopt', nodeId: action.nodeId });
-      case 'continue-terminating':
-        if (controller.busy(action.instanceId)) return false;
-        return controller.submit(group, action.instanceId, { kind: 'depart' }, { terminating: action.hooks });
-      case 'release':
-        if (controller.busy(action.instanceId)) return false;
-        return controller.submit(group, action.instanceId, { kind: 'terminate' });
-    }
+    const { controller } = this.deps;
+    const waitingHooks = action.kind === 'pair' ? action.launchHooks : [];
+    // Work queued for the instance will do the same; only a hook that waits on us is worth a hold of its own.
+    if (action.kind !== 'adopt' && waitingHooks.length === 0 && controller.busy(action.instanceId)) return false;
+    const hooks = action.kind === 'pair' ? { launching: action.launchHooks } : action.kind === 'continue-terminating' ? { terminating: action.hooks } : {};
+    return controller.submit(group, action.instanceId, taskOf(action), hooks);
   }
 }
 

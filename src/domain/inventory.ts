@@ -1,11 +1,13 @@
-import type { Claim, EniInfo, Pair, VolumeInfo } from './pairs.ts';
-
 /**
- * Groups a group's volumes and ENIs into pairs by their NodeID tag. A pair is usable
- * only with exactly one volume and one ENI in the same AZ; anything else is reported
- * and never used, because attaching half of an ambiguous pair could give a node the
+ * A group's volumes and ENIs grouped into pairs by their NodeID tag, what each pair
+ * looks like to an operator, and which pairs are free. A pair is usable only with
+ * exactly one volume and one ENI in the same AZ; anything else is reported and
+ * never used, because attaching half of an ambiguous pair could give a node the
  * wrong data or the wrong address.
  */
+import { holdsPair } from './attachment.ts';
+import type { Claim, EniInfo, Pair, VolumeInfo } from './pairs.ts';
+
 export function buildPairs(group: string, nodeIdTag: string, volumes: VolumeInfo[], enis: EniInfo[]): Pair[] {
   const byNode = new Map<string, { volumes: VolumeInfo[]; enis: EniInfo[] }>();
   const entry = (nodeId: string) => {
@@ -57,10 +59,7 @@ export function pairStatus(pair: Pair, claim: Claim | undefined): { status: Pair
   if (pair.condition !== 'usable') return { status: pair.condition, holder: undefined };
   const volumeHolder = pair.volume?.attachment?.instanceId;
   const eniHolder = pair.eni?.attachment?.instanceId;
-  if (claim) {
-    const attached = volumeHolder === claim.instanceId && eniHolder === claim.instanceId;
-    return { status: attached ? 'attached' : 'claimed', holder: claim.instanceId };
-  }
+  if (claim) return { status: holdsPair(pair, claim) ? 'attached' : 'claimed', holder: claim.instanceId };
   if (volumeHolder || eniHolder) return { status: 'claimed', holder: volumeHolder ?? eniHolder };
   return { status: 'free', holder: undefined };
 }

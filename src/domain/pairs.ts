@@ -66,3 +66,8 @@ export interface Claim {
   since: string;
   updatedAt: string;
 }
+
+/** The tag that shows a pair's holder in the AWS console. */
+export const HOLDER_TAG = 'pairkeeper:instance-id';
+/** On the volume: the instance it was last prepared on, so a repeat launch does not prepare it again. */
+export const PREPARED_TAG = 'pairkeeper:prepared-on';

@@ -1,14 +1,17 @@
-import type { GroupMember, LifecycleHookInfo } from './group-members.ts';
-import type { Claim, Pair } from './pairs.ts';
-
 /**
  * Level-triggered reconciliation of one group, as a pure function: from what Auto
  * Scaling, the claim store and EC2 say now, the actions that move actual toward
  * desired (every running member holds one whole pair, no claim outlives its
  * instance, no lifecycle action of ours is left open). Inconsistencies that only a
  * person should touch — a split pair, an instance with two pairs — are reported,
- * never "fixed": fixing them would mean detaching a volume (invariant 3).
+ * never "fixed": fixing them would mean detaching a volume (invariant 3). The plan
+ * is four passes over one view of the group, as external-dns splits its plan:
+ * claims, members, odd pairs, double pairs.
  */
+import { holdersOf, isGoneState, isWholeOn } from './attachment.ts';
+import type { GroupMember, LifecycleHookInfo } from './group-members.ts';
+import type { Claim, Pair } from './pairs.ts';
+
 export interface ResyncInput {
   members: GroupMember[];
   /** The group's lifecycle hooks that notify pairkeeper. */
@@ -55,7 +58,6 @@ export interface ResyncPlan {
 
 /** Members that are (or are about to be) running and should hold a pair. Warm-pool instances are stopped: not yet. */
 const PAIRABLE = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService', 'EnteringStandby', 'Standby']);
-const GONE = new Set(['shutting-down', 'terminated']);
 
 /** The instances whose EC2 state the plan needs: holders of claims and attachments that are not pairable members. */
 export function instancesToCheck(members: GroupMember[], claims: Claim[], pairs: Pair[]): string[] {
@@ -68,117 +70,152 @@ export function instancesToCheck(members: GroupMember[], claims: Claim[], pairs:
 }
 
 export function planResync(input: ResyncInput): ResyncPlan {
-  const { members, hooks, claims, pairs, ec2States } = input;
-  const actions: ResyncAction[] = [];
-  const reports: ResyncReport[] = [];
-  const report = (problem: ResyncProblem, detail: string, ids: { nodeId?: string; instanceId?: string }) =>
-    reports.push({ problem, nodeId: ids.nodeId, instanceId: ids.instanceId, detail });
+  const view = new GroupView(input);
+  const plan: ResyncPlan = { actions: [], reports: [] };
+  planClaims(view, plan);
+  planMembers(view, plan);
+  reportOddPairs(view, plan);
+  reportDoublePairs(view, plan);
+  return plan;
+}
 
-  const pairable = new Map(members.filter((m) => PAIRABLE.has(m.lifecycleState)).map((m) => [m.instanceId, m]));
-  const memberIds = new Set(members.map((m) => m.instanceId));
-  const isGone = (id: string) => !pairable.has(id) && ec2States.has(id) && (ec2States.get(id) === undefined || GONE.has(ec2States.get(id)!));
-  const isAlive = (id: string) => pairable.has(id) || (ec2States.has(id) && !isGone(id));
-  const pairOf = new Map(pairs.map((p) => [p.nodeId, p]));
-  const claimOf = new Map(claims.map((c) => [c.nodeId, c]));
+/** What the passes ask of the group: who is a pairable member, who is alive or gone, whose claim or pair is whose. */
+class GroupView {
+  readonly input: ResyncInput;
+  readonly pairable: Map<string, GroupMember>;
+  readonly memberIds: Set<string>;
+  readonly pairOf: Map<string, Pair>;
+  readonly claimOf: Map<string, Claim>;
 
-  for (const claim of claims) {
-    const pair = pairOf.get(claim.nodeId);
+  constructor(input: ResyncInput) {
+    this.input = input;
+    this.pairable = new Map(input.members.filter((m) => PAIRABLE.has(m.lifecycleState)).map((m) => [m.instanceId, m]));
+    this.memberIds = new Set(input.members.map((m) => m.instanceId));
+    this.pairOf = new Map(input.pairs.map((p) => [p.nodeId, p]));
+    this.claimOf = new Map(input.claims.map((c) => [c.nodeId, c]));
+  }
+
+  /** Not a pairable member, and EC2 says it is going or does not know it. */
+  isGone(id: string): boolean {
+    const { ec2States } = this.input;
+    if (this.pairable.has(id) || !ec2States.has(id)) return false;
+    const state = ec2States.get(id);
+    return state === undefined || isGoneState(state);
+  }
+
+  isAlive(id: string): boolean {
+    return this.pairable.has(id) || (this.input.ec2States.has(id) && !this.isGone(id));
+  }
+}
+
+function report(plan: ResyncPlan, problem: ResyncProblem, detail: string, ids: { nodeId?: string; instanceId?: string }): void {
+  plan.reports.push({ problem, nodeId: ids.nodeId, instanceId: ids.instanceId, detail });
+}
+
+/** Claims of gone instances are released; claims on nothing, or on a pair attached elsewhere, are reported. */
+function planClaims(view: GroupView, plan: ResyncPlan): void {
+  for (const claim of view.input.claims) {
+    const pair = view.pairOf.get(claim.nodeId);
     const ids = { nodeId: claim.nodeId, instanceId: claim.instanceId };
-    if (isGone(claim.instanceId)) {
-      actions.push({ kind: 'release', ...ids });
+    if (view.isGone(claim.instanceId)) {
+      plan.actions.push({ kind: 'release', ...ids });
       continue;
     }
     if (!pair) {
-      report('claim-without-pair', `${claim.instanceId} holds a claim on ${claim.nodeId}, which matches no volume or ENI`, ids);
+      report(plan, 'claim-without-pair', `${claim.instanceId} holds a claim on ${claim.nodeId}, which matches no volume or ENI`, ids);
       continue;
     }
-    const elsewhere = holdersOf(pair).find((h) => h !== claim.instanceId && isAlive(h));
-    if (elsewhere) report('claim-elsewhere', `claimed by ${claim.instanceId} but attached to ${elsewhere}`, ids);
+    const elsewhere = holdersOf(pair).find((h) => h !== claim.instanceId && view.isAlive(h));
+    if (elsewhere) report(plan, 'claim-elsewhere', `claimed by ${claim.instanceId} but attached to ${elsewhere}`, ids);
   }
+}
 
+/** Every pairable member gets (or finishes) its pair and its launch hooks completed; terminating members are let go. */
+function planMembers(view: GroupView, plan: ResyncPlan): void {
+  const { hooks } = view.input;
   const launchHooks = hooks.filter((h) => h.transition === 'launching').map((h) => h.name);
   const terminateHooks = hooks.filter((h) => h.transition === 'terminating').map((h) => h.name);
-  for (const member of members) {
+  for (const member of view.input.members) {
     const { instanceId } = member;
     if (member.lifecycleState === 'Terminating:Wait' && terminateHooks.length > 0) {
-      actions.push({ kind: 'continue-terminating', instanceId, hooks: terminateHooks });
+      plan.actions.push({ kind: 'continue-terminating', instanceId, hooks: terminateHooks });
       continue;
     }
-    if (!pairable.has(instanceId)) continue;
+    if (!view.pairable.has(instanceId)) continue;
     const waitingOnUs = member.lifecycleState === 'Pending:Wait' ? launchHooks : [];
-    const held = claims.filter((c) => c.instanceId === instanceId);
+    const pairIt = () => plan.actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
+    const held = view.input.claims.filter((c) => c.instanceId === instanceId);
     if (held.length === 0) {
-      // Parts of pairs already on the instance with no claim of its: a lost claim to adopt when it is
-      // the volume of one unclaimed usable pair; otherwise (two pairs, a pair claimed by another, a
-      // split pair) a person decides, and giving it yet another pair would only make it worse.
-      const onIt = pairs.filter((p) => holdersOf(p).includes(instanceId));
-      const only = onIt.length === 1 ? onIt[0]! : undefined;
-      const eniHolder = only?.eni?.attachment?.instanceId;
-      const adoptable =
-        only?.condition === 'usable' &&
-        !claimOf.has(only.nodeId) &&
-        only.volume?.attachment?.instanceId === instanceId &&
-        (eniHolder === undefined || eniHolder === instanceId || !isAlive(eniHolder));
-      if (only && adoptable) {
-        actions.push({ kind: 'adopt', instanceId, nodeId: only.nodeId });
-        if (!isWholeOn(only, instanceId) || waitingOnUs.length > 0) actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
-        continue;
-      }
-      if (onIt.length > 0) {
-        // Only to complete the hook, with the group's no-pair result.
-        if (waitingOnUs.length > 0) actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
-        continue;
-      }
+      if (planUnclaimedMember(view, plan, instanceId, waitingOnUs)) continue;
     }
-    const unusable = held.find((c) => pairOf.get(c.nodeId)?.condition !== 'usable');
+    const unusable = held.find((c) => view.pairOf.get(c.nodeId)?.condition !== 'usable');
     if (unusable) {
-      const pair = pairOf.get(unusable.nodeId);
-      // A claim on a missing pair is reported with the claims above.
+      const pair = view.pairOf.get(unusable.nodeId);
+      // A claim on a missing pair is reported with the claims.
       if (pair) {
-        report('claim-on-unusable-pair', `${instanceId} holds ${pair.nodeId}, which is ${pair.condition}: ${pair.problem ?? ''}`.trim(), {
-          nodeId: pair.nodeId,
-          instanceId,
-        });
+        const detail = `${instanceId} holds ${pair.nodeId}, which is ${pair.condition}: ${pair.problem ?? ''}`.trim();
+        report(plan, 'claim-on-unusable-pair', detail, { nodeId: pair.nodeId, instanceId });
       }
       // Only to complete the hook (with the group's no-pair result): attaching cannot succeed.
-      if (waitingOnUs.length > 0) actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
+      if (waitingOnUs.length > 0) pairIt();
       continue;
     }
-    const complete = held.some((c) => isWholeOn(pairOf.get(c.nodeId)!, instanceId));
-    if (!complete || waitingOnUs.length > 0) actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
+    const complete = held.some((c) => isWholeOn(view.pairOf.get(c.nodeId)!, instanceId));
+    if (!complete || waitingOnUs.length > 0) pairIt();
   }
+}
 
-  for (const pair of pairs) {
+/**
+ * A member with no claim but parts of pairs on it: a lost claim to adopt when it is
+ * the volume of one unclaimed usable pair; otherwise (two pairs, a pair claimed by
+ * another, a split pair) a person decides, and giving it yet another pair would only
+ * make it worse. True when the member is dealt with here.
+ */
+function planUnclaimedMember(view: GroupView, plan: ResyncPlan, instanceId: string, waitingOnUs: string[]): boolean {
+  const onIt = view.input.pairs.filter((p) => holdersOf(p).includes(instanceId));
+  if (onIt.length === 0) return false;
+  const only = onIt.length === 1 ? onIt[0]! : undefined;
+  const eniHolder = only?.eni?.attachment?.instanceId;
+  const adoptable =
+    only?.condition === 'usable' &&
+    !view.claimOf.has(only.nodeId) &&
+    only.volume?.attachment?.instanceId === instanceId &&
+    (eniHolder === undefined || eniHolder === instanceId || !view.isAlive(eniHolder));
+  if (only && adoptable) {
+    plan.actions.push({ kind: 'adopt', instanceId, nodeId: only.nodeId });
+    if (!isWholeOn(only, instanceId) || waitingOnUs.length > 0) plan.actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
+    return true;
+  }
+  // Only to complete the hook, with the group's no-pair result.
+  if (waitingOnUs.length > 0) plan.actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
+  return true;
+}
+
+/** Split pairs, and pairs held by a live instance outside the group with no claim. */
+function reportOddPairs(view: GroupView, plan: ResyncPlan): void {
+  for (const pair of view.input.pairs) {
     const volumeHolder = pair.volume?.attachment?.instanceId;
     const eniHolder = pair.eni?.attachment?.instanceId;
-    if (eniHolder && eniHolder !== volumeHolder && isAlive(eniHolder)) {
-      report('split-pair', `ENI on ${eniHolder}, volume ${volumeHolder ? `on ${volumeHolder}` : 'not attached'}`, { nodeId: pair.nodeId, instanceId: eniHolder });
+    if (eniHolder && eniHolder !== volumeHolder && view.isAlive(eniHolder)) {
+      report(plan, 'split-pair', `ENI on ${eniHolder}, volume ${volumeHolder ? `on ${volumeHolder}` : 'not attached'}`, { nodeId: pair.nodeId, instanceId: eniHolder });
     }
-    if (volumeHolder && !claimOf.has(pair.nodeId) && !memberIds.has(volumeHolder) && isAlive(volumeHolder)) {
-      report('held-outside-group', `attached to ${volumeHolder}, which is not a member of the group, with no claim`, {
+    if (volumeHolder && !view.claimOf.has(pair.nodeId) && !view.memberIds.has(volumeHolder) && view.isAlive(volumeHolder)) {
+      report(plan, 'held-outside-group', `attached to ${volumeHolder}, which is not a member of the group, with no claim`, {
         nodeId: pair.nodeId,
         instanceId: volumeHolder,
       });
     }
   }
+}
+
+/** Live instances holding the volumes of more than one pair. */
+function reportDoublePairs(view: GroupView, plan: ResyncPlan): void {
   const volumesOn = new Map<string, string[]>();
-  for (const pair of pairs) {
+  for (const pair of view.input.pairs) {
     const holder = pair.volume?.attachment?.instanceId;
-    if (holder && isAlive(holder)) volumesOn.set(holder, [...(volumesOn.get(holder) ?? []), pair.nodeId]);
+    if (holder && view.isAlive(holder)) volumesOn.set(holder, [...(volumesOn.get(holder) ?? []), pair.nodeId]);
   }
   for (const [instanceId, nodeIds] of volumesOn) {
-    if (nodeIds.length > 1) report('two-pairs', `${instanceId} has the volumes of ${nodeIds.join(', ')}`, { instanceId });
+    if (nodeIds.length > 1) report(plan, 'two-pairs', `${instanceId} has the volumes of ${nodeIds.join(', ')}`, { instanceId });
   }
-  return { actions, reports };
-}
-
-function holdersOf(pair: Pair): string[] {
-  return [pair.volume?.attachment?.instanceId, pair.eni?.attachment?.instanceId].filter((id): id is string => id !== undefined);
-}
-
-/** Volume and ENI both attached (not attaching) to the instance. */
-function isWholeOn(pair: Pair, instanceId: string): boolean {
-  const v = pair.volume?.attachment;
-  const n = pair.eni?.attachment;
-  return v?.instanceId === instanceId && v.state === 'attached' && n?.instanceId === instanceId && n.state === 'attached';
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { CommandConfig } from '../config/notify-schema.ts';
-import type { NotifyEvent, NotifyEventType } from './events.ts';
+import type { NotifyEvent, NotifyEventType } from '../domain/notify-event.ts';
 import type { AttemptResult, Target } from './target.ts';
 
 /** The output kept for the delivery record: enough for the last error message. */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../files/atomic-write.ts';
+import { holdsPair } from '../domain/attachment.ts';
 import { compareNodeIds } from '../domain/inventory.ts';
 import type { Claim, Pair } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
@@ -54,8 +55,7 @@ export function buildFacts(groups: GroupFactsInput[], now: Date = new Date()): C
     for (const pair of [...group.pairs].sort((a, b) => compareNodeIds(a.nodeId, b.nodeId))) {
       const claim = claims.get(pair.nodeId);
       const { volume, eni } = pair;
-      if (pair.condition !== 'usable' || !volume || !eni || claim?.state !== 'attached') continue;
-      if (!holds(volume.attachment, claim.instanceId) || !holds(eni.attachment, claim.instanceId)) continue;
+      if (!holdsPair(pair, claim) || !volume || !eni) continue;
       nodes[pair.nodeId] = {
         instanceId: claim.instanceId,
         privateIp: eni.privateIpAddress ?? null,
@@ -68,10 +68,6 @@ export function buildFacts(groups: GroupFactsInput[], now: Date = new Date()): C
     out[group.name] = { nodes };
   }
   return { generatedAt: now.toISOString(), groups: out };
-}
-
-function holds(attachment: { instanceId: string; state: string } | undefined, instanceId: string): boolean {
-  return attachment?.instanceId === instanceId && attachment.state === 'attached';
 }
 
 function compare(a: string, b: string): number {
@@ -103,7 +99,7 @@ export class FactsFile {
       try {
         await writeFileAtomic(this.path, `${JSON.stringify(facts, null, 2)}\n`, 0o644);
       } catch (err) {
-        throw new PairkeeperError('PK_FACTS_FILE', `cannot write cluster facts file ${this.path}`, { retryable: true, cause: err });
+        throw new PairkeeperError('PK_FACTS_FILE', `cannot write cluster facts file ${this.path}`, { cause: err });
       }
       this.current = content;
       return true;

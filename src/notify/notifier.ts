@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { NotifyConfig } from '../config/notify-schema.ts';
 import { ConfigError } from '../errors.ts';
 import { CommandTarget } from './command-hook.ts';
-import type { NotifyEvent, NotifyEventType } from './events.ts';
+import type { NotifyEvent, NotifyEventType } from '../domain/notify-event.ts';
 import type { AttemptResult, Target } from './target.ts';
 import { WebhookTarget } from './webhook.ts';
 

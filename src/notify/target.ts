@@ -1,4 +1,4 @@
-import type { NotifyEvent, NotifyEventType } from './events.ts';
+import type { NotifyEvent, NotifyEventType } from '../domain/notify-event.ts';
 
 /** What one try at handing an event to a target came to. */
 export interface AttemptResult {

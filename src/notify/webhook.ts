@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { TYPE_PLACEHOLDER, type WebhookConfig } from '../config/notify-schema.ts';
-import type { NotifyEvent, NotifyEventType } from './events.ts';
+import type { NotifyEvent, NotifyEventType } from '../domain/notify-event.ts';
 import type { AttemptResult, Target } from './target.ts';
 
 /** Enough of an error answer to say why; the rest is not read. */

@@ -1,38 +1,40 @@
-import type { FastifyInstance } from 'fastify';
-import type { RecentEvents } from '../events/recent-events.ts';
-import type { Metrics } from '../metrics.ts';
-import type { Notifier } from '../notify/notifier.ts';
-import type { SubscriptionLog } from '../sns/subscriptions.ts';
-
 /**
  * Read-only routes for operators, on the admin listener (loopback by default):
- * `/v1/events` lists the SNS messages handled and the notification deliveries tried.
+ * `/v1/events` lists the SNS messages handled and the notification deliveries
+ * tried, `/v1/subscriptions` the subscription confirmations, `/metrics` the
+ * Prometheus text. The routes see only these read functions; the app wires them.
  */
-export function adminRoutes(
-  app: FastifyInstance,
-  deps: { recentEvents: RecentEvents; subscriptions: SubscriptionLog; metrics: Metrics; notifier: Notifier },
-): void {
+import type { FastifyInstance } from 'fastify';
+
+export interface AdminSources {
+  /** Messages handled, newest first, optionally of one instance and at most `limit`. */
+  events(filter: { instanceId?: string; limit?: number }): unknown[];
+  /** Notification delivery attempts, oldest first. */
+  deliveries(): { instanceId?: string | undefined }[];
+  notificationQueue(): unknown;
+  subscriptions(): unknown[];
+  metrics(): Promise<{ contentType: string; text: string }>;
+}
+
+export function adminRoutes(app: FastifyInstance, sources: AdminSources): void {
   app.get<{ Querystring: { instance?: string; limit?: string } }>('/v1/events', (request) => {
     const limit = request.query.limit === undefined ? undefined : Math.max(1, Number.parseInt(request.query.limit, 10) || 1);
     const instance = request.query.instance;
     // Newest first, like the events; each record is one delivery attempt of a notification.
-    const notifications = deps.notifier
+    const notifications = sources
       .deliveries()
       .filter((d) => !instance || d.instanceId === instance)
       .reverse()
       .slice(0, limit);
     return {
-      events: deps.recentEvents.list({
-        ...(instance ? { instanceId: instance } : {}),
-        ...(limit === undefined ? {} : { limit }),
-      }),
+      events: sources.events({ ...(instance ? { instanceId: instance } : {}), ...(limit === undefined ? {} : { limit }) }),
       notifications,
-      notificationQueue: deps.notifier.stats(),
+      notificationQueue: sources.notificationQueue(),
     };
   });
-  app.get('/v1/subscriptions', () => ({ subscriptions: deps.subscriptions.list() }));
+  app.get('/v1/subscriptions', () => ({ subscriptions: sources.subscriptions() }));
   app.get('/metrics', async (_request, reply) => {
-    const text = await deps.metrics.registry.metrics();
-    return reply.type(deps.metrics.registry.contentType).send(text);
+    const { contentType, text } = await sources.metrics();
+    return reply.type(contentType).send(text);
   });
 }

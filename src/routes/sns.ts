@@ -1,15 +1,19 @@
-import type { FastifyInstance } from 'fastify';
-import type { SnsIngress } from '../sns/ingress.ts';
-
-/** SNS messages are JSON at most 256 KiB, but escaping inside `Message` can grow them. */
-export const SNS_BODY_LIMIT = 1024 * 1024;
-
 /**
  * `POST /sns`. SNS sends JSON as `text/plain; charset=UTF-8` by default, some set
  * `application/json`, a hand-made request may send none: every body is taken as
  * text and parsed by the ingress, so all of them get the same checks and answers.
  */
-export function snsRoutes(app: FastifyInstance, ingress: SnsIngress): void {
+import type { FastifyInstance } from 'fastify';
+
+/** SNS messages are JSON at most 256 KiB, but escaping inside `Message` can grow them. */
+export const SNS_BODY_LIMIT = 1024 * 1024;
+
+/** What answers an SNS delivery (the SNS ingress). */
+export interface SnsHandler {
+  handle(body: string, headers: Record<string, string | string[] | undefined>): Promise<{ status: number; body: unknown }>;
+}
+
+export function snsRoutes(app: FastifyInstance, ingress: SnsHandler): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: SNS_BODY_LIMIT }, (_req, body, done) => done(null, body));
   app.post('/sns', async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { ActivityEvent, AutoScalingEvent, LifecycleEvent } from '../domain/events.ts';
+import type { ActivityEvent, AutoScalingEvent, LifecycleEvent } from '../domain/autoscaling-event.ts';
 
 /**
  * Turns the `Message` of an SNS notification (itself a JSON string) into an event.

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { instanceOf, type AutoScalingEvent } from '../domain/events.ts';
+import { instanceOf, type AutoScalingEvent, type EventSink } from '../domain/autoscaling-event.ts';
 import { PairkeeperError, SnsRejection } from '../errors.ts';
-import type { RecentEvents } from '../events/recent-events.ts';
+import type { RecentEvents } from './recent-messages.ts';
 import type { Metrics } from '../metrics.ts';
 import { parseAutoScalingMessage } from './autoscaling-message.ts';
 import type { CertificateCache } from './certificate-cache.ts';
@@ -12,14 +12,6 @@ import { signatureAlgorithm, verifySignature } from './signature.ts';
 import { confirmSubscription } from './subscription-confirmer.ts';
 import type { SubscriptionLog } from './subscriptions.ts';
 import { UrlPolicy } from './url-policy.ts';
-
-/** What a sink did with an event: took it, or had no use for it (another group, say). */
-export type SinkOutcome = { outcome: 'accepted' } | { outcome: 'ignored'; reason: string };
-
-/** Where events go. Throwing a retryable PairkeeperError makes SNS retry. */
-export interface EventSink {
-  accept(event: AutoScalingEvent, source: { messageId: string; topicArn: string }): Promise<SinkOutcome> | SinkOutcome;
-}
 
 export interface SnsAnswer {
   status: number;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetCommandInvocationCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from 'pino';
-import { errorCode } from '../aws/aws-errors.ts';
+import { isAwsKind } from '../aws/aws-errors.ts';
 import { retry, type RetryPolicy } from '../aws/retry.ts';
 import { PairkeeperError } from '../errors.ts';
 
@@ -90,7 +90,7 @@ export class VolumePreparer {
         const answer = await retry(() => this.client.send(command), { ...this.retryPolicy, what: 'SSM SendCommand' });
         return answer.Command!.CommandId!;
       } catch (err) {
-        if (errorCode(err) !== 'InvalidInstanceId') throw err;
+        if (!isAwsKind(err, 'not-found')) throw err;
         if (performance.now() > deadline) throw failed(`the instance's SSM agent did not register within ${spec.agentTimeoutSeconds} s`);
         await sleep(this.pollIntervalMs);
       }
@@ -105,7 +105,7 @@ export class VolumePreparer {
         what: 'SSM GetCommandInvocation',
       });
     } catch (err) {
-      if (errorCode(err) === 'InvocationDoesNotExist') return undefined;
+      if (isAwsKind(err, 'not-found')) return undefined;
       throw err;
     }
   }
@@ -142,5 +142,5 @@ function tail(text: string): string {
 }
 
 function failed(message: string): PairkeeperError {
-  return new PairkeeperError('PK_PREPARE_FAILED', `volume preparation failed: ${message}`, { retryable: false });
+  return new PairkeeperError('PK_PREPARE_FAILED', `volume preparation failed: ${message}`);
 }

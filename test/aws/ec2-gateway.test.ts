@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedPairs } from '../../fake-aws/ec2/seed.ts';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
+import { AwsError } from '../../src/aws/aws-errors.ts';
 import { Ec2Gateway } from '../../src/aws/ec2-gateway.ts';
 import { RateLimiter, ec2BucketFor } from '../../src/aws/rate-limiter.ts';
 import { pairFilters } from '../../src/domain/filters.ts';
-import { clientsFor } from '../helpers/aws-clients.ts';
+import { clientsFor } from '../../fake-aws/clients.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** The EC2 gateway through the real SDK client against the local EC2. */
 describe('Ec2Gateway', () => {
@@ -45,12 +47,30 @@ describe('Ec2Gateway', () => {
     assert.equal(aws.faults.count('EC2', 'DescribeVolumes'), 1);
   });
 
-  it('retries throttling and 5xx past the SDK, and passes other errors through at once', async () => {
+  it('retries throttling and 5xx past the SDK, and passes other errors through at once, classified', async () => {
     const instance = aws.ec2.runInstance({ availabilityZone: 'us-east-1a' });
     aws.faults.set('EC2', 'DescribeInstances', { failNext: 3, code: 'RequestLimitExceeded', status: 503 });
     assert.equal((await ec2.instances.read(instance.instanceId))?.instanceId, instance.instanceId);
     aws.faults.clear();
     const volume = aws.ec2.volumes()[0]!;
-    await assert.rejects(ec2.attachVolume(volume.volumeId, 'i-0123456789abcdef0', '/dev/sdf'), (err: Error) => err.name === 'InvalidInstanceID.NotFound');
+    aws.faults.resetCounts();
+    await assert.rejects(ec2.attachVolume(volume.volumeId, 'i-0123456789abcdef0', '/dev/sdf'), (err: unknown) => {
+      assert.ok(err instanceof AwsError);
+      assert.equal(err.kind, 'not-found');
+      assert.equal(err.code, 'PK_AWS_NOT_FOUND');
+      assert.equal((err.cause as Error).name, 'InvalidInstanceID.NotFound');
+      return true;
+    });
+    assert.equal(aws.faults.count('EC2', 'AttachVolume'), 1);
+  });
+
+  it("answers EC2's refusals of a volume as typed outcomes: in use elsewhere, or the device taken", async () => {
+    const [a, b] = [aws.ec2.runInstance({ availabilityZone: 'us-east-1a' }), aws.ec2.runInstance({ availabilityZone: 'us-east-1a' })];
+    const [v1, v2] = aws.ec2.volumes().filter((v) => v.availabilityZone === 'us-east-1a');
+    assert.ok(v1 && v2);
+    await waitFor(async () => (await ec2.instances.read(a.instanceId))?.state === 'running' && (await ec2.instances.read(b.instanceId))?.state === 'running', 'running');
+    assert.equal(await ec2.attachVolume(v1.volumeId, a.instanceId, '/dev/sdf'), 'attaching');
+    assert.equal(await ec2.attachVolume(v1.volumeId, b.instanceId, '/dev/sdf'), 'volume-in-use');
+    assert.equal(await ec2.attachVolume(v2.volumeId, a.instanceId, '/dev/sdf'), 'device-in-use');
   });
 });

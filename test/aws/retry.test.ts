@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errorCode, isThrottle, isTransient } from '../../src/aws/aws-errors.ts';
+import { AwsError, errorCode, isThrottle, isTransient, kindOf } from '../../src/aws/aws-errors.ts';
 import { retry, type RetryPolicy } from '../../src/aws/retry.ts';
 import { PairkeeperError } from '../../src/errors.ts';
 import { seededRandom } from '../../fake-aws/random.ts';
@@ -31,7 +31,7 @@ describe('AWS error classification', () => {
     assert.equal(errorCode(awsError('ParameterNotFound', 400)), 'ParameterNotFound');
     assert.equal(errorCode(nodeError('ECONNRESET')), 'ECONNRESET');
     assert.equal(errorCode(Object.assign(new Error('slow'), { name: 'TimeoutError' })), 'TimeoutError');
-    assert.equal(errorCode(new PairkeeperError('PK_X', 'x', { retryable: false })), 'PK_X');
+    assert.equal(errorCode(new PairkeeperError('PK_CLAIM_CORRUPT', 'x')), 'PK_CLAIM_CORRUPT');
     for (const nothing of [new Error('plain'), 'a string', undefined, null, 42]) assert.equal(errorCode(nothing), undefined);
   });
 
@@ -113,5 +113,41 @@ describe('retry', () => {
     };
     assert.deepEqual(await waits(() => 0.9999), [1, 3, 4]);
     assert.deepEqual(await waits(() => 0), [0, 0, 0]);
+  });
+});
+
+describe('AWS error classification (the one table in src/aws/aws-errors.ts)', () => {
+  // [what AWS answers, HTTP status, kind, PK code, whether the controller may try again later]
+  const rows: [string, number, string, string, boolean][] = [
+    ['RequestLimitExceeded', 503, 'throttled', 'PK_AWS_RETRIES_EXHAUSTED', true],
+    ['TooManyUpdates', 400, 'throttled', 'PK_AWS_RETRIES_EXHAUSTED', true],
+    ['InternalError', 500, 'transient', 'PK_AWS_UNAVAILABLE', true],
+    ['CredentialsProviderError', 0, 'credentials', 'PK_AWS_CREDENTIALS', true],
+    ['ExpiredTokenException', 400, 'credentials', 'PK_AWS_CREDENTIALS', true],
+    ['AccessDeniedException', 400, 'denied', 'PK_AWS_DENIED', true],
+    ['UnauthorizedOperation', 403, 'denied', 'PK_AWS_DENIED', true],
+    ['InvalidInstanceID.NotFound', 400, 'not-found', 'PK_AWS_NOT_FOUND', true],
+    ['ParameterNotFound', 400, 'not-found', 'PK_AWS_NOT_FOUND', true],
+    ['VolumeInUse', 400, 'in-use', 'PK_AWS_IN_USE', false],
+    ['ParameterAlreadyExists', 400, 'already-exists', 'PK_AWS_ALREADY_EXISTS', false],
+    ['ValidationError', 400, 'no-active-action', 'PK_AWS_NO_ACTIVE_ACTION', false],
+    ['InvalidParameterValue', 400, 'invalid', 'PK_AWS_INVALID', false],
+    ['SomethingNew', 400, 'unknown', 'PK_AWS_FAILED', false],
+  ];
+  for (const [code, status, kind, pkCode, retryable] of rows) {
+    it(`${code} is ${kind}: ${pkCode}, ${retryable ? 'retryable' : 'terminal'}`, () => {
+      // Credential providers throw named errors with no HTTP metadata.
+      const err = status === 0 ? Object.assign(new Error('no credentials'), { name: code }) : awsError(code, status);
+      assert.equal(kindOf(err), kind);
+      const classified = new AwsError('the call', err);
+      assert.equal(classified.code, pkCode);
+      assert.equal(classified.retryable, retryable);
+      assert.equal(classified.cause, err);
+    });
+  }
+
+  it('reads "InvalidParameterValue … already in use" as the device taken on the instance', () => {
+    const err = Object.assign(awsError('InvalidParameterValue', 400), { message: "Invalid value '/dev/sdf' for unixDevice. Attachment point /dev/sdf is already in use" });
+    assert.equal(kindOf(err), 'device-in-use');
   });
 });

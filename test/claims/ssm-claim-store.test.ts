@@ -1,4 +1,4 @@
-import { fakeAwsClientConfig } from '../helpers/fake-aws-client.ts';
+import { fakeAwsClientConfig } from '../../fake-aws/clients.ts';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { PutParameterCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
@@ -100,11 +100,24 @@ describe('SsmClaimStore against the fake SSM', () => {
     assert.equal(raw('/pairkeeper/web/n1'), undefined);
   });
 
-  it('does not retry an error that retrying cannot fix, and says which call failed', async () => {
+  it('does not retry a refusal at once, says which call failed, and leaves a denial to the controller to retry later', async () => {
+    // AccessDenied while a new role or policy propagates: not retried in the tight loop, but not a reason to give up for good.
     aws.faults.set('SSM', 'GetParameter', { failNext: 1, code: 'AccessDeniedException', status: 400 });
-    await assert.rejects(store.get('web', 'n1'), rejectsWith('PK_CLAIMS_STORE', false, /reading claim \/pairkeeper\/web\/n1.*AccessDeniedException/));
+    await assert.rejects(store.get('web', 'n1'), rejectsWith('PK_AWS_DENIED', true, /reading claim \/pairkeeper\/web\/n1.*AccessDeniedException/));
     assert.equal(aws.faults.count('SSM', 'GetParameter'), 1);
+    // A request SSM will never accept is terminal.
+    aws.faults.set('SSM', 'GetParameter', { failNext: 1, code: 'ValidationException', status: 400 });
+    await assert.rejects(store.get('web', 'n1'), rejectsWith('PK_AWS_INVALID', false, /reading claim \/pairkeeper\/web\/n1.*ValidationException/));
+    assert.equal(aws.faults.count('SSM', 'GetParameter'), 2);
   });
+
+  for (const code of ['ExpiredTokenException', 'CredentialsProviderError']) {
+    it(`retries ${code} (credentials being refreshed) like a throttle`, async () => {
+      aws.faults.set('SSM', 'GetParameter', { failNext: 2, code, status: 400 });
+      assert.equal(await store.get('web', 'n1'), undefined);
+      assert.deepEqual(retries, [code, code]);
+    });
+  }
 
   describe('a parameter that is not a valid claim is a loud error, never "absent"', () => {
     const cases: Record<string, string> = {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { HOLDER_TAG, PREPARED_TAG } from '../../src/controller/pairing.ts';
+import { HOLDER_TAG, PREPARED_TAG } from '../../src/domain/pairs.ts';
 
 /**
  * config/iam-policy.json allows exactly the AWS calls the code makes: a command the

@@ -21,7 +21,7 @@ import {
 import type { HookInput } from '../../fake-aws/autoscaling/fake-autoscaling.ts';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
 import { failure } from '../helpers/aws-failure.ts';
-import { fakeAwsClientConfig } from '../helpers/fake-aws-client.ts';
+import { fakeAwsClientConfig } from '../../fake-aws/clients.ts';
 
 /** An SNS HTTP(S) envelope as a subscriber receives it. */
 interface Envelope {

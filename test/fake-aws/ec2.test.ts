@@ -22,7 +22,7 @@ import { DEFAULT_EC2_TIMING, type Ec2Timing } from '../../fake-aws/ec2/state.ts'
 import { Ec2Throttling } from '../../fake-aws/ec2/throttling.ts';
 import type { FakeInstance } from '../../fake-aws/ec2/types.ts';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
-import { fakeAwsClientConfig } from '../helpers/fake-aws-client.ts';
+import { fakeAwsClientConfig } from '../../fake-aws/clients.ts';
 
 const AZ_A = 'us-east-1a';
 const AZ_B = 'us-east-1b';

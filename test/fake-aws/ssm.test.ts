@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
 import { failure } from '../helpers/aws-failure.ts';
-import { fakeAwsClientConfig } from '../helpers/fake-aws-client.ts';
+import { fakeAwsClientConfig } from '../../fake-aws/clients.ts';
 
 async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 3000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -15,7 +15,7 @@ export async function settle(w: World, complete: number, timeoutMs = 20_000): Pr
   await waitFor(
     async () => {
       await w.aws.sns.idle();
-      await Promise.all(w.replicas.map((r) => r.app.pairing.controller.idle()));
+      await Promise.all(w.replicas.map((r) => r.app.controller.idle()));
       check = checkPairs(w.aws);
       return check.inTransition === 0 && check.complete.length === complete;
     },

@@ -1,13 +1,13 @@
 import { buildApp, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import type { AutoScalingEvent } from '../../src/domain/events.ts';
-import type { EventSink, SinkOutcome } from '../../src/sns/ingress.ts';
+import type { AutoScalingEvent } from '../../src/domain/autoscaling-event.ts';
+import type { EventSink, SinkOutcome } from '../../src/domain/autoscaling-event.ts';
 import { createLogger } from '../../src/logger.ts';
 import { SnsHttpsEndpoint } from '../../fake-aws/sns/https-endpoint.ts';
 import { SnsSigner } from '../../fake-aws/sns/signer.ts';
 import { testTls } from '../../fake-aws/tls/index.ts';
-import { offlineClients } from './aws-clients.ts';
+import { offlineClients } from '../../fake-aws/clients.ts';
 import { LogSink } from './log-sink.ts';
 
 export const TOPIC = 'arn:aws:sns:us-east-1:123456789012:etcd-autoscaling';

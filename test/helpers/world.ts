@@ -5,11 +5,12 @@ import type { InitializeMiddleware } from '@smithy/types';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App } from '../../src/app.ts';
+import type { InstanceRecord } from '../../src/controller/facade.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedPairs, type PairsDescription, type SeedResult } from '../../fake-aws/ec2/seed.ts';
 import { startFakeAws, type FakeAws, type FakeAwsOptions } from '../../fake-aws/index.ts';
-import { clientsFor } from './aws-clients.ts';
+import { clientsFor } from '../../fake-aws/clients.ts';
 import { LogSink } from './log-sink.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -98,12 +99,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     let closed: Promise<void> | undefined;
     const kill = async () => {
       killed = true;
-      app.pairing.resync.close();
-      app.pairing.controller.close();
       app.publicApp.server.closeAllConnections();
-      await Promise.all([app.publicApp.close(), app.adminApp.close()]);
-      // What was in flight fails at its next AWS call; let it finish failing.
-      await app.pairing.queue.idle();
+      // The app's own shutdown order; what was in flight fails at its next AWS call and finishes failing.
+      await app.close();
     };
     const replica = { app, logs, snsUrl, kill, close: () => (closed ??= killed ? Promise.resolve() : app.close()) };
     replicas.push(replica);
@@ -159,4 +157,9 @@ export function worldsClosedAfterEach(): (options?: WorldOptions) => Promise<Wor
     open.push(w);
     return w;
   };
+}
+
+/** What the app knows of one instance (its /v1/instances row). */
+export function instanceRecord(app: App, instanceId: string): InstanceRecord | undefined {
+  return app.controller.instances().find((r) => r.instanceId === instanceId);
 }

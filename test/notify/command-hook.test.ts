@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { commandEnvironment } from '../../src/notify/command-hook.ts';
-import { notifyEvent } from '../../src/notify/events.ts';
+import { notifyEvent } from '../../src/domain/notify-event.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { FAST_RETRY, attached, notifierFor } from './notifier-setup.ts';
 

@@ -1,6 +1,6 @@
 import { notifySchema, type NotifyConfig } from '../../src/config/notify-schema.ts';
 import { createLogger } from '../../src/logger.ts';
-import { notifyEvent, type NotifyEvent, type NotifyEventType } from '../../src/notify/events.ts';
+import { notifyEvent, type NotifyEvent, type NotifyEventType } from '../../src/domain/notify-event.ts';
 import { Notifier, type DeliveryRecord, type NotifierOptions } from '../../src/notify/notifier.ts';
 import { LogSink } from '../helpers/log-sink.ts';
 

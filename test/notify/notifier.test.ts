@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
-import type { NotifyEvent } from '../../src/notify/events.ts';
+import type { NotifyEvent } from '../../src/domain/notify-event.ts';
 import { HookServer } from '../helpers/hook-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { FAST_RETRY, attached, notifierFor } from './notifier-setup.ts';

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { notifySchema } from '../../src/config/notify-schema.ts';
-import { NOTIFY_EVENT_TYPES } from '../../src/notify/events.ts';
+import { NOTIFY_EVENT_TYPES } from '../../src/domain/notify-event.ts';
 
 /** How the main schema will hold it: an absent `notify` key gives the defaults. */
 const host = z.strictObject({ notify: notifySchema });

@@ -7,7 +7,7 @@ import { buildApp, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createLogger } from '../../src/logger.ts';
-import { offlineClients } from '../helpers/aws-clients.ts';
+import { offlineClients } from '../../fake-aws/clients.ts';
 import { LogSink } from '../helpers/log-sink.ts';
 
 const TOKEN = 'correct-horse-battery-staple';
@@ -20,7 +20,7 @@ describe('admin bearer token', () => {
   before(async () => {
     const config = parseConfig(JSON.stringify({ ...BASE, admin: { token: TOKEN } }), 'test');
     app = await buildApp({ config, logger: createLogger('info', logs), clients: offlineClients() });
-    await app.pairing.resync.run(); // so /readyz answers 200 once the token is right
+    await app.controller.resyncNow(); // so /readyz answers 200 once the token is right
   });
   after(() => app.close());
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { sendRows, textTable } from '../../src/routes/text-table.ts';
+import { sendRows } from '../../src/routes/send-rows.ts';
+import { textTable } from '../../src/text-table.ts';
 
 describe('textTable', () => {
   it('aligns columns two spaces apart under upper-case headers, one line per row', () => {

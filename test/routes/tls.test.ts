@@ -7,7 +7,7 @@ import { testTls } from '../../fake-aws/tls/index.ts';
 import { buildApp, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/logger.ts';
-import { offlineClients } from '../helpers/aws-clients.ts';
+import { offlineClients } from '../../fake-aws/clients.ts';
 import { LogSink } from '../helpers/log-sink.ts';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:t';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import type { CommandOutcome } from '../../fake-aws/ssm/commands.ts';
-import { PREPARED_TAG } from '../../src/controller/pairing.ts';
+import { PREPARED_TAG } from '../../src/domain/pairs.ts';
 import { settle } from '../helpers/settle.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { worldsClosedAfterEach } from '../helpers/world.ts';
@@ -106,7 +106,7 @@ describe('volume preparation through SSM', { skip }, () => {
   it('a volume holding bytes nobody can name is refused and left untouched; the hook-held launch is abandoned', async () => {
     const { w, image } = await start({ hook: true, garbage: true });
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
-    await waitFor(() => w.app.pairing.registry.list().some((r) => r.status === 'abandoned'), 'the launch to be abandoned', 20_000);
+    await waitFor(() => w.app.controller.instances().some((r) => r.status === 'abandoned'), 'the launch to be abandoned', 20_000);
     const [failure] = w.logs.find('launch abandoned: Auto Scaling replaces the instance');
     assert.match(String(failure?.reason), /volume preparation failed: Failed, exit 13 \(refused/);
     for (const pair of w.seeded.pairs) assert.equal(blkid(image(pair.volumeId), 'TYPE'), '', 'nothing was formatted');
@@ -116,8 +116,8 @@ describe('volume preparation through SSM', { skip }, () => {
     const { w } = await start();
     w.aws.ssm.agents.autoRegister = false;
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
-    await waitFor(() => w.app.pairing.registry.list().some((r) => r.status === 'failed'), 'the preparation to fail', 20_000);
-    const failed = w.app.pairing.registry.list().find((r) => r.status === 'failed')!;
+    await waitFor(() => w.app.controller.instances().some((r) => r.status === 'failed'), 'the preparation to fail', 20_000);
+    const failed = w.app.controller.instances().find((r) => r.status === 'failed')!;
     assert.match(String(failed.reason), /SSM agent did not register within 2 s/);
   });
 });

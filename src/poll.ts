@@ -1,4 +1,4 @@
-import { PairkeeperError } from '../errors.ts';
+import { PairkeeperError } from './errors.ts';
 
 /**
  * Re-reads one item until `done` holds. Rounds fall on a shared grid (multiples of
@@ -15,7 +15,7 @@ export async function pollUntil<T>(
     const item = await read();
     if (done(item)) return item;
     if (performance.now() > deadline) {
-      throw new PairkeeperError('PK_WAIT_TIMEOUT', `gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}`, { retryable: true });
+      throw new PairkeeperError('PK_WAIT_TIMEOUT', `gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}`);
     }
     await new Promise((r) => setTimeout(r, options.intervalMs - (Date.now() % options.intervalMs)));
   }

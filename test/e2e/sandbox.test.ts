@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { freePort } from './helpers/free-port.ts';
-import { waitFor } from './helpers/wait-for.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** `npm run sandbox`, the README's way to try pairkeeper: it comes up, and a scale-out reaches pairkeeper. */
 describe('sandbox', () => {
   it('starts the local AWS and pairkeeper, and a scale-out gets its pairs attached', async () => {
     const ports = { aws: await freePort(), sns: await freePort(), listen: await freePort(), admin: await freePort() };
-    const child = spawn(process.execPath, [new URL('../fake-aws/sandbox.ts', import.meta.url).pathname], {
+    const child = spawn(process.execPath, [new URL('../../fake-aws/sandbox.ts', import.meta.url).pathname], {
       env: { ...process.env, FAKE_AWS_PORT: String(ports.aws), FAKE_SNS_PORT: String(ports.sns), PAIRKEEPER_LISTEN_PORT: String(ports.listen), PAIRKEEPER_ADMIN_PORT: String(ports.admin) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -5,11 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
-import { freePort } from './helpers/free-port.ts';
-import { assertInvariants, members, settle } from './helpers/settle.ts';
-import { waitFor } from './helpers/wait-for.ts';
-import { type World, worldsClosedAfterEach } from './helpers/world.ts';
+import { checkPairs } from '../../fake-aws/ec2/pair-check.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { assertInvariants, members, settle } from '../helpers/settle.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { type World, worldsClosedAfterEach } from '../helpers/world.ts';
 
 /**
  * The real server process, killed with SIGKILL in the middle of attaching and
@@ -17,7 +17,7 @@ import { type World, worldsClosedAfterEach } from './helpers/world.ts';
  * are all the new process knows, and its start-up resync must finish the job with
  * no split or double pair.
  */
-const ENTRY = new URL('../src/server.ts', import.meta.url).pathname;
+const ENTRY = new URL('../../src/server.ts', import.meta.url).pathname;
 
 let child: ChildProcess | undefined;
 afterEach(async () => {

@@ -1,7 +1,9 @@
 /**
- * What an Auto Scaling message means to pairkeeper, whatever carried it (SNS today,
- * resync later). Instance ids and AZs are as AWS wrote them.
+ * What an Auto Scaling message means to pairkeeper, whatever carried it (an SNS
+ * notification or, for the controller's own work, resync), and the port every
+ * intake hands such events to. Instance ids and AZs are as AWS wrote them.
  */
+
 interface GroupEvent {
   group: string;
   /** When Auto Scaling says it happened. */
@@ -42,4 +44,12 @@ export type AutoScalingEventKind = AutoScalingEvent['kind'];
 
 export function instanceOf(event: AutoScalingEvent): string | undefined {
   return event.kind === 'test' || event.kind === 'unknown' ? undefined : event.instanceId;
+}
+
+/** What a sink did with an event: took it, or had no use for it (another group, say). */
+export type SinkOutcome = { outcome: 'accepted' } | { outcome: 'ignored'; reason: string };
+
+/** Where intakes hand events (the controller implements it). Throwing a retryable PairkeeperError makes the sender retry. */
+export interface EventSink {
+  accept(event: AutoScalingEvent, source: { messageId: string; topicArn: string }): Promise<SinkOutcome> | SinkOutcome;
 }

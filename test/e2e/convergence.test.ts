@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
-import { assertInvariants } from './helpers/settle.ts';
-import { waitFor } from './helpers/wait-for.ts';
-import { AZS, type World, worldsClosedAfterEach } from './helpers/world.ts';
-import { seededRandom } from '../fake-aws/random.ts';
+import { checkPairs } from '../../fake-aws/ec2/pair-check.ts';
+import { assertInvariants } from '../helpers/settle.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { AZS, type World, worldsClosedAfterEach } from '../helpers/world.ts';
+import { seededRandom } from '../../fake-aws/random.ts';
 
 /**
  * The issue's "done when": with SNS dropping, duplicating and reordering messages at
@@ -34,7 +34,7 @@ async function converged(w: World): Promise<{ ok: boolean; detail: string }> {
   const inService = [...group.members.values()].filter((m) => m.lifecycleState === 'InService').map((m) => m.instanceId).sort();
   const check = checkPairs(w.aws);
   const holders = check.complete.map((p) => p.instanceId).sort();
-  const claimed = (await w.replicas[0]!.app.pairing.claims.list('etcd')).map((c) => c.instanceId).sort();
+  const claimed = (await w.replicas[0]!.app.controller.claims('etcd')).map((c) => c.instanceId).sort();
   const ok =
     inService.length === FINAL_SIZE &&
     runningMembers(w).length === FINAL_SIZE &&

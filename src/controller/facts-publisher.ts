@@ -1,22 +1,31 @@
-import type { Logger } from 'pino';
-import type { PairingService } from '../pairing-service.ts';
-import { buildFacts, type ClusterFacts, type FactsFile } from './facts.ts';
-
 /**
  * The cluster facts of every configured group, read from the pairs and claims, for
  * `GET /v1/facts` and, when `notify.factsFile` is set, the facts file. Refreshes of
  * the file run one at a time; those asked for meanwhile merge into one more, so a
  * burst of attaches costs two reads, not one per attach.
  */
+import type { Logger } from 'pino';
+import type { ClaimStore } from '../claims/claim-store.ts';
+import type { GroupConfig } from '../config/schema.ts';
+import { buildFacts, type ClusterFacts, type FactsFile } from '../notify/facts.ts';
+import type { InventoryCache } from './inventory-cache.ts';
+
+/** Where the facts come from: the groups, their pairs and their claims. */
+export interface FactsSource {
+  groups: GroupConfig[];
+  inventory: InventoryCache;
+  claims: ClaimStore;
+}
+
 export class FactsPublisher {
-  private readonly service: Pick<PairingService, 'groups' | 'inventory' | 'claims'>;
+  private readonly service: FactsSource;
   private readonly file: FactsFile | undefined;
   private readonly logger: Logger;
   private running: Promise<void> | undefined;
   /** A refresh asked for while one runs: done once after it. */
   private pending: { fresh: boolean } | undefined;
 
-  constructor(deps: { service: Pick<PairingService, 'groups' | 'inventory' | 'claims'>; file: FactsFile | undefined; logger: Logger }) {
+  constructor(deps: { service: FactsSource; file: FactsFile | undefined; logger: Logger }) {
     this.service = deps.service;
     this.file = deps.file;
     this.logger = deps.logger;

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 /**
  * What pairkeeper tells the world (webhooks, commands) about its work. One event
  * per fact; `id` is made once, when the fact happens, and every retry of every
@@ -11,6 +9,8 @@ import { randomUUID } from 'node:crypto';
  *    "group":"etcd","instanceId":"i-0abc1234def567890","availabilityZone":"eu-west-1a","nodeId":"2",
  *    "volumeId":"vol-0123456789abcdef0","networkInterfaceId":"eni-0fedcba9876543210","privateIp":"10.0.1.12"}
  */
+import { randomUUID } from 'node:crypto';
+
 export const NOTIFY_EVENT_TYPES = ['pair.attached', 'pair.released', 'instance.waiting', 'lifecycle.abandoned'] as const;
 
 export type NotifyEventType = (typeof NOTIFY_EVENT_TYPES)[number];

@@ -1,17 +1,7 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-
 /**
- * JSON by default; an aligned text table when the client asks for text/plain
- * (`curl -H 'Accept: text/plain'`), which is what an operator at a terminal wants.
+ * Rows as an aligned text table with upper-case headers, '-' for empty cells: what
+ * the routes answer for `Accept: text/plain` and what the command line prints.
  */
-export function sendRows(request: FastifyRequest, reply: FastifyReply, key: string, rows: Record<string, unknown>[], columns: string[]): FastifyReply {
-  const accept = request.headers.accept ?? '';
-  if (accept.includes('text/plain') && !accept.includes('application/json')) {
-    return reply.type('text/plain; charset=utf-8').send(textTable(rows, columns));
-  }
-  return reply.send({ [key]: rows });
-}
-
 export function textTable(rows: Record<string, unknown>[], columns: string[]): string {
   const cells = [columns.map((c) => c.toUpperCase()), ...rows.map((r) => columns.map((c) => cellText(r[c])))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));

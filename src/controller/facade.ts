@@ -1,0 +1,168 @@
+/**
+ * The controller as the rest of pairkeeper sees it: one narrow facade that the
+ * app, the routes, the command line and the tests use, and the factory that
+ * assembles what is behind it (EC2 and Auto Scaling gateways, the claim store,
+ * the per-instance queue, lifecycle holds, resync, facts). Nothing behind the
+ * facade is reachable from outside, so the internals can change without touching
+ * a route. Nothing runs until `start()`.
+ */
+import type { Logger } from 'pino';
+import { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../aws/clients.ts';
+import { Ec2Gateway } from '../aws/ec2-gateway.ts';
+import { PACING_MARGIN, RateLimiter, ec2BucketFor } from '../aws/rate-limiter.ts';
+import { DEFAULT_RETRY_POLICY } from '../aws/retry.ts';
+import type { ClaimStore } from '../claims/claim-store.ts';
+import { FileClaimStore } from '../claims/file-claim-store.ts';
+import { SsmClaimStore } from '../claims/ssm-claim-store.ts';
+import type { Config } from '../config/schema.ts';
+import type { EventSink } from '../domain/autoscaling-event.ts';
+import type { Claim } from '../domain/pairs.ts';
+import { FactsFile, type ClusterFacts } from '../notify/facts.ts';
+import type { NotifyEvent } from '../domain/notify-event.ts';
+import { VolumePreparer } from '../volume-prep/volume-preparer.ts';
+import { Controller, type WorkOutcome } from './controller.ts';
+import { FactsPublisher } from './facts-publisher.ts';
+import { InstancePairing } from './instance-pairing.ts';
+import { InstanceQueue } from './instance-queue.ts';
+import { InstanceRegistry, type InstanceRecord } from './instance-registry.ts';
+import { InventoryCache } from './inventory-cache.ts';
+import { LifecycleHolds, type HoldOutcome } from './lifecycle-holds.ts';
+import { pairRows, type PairRow } from './pair-rows.ts';
+import { Resync, type ResyncRun } from './resync.ts';
+import { describeStatus, type ControllerStatus, type Readiness } from './status.ts';
+
+export type { ControllerStatus, Readiness } from './status.ts';
+export type { PairRow } from './pair-rows.ts';
+export { PAIR_COLUMNS } from './pair-rows.ts';
+export type { InstanceRecord } from './instance-registry.ts';
+export type { ResyncRun } from './resync.ts';
+export type { WorkOutcome } from './controller.ts';
+
+export interface ControllerFacade extends EventSink {
+  /** Starts resync: now, then every interval. */
+  start(): void;
+  /** One resync run now (or the one in progress). */
+  resyncNow(): Promise<ResyncRun>;
+  readiness(): Readiness;
+  status(): ControllerStatus;
+  /** Every configured group's pairs with status and holder, read anew. */
+  pairRows(): Promise<PairRow[]>;
+  /** The claims, of one group or all. */
+  claims(group?: string): Promise<Claim[]>;
+  /** What pairkeeper knows of each instance it has seen. */
+  instances(): InstanceRecord[];
+  facts(): Promise<ClusterFacts>;
+  /** Resolves when no instance work is queued or running. */
+  idle(): Promise<void>;
+  /** Stops resync and retries, lets the work already accepted finish, then the facts file. */
+  close(): Promise<void>;
+}
+
+/** What the controller reports as it works (for metrics and notifications); all optional. */
+export interface ControllerReports {
+  onLifecycleComplete?: (outcome: HoldOutcome & { group: string }) => void;
+  onResync?: (run: ResyncRun) => void;
+  onAttached?: (group: string, seconds: number) => void;
+  onOutcome?: (group: string, outcome: WorkOutcome) => void;
+  notify?: (event: NotifyEvent) => void;
+}
+
+/** Reads of a group's pairs are shared for this long: a burst of launches costs one inventory. */
+const INVENTORY_MAX_AGE_MS = 2000;
+
+/**
+ * Assembles the controller. Without `clients` it makes its own from the config's
+ * region and destroys them on close (the command line's case).
+ */
+export function createController(config: Config, options: { logger: Logger; clients?: AwsClients; reports?: ControllerReports }): ControllerFacade {
+  const { logger, reports = {} } = options;
+  const clients = options.clients ?? createAwsClients(config.aws.region);
+  const ec2 = new Ec2Gateway({
+    client: clients.ec2,
+    limiter: new RateLimiter({ sizeOf: ec2BucketFor, scale: config.aws.ec2RateScale * PACING_MARGIN }),
+    retry: DEFAULT_RETRY_POLICY,
+    batchWindowMs: config.aws.pollIntervalMs,
+  });
+  const claims: ClaimStore =
+    config.claims.store === 'ssm' ? new SsmClaimStore({ client: clients.ssm, prefix: config.claims.ssmPrefix }) : new FileClaimStore(config.claims.path);
+  const inventory = new InventoryCache({ ec2, maxAgeMs: INVENTORY_MAX_AGE_MS });
+  const registry = new InstanceRegistry();
+  const groups = config.groups;
+  const facts = new FactsPublisher({ service: { groups, inventory, claims }, file: config.notify.factsFile ? new FactsFile(config.notify.factsFile) : undefined, logger });
+  const notify = (event: NotifyEvent) => {
+    reports.notify?.(event);
+    if (event.type === 'pair.attached' || event.type === 'pair.released') facts.refresh({ fresh: true });
+  };
+  const queue = new InstanceQueue({
+    concurrency: config.work.concurrency,
+    limit: config.work.queueLimit,
+    onError: (instanceId, err) => logger.error({ err, instanceId }, 'unexpected error in instance work'),
+  });
+  const pairing = new InstancePairing({
+    ec2,
+    claims,
+    inventory,
+    registry,
+    logger,
+    pollIntervalMs: config.aws.pollIntervalMs,
+    attachTimeoutMs: config.aws.attachTimeoutSeconds * 1000,
+    onRelease: (group, az) => controller.released(group, az),
+    notify,
+    ...(reports.onAttached ? { onAttached: reports.onAttached } : {}),
+    ...(groups.some((g) => g.prepare)
+      ? { preparer: new VolumePreparer({ client: clients.ssm, retry: DEFAULT_RETRY_POLICY, pollIntervalMs: config.aws.pollIntervalMs, logger }) }
+      : {}),
+  });
+  const autoScaling = new AutoScalingGateway({ client: clients.autoScaling, retry: DEFAULT_RETRY_POLICY });
+  const holds = new LifecycleHolds({ autoScaling, logger, ...(reports.onLifecycleComplete ? { onComplete: reports.onLifecycleComplete } : {}) });
+  const controller: Controller = new Controller({
+    groups,
+    pairing,
+    queue,
+    registry,
+    holds,
+    logger,
+    notify,
+    ...(reports.onOutcome ? { onOutcome: reports.onOutcome } : {}),
+  });
+  const resync = new Resync({
+    groups,
+    autoScaling,
+    ec2,
+    claims,
+    inventory,
+    controller,
+    topicArns: config.sns.topicArns,
+    intervalMs: config.resync.intervalSeconds * 1000,
+    logger,
+    onRun: (run) => {
+      reports.onResync?.(run);
+      // Resync has just read the pairs: share that read.
+      if (!run.error) facts.refresh({ fresh: false });
+    },
+  });
+
+  return {
+    accept: (event) => controller.accept(event),
+    start: () => resync.start(),
+    resyncNow: () => resync.run(),
+    readiness: () => resync.readiness(),
+    status: () => describeStatus({ resync, registry, groups, queueDepth: queue.depth, lifecycleHolds: holds.size }),
+    pairRows: () => pairRows({ groups, inventory, claims }),
+    claims: (group) => claims.list(group),
+    instances: () => registry.list(),
+    facts: () => facts.current(),
+    idle: async () => {
+      await queue.idle();
+      await facts.idle();
+    },
+    close: async () => {
+      resync.close();
+      controller.close();
+      await queue.idle();
+      await facts.idle();
+      if (!options.clients) destroyAwsClients(clients);
+    },
+  };
+}

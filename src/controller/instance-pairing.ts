@@ -1,0 +1,402 @@
+/**
+ * Launch, terminate and adopt for one instance, level-based: each step re-reads
+ * what EC2 says and does only what is missing, so a duplicate, a retry or a restart
+ * in the middle converges instead of doing things twice. The volume is always
+ * attached before the ENI (invariant 1), a volume is never detached and nothing is
+ * deleted (invariant 3), and the only detach is of an ENI whose instance EC2 says
+ * is going away.
+ */
+import type { Logger } from 'pino';
+import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
+import type { ClaimStore } from '../claims/claim-store.ts';
+import type { GroupConfig } from '../config/schema.ts';
+import { canTakeAttachments, isAttachedTo, isGoneState, isWholeOn } from '../domain/attachment.ts';
+import { compareNodeIds, eniHolders, freePairs } from '../domain/inventory.ts';
+import { HOLDER_TAG, PREPARED_TAG, type Claim, type EniInfo, type InstanceInfo, type Pair, type VolumeInfo } from '../domain/pairs.ts';
+import { PairkeeperError } from '../errors.ts';
+import { notifyEvent, type NotifyEvent } from '../domain/notify-event.ts';
+import { pollUntil } from '../poll.ts';
+import type { VolumePreparer } from '../volume-prep/volume-preparer.ts';
+import type { InstanceRegistry } from './instance-registry.ts';
+import type { InventoryCache } from './inventory-cache.ts';
+import { SharedRead } from './shared-read.ts';
+
+/** How long one list of claims serves the first look of every launch. */
+const SHARED_CLAIMS_MS = 1000;
+
+/** paired: this launch attached something; unchanged: the pair was already whole (a duplicate, a resync). */
+type Attached = 'paired' | 'unchanged';
+
+export type LaunchOutcome = { outcome: Attached } | { outcome: 'gone' } | { outcome: 'waiting'; reason: string };
+
+/** This pair cannot be had right now; try the next one. */
+class PairUnavailable extends Error {}
+
+export interface InstancePairingDeps {
+  ec2: Ec2Gateway;
+  claims: ClaimStore;
+  inventory: InventoryCache;
+  registry: InstanceRegistry;
+  logger: Logger;
+  pollIntervalMs: number;
+  attachTimeoutMs: number;
+  /** Called when a pair is released, with its group and AZ, so waiting instances get another try. */
+  onRelease: (group: string, availabilityZone: string) => void;
+  /** Called when a pair is whole on its instance, with how long attaching took. */
+  onAttached?: (group: string, seconds: number) => void;
+  /** Told of pairs attached and released and of instances starting to wait (at least once each). */
+  notify?: (event: NotifyEvent) => void;
+  /** Prepares volumes of groups with `prepare`. */
+  preparer?: VolumePreparer;
+}
+
+export class InstancePairing {
+  private readonly deps: InstancePairingDeps;
+  private readonly claimLists = new SharedRead<Claim[]>();
+
+  constructor(deps: InstancePairingDeps) {
+    this.deps = deps;
+  }
+
+  async launch(group: GroupConfig, instanceId: string): Promise<LaunchOutcome> {
+    const { registry } = this.deps;
+    const log = this.deps.logger.child({ instanceId, group: group.name });
+    const instance = await this.runningInstance(instanceId);
+    if (!instance) {
+      registry.set(instanceId, group.name, { status: 'gone', reason: 'instance is gone or going' });
+      log.info('launch: instance is gone or going; nothing to do');
+      return { outcome: 'gone' };
+    }
+    const az = instance.availabilityZone;
+    const wasWaiting = registry.get(instanceId)?.status === 'waiting';
+    registry.set(instanceId, group.name, { status: 'pairing', availabilityZone: az });
+
+    // The shared inventory may be a moment old: before saying "no pair", look once more with fresh reads.
+    for (const fresh of [false, true]) {
+      const done = await this.tryPairs(group, instance, fresh, log);
+      if (done) return { outcome: done };
+    }
+    const reason = `no free pair in ${az}`;
+    registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason });
+    log.warn({ availabilityZone: az }, 'no free pair; the instance waits for one to be released');
+    if (!wasWaiting) this.deps.notify?.(notifyEvent('instance.waiting', { group: group.name, instanceId, availabilityZone: az, reason }));
+    return { outcome: 'waiting', reason };
+  }
+
+  /**
+   * Records the claim of a pair whose volume is found on a member that has no claim
+   * (a lost claim store, a crash between steps, a claim released by mistake). Checked
+   * again on fresh reads first. A pair found whole is recorded as attached; otherwise
+   * as claimed, and the launch that follows finishes it.
+   */
+  async adopt(group: GroupConfig, instanceId: string, nodeId: string): Promise<void> {
+    const log = this.deps.logger.child({ instanceId, group: group.name, nodeId });
+    const pair = (await this.deps.inventory.get(group, { maxAgeMs: 0 })).find((p) => p.nodeId === nodeId);
+    const claims = await this.deps.claims.list(group.name);
+    if (pair?.condition !== 'usable' || pair.volume?.attachment?.instanceId !== instanceId || claims.some((c) => c.instanceId === instanceId || c.nodeId === nodeId)) {
+      log.info('adopt: no longer an unclaimed pair on this instance; nothing to do');
+      return;
+    }
+    const whole = isWholeOn(pair, instanceId);
+    const now = new Date().toISOString();
+    if (!(await this.deps.claims.create({ group: group.name, nodeId, instanceId, state: whole ? 'attached' : 'claimed', since: now, updatedAt: now }))) {
+      log.info('adopt: someone claimed the pair first');
+      return;
+    }
+    if (whole) {
+      await this.deps.ec2.tag([pair.volume.volumeId, pair.eni!.networkInterfaceId], { [HOLDER_TAG]: instanceId });
+      this.deps.registry.set(instanceId, group.name, { status: 'paired', nodeId, availabilityZone: pair.availabilityZone });
+    }
+    log.warn({ whole }, 'adopted a pair found on the instance with no claim');
+  }
+
+  /** One pass over the free pairs of the instance's AZ; false when none could be had. */
+  private async tryPairs(group: GroupConfig, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | undefined> {
+    const { instanceId, availabilityZone: az } = instance;
+    // The first look shares a recent list of claims (a burst would otherwise list once per
+    // launch; with the SSM store that is many calls): a stale list only costs a create that
+    // answers "already exists". The second look lists anew.
+    const claims = fresh ? await this.deps.claims.list(group.name) : await this.sharedClaims(group.name);
+    // A second look shares only a read started a moment ago: the many launches that look again at once still share one.
+    const pairs = await this.deps.inventory.get(group, fresh ? { maxAgeMs: 50 } : {});
+    const held = claims.find((c) => c.instanceId === instanceId);
+    if (held) {
+      return this.resume(group, pairs, held, instance, log);
+    }
+
+    const gone = new Set<string>();
+    for (const holder of eniHolders(pairs, az)) {
+      const state = (await this.deps.ec2.instances.read(holder))?.state;
+      if (state === undefined || isGoneState(state)) gone.add(holder);
+    }
+    const taken = new Set(claims.map((c) => c.nodeId));
+    for (const pair of rotate(freePairs(pairs, claims, az, (id) => gone.has(id)), instanceId)) {
+      if (taken.has(pair.nodeId)) continue;
+      const done = await this.claimAndAttach(group, pairs, pair, instance, log);
+      if (done) return done;
+      taken.add(pair.nodeId);
+    }
+    return undefined;
+  }
+
+  /**
+   * Claims one free pair and attaches it; undefined when the claim was lost or the pair
+   * turned out to be unavailable (then the next pair is tried).
+   */
+  private async claimAndAttach(group: GroupConfig, pairs: Pair[], pair: Pair, instance: InstanceInfo, log: Logger): Promise<Attached | undefined> {
+    const { instanceId } = instance;
+    const now = new Date().toISOString();
+    const claim: Claim = { group: group.name, nodeId: pair.nodeId, instanceId, state: 'claimed', since: now, updatedAt: now };
+    if (!(await this.deps.claims.create(claim))) return undefined;
+    // Another replica may be pairing the same instance with another pair: one pair per
+    // instance, so the earlier claim stays and the later one steps back. Two claims made
+    // at the same moment can each miss the other; then EC2 refuses the second volume at
+    // the same device, and that replica steps back there.
+    const rival = earliest((await this.deps.claims.list(group.name)).filter((c) => c.instanceId === instanceId));
+    if (rival && rival.nodeId !== claim.nodeId) {
+      await this.deps.claims.release(group.name, claim.nodeId, instanceId);
+      return this.resume(group, pairs, rival, instance, log);
+    }
+    try {
+      return await this.attach(group, pair, instance, claim, log);
+    } catch (err) {
+      if (!(err instanceof PairUnavailable)) throw err;
+      log.info({ nodeId: pair.nodeId, reason: err.message }, 'pair unavailable; trying the next');
+      await this.deps.claims.release(group.name, pair.nodeId, instanceId);
+      const other = (await this.deps.claims.list(group.name)).find((c) => c.instanceId === instanceId);
+      return other ? this.resume(group, pairs, other, instance, log) : undefined;
+    }
+  }
+
+  private sharedClaims(group: string): Promise<Claim[]> {
+    return this.claimLists.get(group, SHARED_CLAIMS_MS, () => this.deps.claims.list(group));
+  }
+
+  /** Carries on with the pair the instance already holds. */
+  private async resume(group: GroupConfig, pairs: Pair[], held: Claim, instance: InstanceInfo, log: Logger): Promise<Attached> {
+    const pair = pairs.find((p) => p.nodeId === held.nodeId);
+    if (!pair || pair.condition !== 'usable') throw new PairkeeperError('PK_PAIR_BROKEN', `claimed pair ${held.nodeId} is not usable any more`);
+    return this.attach(group, pair, instance, held, log);
+  }
+
+  /**
+   * Releases the instance's pair once it is gone. `departing`: Auto Scaling has been
+   * told to terminate it (our terminating hook completed), so wait for EC2 to agree
+   * rather than treating a still-running instance as a stale message.
+   */
+  async terminate(group: GroupConfig, instanceId: string, options: { departing?: boolean } = {}): Promise<void> {
+    const { registry, ec2 } = this.deps;
+    const log = this.deps.logger.child({ instanceId, group: group.name });
+    const read = () => ec2.instances.read(instanceId);
+    const instance = options.departing
+      ? await pollUntil(read, (i) => !i || isGoneState(i.state), { ...this.waitOptions(), what: `${instanceId} to terminate` })
+      : await read();
+    if (instance && !isGoneState(instance.state)) {
+      // Out of order or stale: the instance is alive, so its pair stays with it.
+      log.warn({ state: instance.state }, 'terminate for an instance that is not terminating; ignored');
+      return;
+    }
+    const claim = (await this.deps.claims.list(group.name)).find((c) => c.instanceId === instanceId);
+    if (!claim) {
+      if (registry.get(instanceId)?.status === 'waiting' || !registry.get(instanceId)) registry.set(instanceId, group.name, { status: 'gone' });
+      log.info('terminate: the instance holds no pair');
+      return;
+    }
+    registry.set(instanceId, group.name, { status: 'releasing', nodeId: claim.nodeId });
+    const pair = (await this.deps.inventory.get(group)).find((p) => p.nodeId === claim.nodeId);
+    if (pair?.eni) await this.releaseEni(pair.eni.networkInterfaceId, instanceId, log);
+    if (pair?.volume) {
+      // AWS detaches the volume itself once the instance is gone; the pair is free only then.
+      await pollUntil(() => ec2.volumes.read(pair.volume!.volumeId), (v) => v?.attachment?.instanceId !== instanceId, {
+        ...this.waitOptions(),
+        what: `${pair.volume.volumeId} to detach from ${instanceId}`,
+      });
+    }
+    if (pair?.volume && pair.eni) {
+      await ec2.untag([pair.volume.volumeId, pair.eni.networkInterfaceId], [HOLDER_TAG]);
+    }
+    const released = await this.deps.claims.release(group.name, claim.nodeId, instanceId);
+    registry.set(instanceId, group.name, { status: 'released' });
+    log.info({ nodeId: claim.nodeId }, 'pair released');
+    if (released) {
+      this.deps.notify?.(
+        notifyEvent('pair.released', {
+          group: group.name,
+          instanceId,
+          nodeId: claim.nodeId,
+          ...pairFields(pair),
+        }),
+      );
+    }
+    const az = pair?.availabilityZone;
+    if (az) this.deps.onRelease(group.name, az);
+  }
+
+  /** Volume, then ENI, then the records; each step skipped when EC2 already shows it done. */
+  private async attach(group: GroupConfig, pair: Pair, instance: InstanceInfo, claim: Claim, log: Logger): Promise<Attached> {
+    const eniId = pair.eni!.networkInterfaceId;
+    const started = performance.now();
+    const eni = await this.deps.ec2.networkInterfaces.read(eniId);
+    if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
+    if (claim.state === 'attached' && isWholeOn({ volume: pair.volume, eni }, instance.instanceId)) {
+      await this.prepare(group, pair.volume!, instance.instanceId, log);
+      this.deps.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId, availabilityZone: pair.availabilityZone });
+      return 'unchanged';
+    }
+    await this.freeEniFromDeparted(eni, instance.instanceId, log);
+    // Whether this call attached anything, or found it done (a duplicate, a stale read, another replica).
+    const volume = await this.attachVolume(group, pair, instance.instanceId, log);
+    const attachedEni = await this.attachEni(group, eni, instance.instanceId);
+    const changed = volume.changed || attachedEni.changed;
+
+    await this.deps.ec2.tag([volume.info.volumeId, eniId], { [HOLDER_TAG]: instance.instanceId });
+    await this.deps.claims.update({ ...claim, state: 'attached', updatedAt: new Date().toISOString() });
+    await this.prepare(group, volume.info, instance.instanceId, log);
+    this.deps.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId });
+    // Told once a claim says attached; a crash before that tells it again (at least once).
+    if (changed || claim.state !== 'attached') {
+      const fields = pairFields({ ...pair, eni: attachedEni.info });
+      this.deps.notify?.(notifyEvent('pair.attached', { group: group.name, instanceId: instance.instanceId, nodeId: pair.nodeId, ...fields }));
+    }
+    if (!changed) return 'unchanged';
+    const durationMs = performance.now() - started;
+    this.deps.onAttached?.(group.name, durationMs / 1000);
+    log.info({ nodeId: pair.nodeId, volumeId: volume.info.volumeId, networkInterfaceId: eniId, durationMs: Math.round(durationMs) }, 'pair attached');
+    return 'paired';
+  }
+
+  /** The pair's ENI left on another instance: taken only when EC2 says that instance is going or gone. */
+  private async freeEniFromDeparted(eni: EniInfo, instanceId: string, log: Logger): Promise<void> {
+    const holderId = eni.attachment?.instanceId;
+    if (!holderId || holderId === instanceId) return;
+    const holder = await this.deps.ec2.instances.read(holderId);
+    if (holder && !isGoneState(holder.state)) throw new PairUnavailable(`${eni.networkInterfaceId} is attached to ${holder.instanceId} (${holder.state})`);
+    await this.releaseEni(eni.networkInterfaceId, holderId, log);
+  }
+
+  /** Attaches the volume (EC2's own refusal is the lock, invariant 2) and waits until it is attached. */
+  private async attachVolume(group: GroupConfig, pair: Pair, instanceId: string, log: Logger): Promise<{ info: VolumeInfo; changed: boolean }> {
+    const { ec2 } = this.deps;
+    const volumeId = pair.volume!.volumeId;
+    let changed = false;
+    // No fresh read of the volume first: AttachVolume itself is the check (VolumeInUse).
+    if (pair.volume?.attachment?.instanceId !== instanceId) {
+      const answer = await ec2.attachVolume(volumeId, instanceId, group.volumeDevice).catch((err: unknown) => ({ failed: err }));
+      changed = answer === 'attaching';
+      // Refused or failed, yet attached to this very instance: another replica got there first for the same launch.
+      const holder = changed ? instanceId : (await ec2.volumes.read(volumeId))?.attachment?.instanceId;
+      if (holder !== instanceId) {
+        // Someone else won the volume (invariant 2's last line): we never touch the ENI.
+        if (answer === 'volume-in-use') throw new PairUnavailable(`${volumeId} is in use by ${holder ?? 'another instance'}`);
+        // The device is taken on the instance: it already has a volume there, likely its pair from another replica.
+        if (answer === 'device-in-use') throw new PairUnavailable(`${group.volumeDevice} is already in use on ${instanceId}`);
+        throw (answer as { failed: unknown }).failed;
+      }
+    }
+    const info = await pollUntil(() => ec2.volumes.read(volumeId), (v) => settled(v?.attachment, instanceId), {
+      ...this.waitOptions(),
+      what: `${volumeId} to attach to ${instanceId}`,
+    });
+    if (info?.attachment?.instanceId !== instanceId) throw attachmentLost(volumeId, instanceId);
+    if (changed) log.info({ nodeId: pair.nodeId, volumeId }, 'volume attached');
+    return { info, changed };
+  }
+
+  /** Attaches the ENI, only after its volume (invariant 1), and keeps it on termination. */
+  private async attachEni(group: GroupConfig, eni: EniInfo, instanceId: string): Promise<{ info: EniInfo; changed: boolean }> {
+    const { ec2 } = this.deps;
+    const eniId = eni.networkInterfaceId;
+    let changed = false;
+    if (eni.attachment?.instanceId !== instanceId) {
+      try {
+        await ec2.attachNetworkInterface(eniId, instanceId, group.eniDeviceIndex);
+        changed = true;
+      } catch (err) {
+        // Another replica working on the same launch may have attached it a moment ago.
+        if ((await ec2.networkInterfaces.read(eniId))?.attachment?.instanceId !== instanceId) throw err;
+      }
+    }
+    const info = await pollUntil(() => ec2.networkInterfaces.read(eniId), (n) => settled(n?.attachment, instanceId), {
+      ...this.waitOptions(),
+      what: `${eniId} to attach to ${instanceId}`,
+    });
+    const attachment = info?.attachment;
+    if (!info || attachment?.instanceId !== instanceId) throw attachmentLost(eniId, instanceId);
+    // After launch an ENI attachment keeps the ENI on termination by default; fix it only if it says otherwise.
+    if (attachment.deleteOnTermination && attachment.attachmentId) await ec2.keepEniOnTermination(eniId, attachment.attachmentId);
+    return { info, changed };
+  }
+
+  /** Prepares the volume on the instance when the group asks for it and it was not prepared there yet. */
+  private async prepare(group: GroupConfig, volume: VolumeInfo, instanceId: string, log: Logger): Promise<void> {
+    if (!group.prepare || !this.deps.preparer || volume.tags[PREPARED_TAG] === instanceId) return;
+    this.deps.registry.set(instanceId, group.name, { status: 'preparing' });
+    log.info({ volumeId: volume.volumeId }, 'preparing the volume on the instance');
+    await this.deps.preparer.prepare(group.prepare, { instanceId, volumeId: volume.volumeId, device: group.volumeDevice });
+    await this.deps.ec2.tag([volume.volumeId], { [PREPARED_TAG]: instanceId });
+  }
+
+  /** Detaches an ENI from an instance that is going away, and waits until it is free. */
+  private async releaseEni(eniId: string, fromInstanceId: string, log: Logger): Promise<void> {
+    const { ec2 } = this.deps;
+    const eni = await ec2.networkInterfaces.read(eniId);
+    const attachment = eni?.attachment;
+    if (!attachment || attachment.instanceId !== fromInstanceId) return;
+    if (attachment.state !== 'detaching' && attachment.attachmentId) {
+      await ec2.detachNetworkInterface(attachment.attachmentId);
+      log.info({ networkInterfaceId: eniId, from: fromInstanceId }, 'detaching network interface from a departed instance');
+    }
+    await pollUntil(() => ec2.networkInterfaces.read(eniId), (n) => !n?.attachment, { ...this.waitOptions(), what: `${eniId} to detach` });
+  }
+
+  /** The instance, once it can take attachments; undefined when it is gone or going. */
+  private async runningInstance(instanceId: string): Promise<InstanceInfo | undefined> {
+    const instance = await pollUntil(() => this.deps.ec2.instances.read(instanceId), (i) => !i || i.state !== 'pending', {
+      ...this.waitOptions(),
+      what: `${instanceId} to leave pending`,
+    });
+    return instance && canTakeAttachments(instance.state) ? instance : undefined;
+  }
+
+  private waitOptions() {
+    return { intervalMs: this.deps.pollIntervalMs, timeoutMs: this.deps.attachTimeoutMs };
+  }
+}
+
+/** The claim made first (then the lower NodeID): every replica picks the same one. */
+function earliest(claims: Claim[]): Claim | undefined {
+  return [...claims].sort((a, b) => a.since.localeCompare(b.since) || compareNodeIds(a.nodeId, b.nodeId))[0];
+}
+
+/** Attached to the instance, or not (any more) attaching to it: either way, waiting longer won't change it. */
+function settled(attachment: { instanceId: string; state: string } | undefined, instanceId: string): boolean {
+  return attachment?.instanceId !== instanceId || isAttachedTo(attachment, instanceId);
+}
+
+/** Seen when the instance went away mid-attach: its terminate will release the claim, a retry will see it gone. */
+function attachmentLost(resourceId: string, instanceId: string): PairkeeperError {
+  return new PairkeeperError('PK_ATTACHMENT_LOST', `${resourceId} is no longer attaching to ${instanceId}`);
+}
+
+/**
+ * The free pairs in stable order, starting at a place that depends on the instance:
+ * many instances launched at once then try different pairs first instead of all
+ * racing for the first one.
+ */
+function rotate(pairs: Pair[], instanceId: string): Pair[] {
+  if (pairs.length === 0) return pairs;
+  let h = 0;
+  for (const ch of instanceId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  const start = h % pairs.length;
+  return [...pairs.slice(start), ...pairs.slice(0, start)];
+}
+
+/** What a notification says of a pair: where it is, its volume, ENI and address. */
+function pairFields(pair: Pick<Pair, 'availabilityZone' | 'volume' | 'eni'> | undefined) {
+  const fields: { availabilityZone?: string; volumeId?: string; networkInterfaceId?: string; privateIp?: string } = {};
+  if (pair?.availabilityZone) fields.availabilityZone = pair.availabilityZone;
+  if (pair?.volume) fields.volumeId = pair.volume.volumeId;
+  if (pair?.eni) fields.networkInterfaceId = pair.eni.networkInterfaceId;
+  if (pair?.eni?.privateIpAddress) fields.privateIp = pair.eni.privateIpAddress;
+  return fields;
+}
