@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../backoff.ts';
 import type { NotifyConfig } from '../config/notify-schema.ts';
 import { ConfigError } from '../errors.ts';
 import { CommandTarget } from './command-hook.ts';
@@ -255,7 +256,7 @@ export class Notifier {
       return;
     }
     if (result.retryable && d.attempts < this.retry.attempts) {
-      const retryInMs = Math.floor(this.random() * Math.min(this.retry.capMs, this.retry.baseMs * 2 ** (d.attempts - 1)));
+      const retryInMs = backoffDelay(d.attempts - 1, { ...this.retry, random: this.random });
       const record = this.record(d, { outcome: 'failed', result, retryInMs }, durationMs);
       this.log.warn(logFields(record), 'notification attempt failed; will retry');
       d.dueAt = performance.now() + retryInMs;
