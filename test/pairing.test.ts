@@ -166,7 +166,7 @@ describe('pairing', () => {
     const outsider = w.aws.ec2.runInstance({ availabilityZone: pair!.az });
     await waitFor(() => outsider.state === 'running', 'the outsider to run');
     w.aws.ec2.attachNetworkInterface({ networkInterfaceId: pair!.eniId, instanceId: outsider.instanceId, deviceIndex: 1 });
-    const instance = w.aws.ec2.runInstance({ availabilityZone: pair!.az });
+    const instance = w.aws.ec2.runInstance({ availabilityZone: pair!.az, tags: { 'aws:autoscaling:groupName': 'etcd' } });
     await waitFor(() => instance.state === 'running', 'the instance to run');
     w.aws.sns.publish(w.topicArn, JSON.stringify({ Event: 'autoscaling:EC2_INSTANCE_LAUNCH', AutoScalingGroupName: 'etcd', EC2InstanceId: instance.instanceId }));
     await waitFor(() => instanceRecord(w.app, instance.instanceId)?.status === 'waiting', 'the instance to wait');
@@ -199,6 +199,22 @@ describe('pairing', () => {
     assert.match(metrics, /pairkeeper_sns_messages_total\{type="Notification",outcome="ignored"\} 1/);
     assert.deepEqual(await w.app.controller.claims(), []);
     assert.equal(instanceRecord(w.app, stranger.instanceId), undefined);
+  });
+
+  it('refuses a genuine launch message naming a running instance outside the group: no claim, no attach (a topic shared or abused)', async () => {
+    const w = await start();
+    // Running, in the group's AZ, but not launched by the group: anyone with sns:Publish could name it.
+    const stranger = w.aws.ec2.runInstance({ availabilityZone: AZS[0]! });
+    w.aws.faults.resetCounts();
+    const message = JSON.stringify({ Event: 'autoscaling:EC2_INSTANCE_LAUNCH', AutoScalingGroupName: 'etcd', EC2InstanceId: stranger.instanceId });
+    w.aws.sns.publish(w.topicArn, message);
+    await w.aws.sns.idle();
+    await waitFor(() => instanceRecord(w.app, stranger.instanceId)?.status === 'refused', 'the launch to be refused');
+    assert.match(instanceRecord(w.app, stranger.instanceId)?.reason ?? '', /not a member of etcd/);
+    assert.deepEqual(await w.app.controller.claims(), []);
+    assert.equal(w.aws.faults.count('EC2', 'AttachVolume'), 0);
+    assert.equal(w.aws.faults.count('EC2', 'AttachNetworkInterface'), 0);
+    assert.equal(w.logs.find('launch refused: the instance is not a member of the group').length, 1);
   });
 
   it('rides out a throttling storm: 40% of EC2 calls answer RequestLimitExceeded (503), and every instance is still paired', async () => {

@@ -2,6 +2,10 @@ import type { Instance, NetworkInterface, Tag, Volume } from '@aws-sdk/client-ec
 import type { EniInfo, InstanceInfo, VolumeInfo } from '../domain/pairs.ts';
 
 /** The SDK's EC2 shapes into pairkeeper's, at the edge. */
+
+/** Set by Auto Scaling on the instances it launches; tags starting `aws:` cannot be written by anyone else. */
+const GROUP_TAG = 'aws:autoscaling:groupName';
+
 export function tagsOf(tags: Tag[] | undefined): Record<string, string> {
   return Object.fromEntries((tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
 }
@@ -42,5 +46,10 @@ export function toEni(n: NetworkInterface): EniInfo {
 }
 
 export function toInstance(i: Instance): InstanceInfo {
-  return { instanceId: i.InstanceId!, state: i.State?.Name ?? 'unknown', availabilityZone: i.Placement?.AvailabilityZone ?? '' };
+  return {
+    instanceId: i.InstanceId!,
+    state: i.State?.Name ?? 'unknown',
+    availabilityZone: i.Placement?.AvailabilityZone ?? '',
+    autoScalingGroup: tagsOf(i.Tags)[GROUP_TAG],
+  };
 }

@@ -39,7 +39,7 @@ export function taskOf(action: ResyncAction): Task {
   return action.kind === 'adopt' ? { kind: 'adopt', nodeId: action.nodeId } : { kind: action.kind };
 }
 
-export type WorkOutcome = 'paired' | 'unchanged' | 'waiting' | 'gone' | 'released' | 'adopted' | 'failed';
+export type WorkOutcome = 'paired' | 'unchanged' | 'waiting' | 'gone' | 'refused' | 'released' | 'adopted' | 'failed';
 
 export interface ControllerDeps {
   groups: GroupConfig[];

@@ -27,7 +27,7 @@ const SHARED_CLAIMS_MS = 1000;
 /** paired: this launch attached something; unchanged: the pair was already whole (a duplicate, a resync). */
 type Attached = 'paired' | 'unchanged';
 
-export type LaunchOutcome = { outcome: Attached } | { outcome: 'gone' } | { outcome: 'waiting'; reason: string };
+export type LaunchOutcome = { outcome: Attached } | { outcome: 'gone' } | { outcome: 'refused'; reason: string } | { outcome: 'waiting'; reason: string };
 
 /** This pair cannot be had right now; try the next one. */
 class PairUnavailable extends Error {}
@@ -66,6 +66,13 @@ export class InstancePairing {
       registry.set(instanceId, group.name, { status: 'gone', reason: 'instance is gone or going' });
       log.info('launch: instance is gone or going; nothing to do');
       return { outcome: 'gone' };
+    }
+    if (instance.autoScalingGroup !== group.name) {
+      // A message only triggers (invariant 7): Auto Scaling's own tag says who launched the instance.
+      const reason = `${instanceId} is not a member of ${group.name} (launched by ${instance.autoScalingGroup ?? 'no Auto Scaling group'})`;
+      registry.set(instanceId, group.name, { status: 'refused', reason });
+      log.warn({ launchedBy: instance.autoScalingGroup }, 'launch refused: the instance is not a member of the group');
+      return { outcome: 'refused', reason };
     }
     const az = instance.availabilityZone;
     const wasWaiting = registry.get(instanceId)?.status === 'waiting';

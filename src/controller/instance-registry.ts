@@ -3,7 +3,7 @@
  * waking instances that wait for a pair when one is released. Bounded: finished
  * entries (released, gone) are forgotten first.
  */
-export type InstanceStatus = 'pairing' | 'preparing' | 'paired' | 'waiting' | 'failed' | 'abandoned' | 'releasing' | 'released' | 'gone';
+export type InstanceStatus = 'pairing' | 'preparing' | 'paired' | 'waiting' | 'refused' | 'failed' | 'abandoned' | 'releasing' | 'released' | 'gone';
 
 export interface InstanceRecord {
   instanceId: string;
@@ -15,7 +15,7 @@ export interface InstanceRecord {
   updatedAt: string;
 }
 
-const FINISHED: ReadonlySet<InstanceStatus> = new Set(['abandoned', 'released', 'gone']);
+const FINISHED: ReadonlySet<InstanceStatus> = new Set(['abandoned', 'refused', 'released', 'gone']);
 
 export class InstanceRegistry {
   private readonly records = new Map<string, InstanceRecord>();

@@ -39,6 +39,8 @@ export interface InstanceInfo {
   /** pending | running | shutting-down | terminated | stopping | stopped */
   state: string;
   availabilityZone: string;
+  /** Auto Scaling's own `aws:autoscaling:groupName` tag (no one else may write `aws:` tags): the group that launched it. */
+  autoScalingGroup: string | undefined;
 }
 
 /** usable: exactly one volume and one ENI, same AZ. The rest are never used. */

@@ -127,6 +127,9 @@ function planClaims(view: GroupView, plan: ResyncPlan): void {
     }
     const elsewhere = holdersOf(pair).find((h) => h !== claim.instanceId && view.isAlive(h));
     if (elsewhere) report(plan, 'claim-elsewhere', `claimed by ${claim.instanceId} but attached to ${elsewhere}`, ids);
+    // Invariant 7: a message alone never moves a pair, so this is a person's to look at; never detached.
+    const outsider = !view.memberIds.has(claim.instanceId) && view.isAlive(claim.instanceId) && holdersOf(pair).includes(claim.instanceId);
+    if (outsider) report(plan, 'held-outside-group', `claimed by and attached to ${claim.instanceId}, which is not a member of the group`, ids);
   }
 }
 

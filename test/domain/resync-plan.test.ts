@@ -253,10 +253,11 @@ const cases: Case[] = [
   },
   ...(['running', 'pending', 'stopping', 'stopped'] as const).map(
     (state): Case => ({
-      name: `a claim of a ${state} instance outside the group, its pair whole on it: nothing`,
+      name: `a claim of a ${state} instance outside the group, its pair whole on it: reported (issue 12), never released or detached`,
       claims: [claim('node-1', 'i-9')],
       pairs: [whole('node-1', 'i-9')],
       ec2: { 'i-9': state },
+      reports: [report('held-outside-group', { nodeId: 'node-1', instanceId: 'i-9' }, 'claimed by and attached to i-9, which is not a member of the group')],
     }),
   ),
   {
@@ -324,7 +325,10 @@ const cases: Case[] = [
     claims: [claim('node-1', 'i-9')],
     pairs: [pair('node-1', { eni: 'i-9' })],
     ec2: { 'i-9': 'running' },
-    reports: [report('split-pair', { nodeId: 'node-1', instanceId: 'i-9' }, 'ENI on i-9, volume not attached')],
+    reports: [
+      report('held-outside-group', { nodeId: 'node-1', instanceId: 'i-9' }, 'claimed by and attached to i-9, which is not a member of the group'),
+      report('split-pair', { nodeId: 'node-1', instanceId: 'i-9' }, 'ENI on i-9, volume not attached'),
+    ],
   },
   {
     name: 'ENI left on a terminated instance with the volume free: no report',
@@ -395,6 +399,13 @@ const cases: Case[] = [
     pairs: [whole('node-1', 'i-9')],
     ec2: { 'i-9': 'running' },
     reports: [report('held-outside-group', { nodeId: 'node-1', instanceId: 'i-9' }, 'attached to i-9, which is not a member of the group, with no claim')],
+  },
+  {
+    name: 'a pair claimed by and attached to a running non-member (a forged or misdirected launch): held-outside-group, nothing detached',
+    claims: [claim('node-1', 'i-9', 'attached')],
+    pairs: [whole('node-1', 'i-9')],
+    ec2: { 'i-9': 'running' },
+    reports: [report('held-outside-group', { nodeId: 'node-1', instanceId: 'i-9' }, 'claimed by and attached to i-9, which is not a member of the group')],
   },
   {
     name: 'a volume attached to a terminated non-member with no claim: no report (AWS detaches it)',
