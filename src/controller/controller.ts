@@ -20,11 +20,13 @@ import type { ResyncAction } from '../domain/resync-plan.ts';
 import { PairkeeperError } from '../errors.ts';
 import { notifyEvent, type NotifyEvent } from '../domain/notify-event.ts';
 import type { InstancePairing } from './instance-pairing.ts';
-import type { InstanceQueue } from './instance-queue.ts';
+import { QueueFullError, type InstanceQueue } from './instance-queue.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
 import type { LifecycleHolds } from './lifecycle-holds.ts';
 
 const REQUEUE_BACKOFF = { baseMs: 1000, capMs: 60_000 };
+/** A timer's work that found the queue full tries again within this long. */
+const QUEUE_FULL_BACKOFF = { baseMs: 2000, capMs: 2000 };
 const REQUEUE_ATTEMPTS = 8;
 
 /**
@@ -61,7 +63,10 @@ export class Controller implements EventSink {
   private readonly registry: InstanceRegistry;
   private readonly holds: LifecycleHolds;
   private readonly logger: Logger;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** At most one timer per instance (a retry or a no-pair wake-up): the work it queues re-reads everything anyway. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Task kinds queued for an instance and not started yet: the same work is never queued twice. */
+  private readonly queued = new Map<string, Set<string>>();
   private closed = false;
 
   private readonly onOutcome: (group: string, outcome: WorkOutcome) => void;
@@ -109,8 +114,9 @@ export class Controller implements EventSink {
     if (!group) return false;
     for (const hookName of hooks.launching ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'launching');
     for (const hookName of hooks.terminating ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'terminating');
-    this.work(group, instanceId, task);
-    return true;
+    // One task per instance whatever its source: work queued or running for it completes the holds just taken.
+    if (task.kind !== 'adopt' && this.busy(instanceId)) return false;
+    return this.workOrDefer(group, instanceId, task, 'resync');
   }
 
   /** Whether work for the instance is queued or running. */
@@ -122,7 +128,7 @@ export class Controller implements EventSink {
   released(group: string, availabilityZone: string): void {
     const spec = this.groups.get(group);
     if (!spec) return;
-    for (const waiting of this.registry.waitingIn(group, availabilityZone)) this.work(spec, waiting.instanceId, { kind: 'pair' });
+    for (const waiting of this.registry.waitingIn(group, availabilityZone)) this.workOrDefer(spec, waiting.instanceId, { kind: 'pair' }, 'release');
   }
 
   idle(): Promise<void> {
@@ -131,7 +137,7 @@ export class Controller implements EventSink {
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.holds.close();
   }
@@ -140,15 +146,40 @@ export class Controller implements EventSink {
     this.holds.hold(ref, transition, group.lifecycle.heartbeatFraction);
   }
 
+  /** Queues a task unless the same one already waits its turn; throws QueueFullError when full (SNS then gets 503). */
   private work(group: GroupConfig, instanceId: string, task: Task, attempt = 0): void {
     if (this.closed) return;
+    const key = task.kind === 'adopt' ? `adopt ${task.nodeId}` : task.kind;
+    const waiting = this.queued.get(instanceId) ?? new Set<string>();
+    if (waiting.has(key)) return;
     this.queue.enqueue(instanceId, async () => {
+      waiting.delete(key);
+      if (waiting.size === 0 && this.queued.get(instanceId) === waiting) this.queued.delete(instanceId);
       try {
         await this.run(group, instanceId, task);
       } catch (err) {
         await this.failed(group, instanceId, task, attempt, err);
       }
     });
+    waiting.add(key);
+    this.queued.set(instanceId, waiting);
+  }
+
+  /**
+   * Queues work from a path that has no sender to answer (resync, a release's wake-up,
+   * a timer): when the queue is full it is deferred, never thrown. Resync and release
+   * work is found again by the next resync; a timer's work is tried again shortly.
+   */
+  private workOrDefer(group: GroupConfig, instanceId: string, task: Task, source: 'resync' | 'release' | 'timer', attempt = 0): boolean {
+    try {
+      this.work(group, instanceId, task, attempt);
+      return true;
+    } catch (err) {
+      if (!(err instanceof QueueFullError)) throw err;
+      this.logger.warn({ instanceId, group: group.name, task: task.kind, source }, 'work queue is full: deferred');
+      if (source === 'timer') this.later(instanceId, backoffDelay(0, QUEUE_FULL_BACKOFF), () => this.workOrDefer(group, instanceId, task, 'timer', attempt));
+      return false;
+    }
   }
 
   private async run(group: GroupConfig, instanceId: string, task: Task): Promise<void> {
@@ -181,7 +212,7 @@ export class Controller implements EventSink {
     const waitedMs = performance.now() - Math.min(...holds.map((h) => h.since));
     const leftMs = group.lifecycle.noPairWaitSeconds * 1000 - waitedMs;
     if (leftMs > 0) {
-      this.later(leftMs, () => this.work(group, instanceId, { kind: 'pair' }));
+      this.later(instanceId, leftMs, () => this.workOrDefer(group, instanceId, { kind: 'pair' }, 'timer'));
       return;
     }
     await this.giveUp(group, instanceId, reason);
@@ -206,7 +237,7 @@ export class Controller implements EventSink {
     if (retryable && attempt + 1 < REQUEUE_ATTEMPTS) {
       const delay = backoffDelay(attempt, REQUEUE_BACKOFF);
       this.logger.warn({ ...fields, retryInMs: Math.round(delay), reason }, `${task.kind} failed; will try again`);
-      this.later(delay, () => this.work(group, instanceId, task, attempt + 1));
+      this.later(instanceId, delay, () => this.workOrDefer(group, instanceId, task, 'timer', attempt + 1));
       return;
     }
     this.logger.error({ ...fields, err }, `${task.kind} failed; giving up until the next event or resync for this instance`);
@@ -218,13 +249,14 @@ export class Controller implements EventSink {
     }
   }
 
-  private later(ms: number, fn: () => void): void {
-    if (this.closed) return;
+  /** Runs `fn` for the instance after `ms`, unless a timer of the instance is already set (its work re-reads everything). */
+  private later(instanceId: string, ms: number, fn: () => void): void {
+    if (this.closed || this.timers.has(instanceId)) return;
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.timers.delete(instanceId);
       fn();
     }, ms);
     timer.unref();
-    this.timers.add(timer);
+    this.timers.set(instanceId, timer);
   }
 }

@@ -157,14 +157,10 @@ export class Resync {
     return run;
   }
 
-  /** Hands one action to the queue; work already queued for the instance will see the same state, so it is not doubled. */
+  /** Hands one action to the controller, which takes its hooks and queues it unless work for the instance is queued already. */
   private apply(group: string, action: ResyncAction): boolean {
-    const { controller } = this.deps;
-    const waitingHooks = action.kind === 'pair' ? action.launchHooks : [];
-    // Work queued for the instance will do the same; only a hook that waits on us is worth a hold of its own.
-    if (action.kind !== 'adopt' && waitingHooks.length === 0 && controller.busy(action.instanceId)) return false;
     const hooks = action.kind === 'pair' ? { launching: action.launchHooks } : action.kind === 'continue-terminating' ? { terminating: action.hooks } : {};
-    return controller.submit(group, action.instanceId, taskOf(action), hooks);
+    return this.deps.controller.submit(group, action.instanceId, taskOf(action), hooks);
   }
 }
 

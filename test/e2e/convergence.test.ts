@@ -89,7 +89,9 @@ describe('convergence under lost, duplicated and reordered messages and restarts
       w.aws.autoScaling.setDesiredCapacity('etcd', FINAL_SIZE);
 
       let last = { ok: false, detail: '' };
-      await waitFor(async () => (last = await converged(w)).ok, `convergence (script: ${script.join('; ')}; last seen: ${last.detail})`, 45_000);
+      await waitFor(async () => (last = await converged(w)).ok, `convergence (script: ${script.join('; ')})`, 45_000).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; last seen: ${last.detail}`);
+      });
       assertInvariants(checkPairs(w.aws));
       // Stays converged over the next resync periods: nothing undoes it.
       await new Promise((r) => setTimeout(r, 3 * RESYNC_SECONDS * 1000));
