@@ -31,8 +31,9 @@ export class CallRecorder {
   enabled = false;
   private readonly recorded: RecordedCall[] = [];
 
-  record(call: RecordedCall): void {
-    if (this.enabled) this.recorded.push(call);
+  /** `resources` is asked only when recording: it reads the fake's state. */
+  record(action: string, authorization: string | undefined, resources: () => CallResources): void {
+    if (this.enabled) this.recorded.push({ action, region: signedRegion(authorization), ...resources() });
   }
 
   calls(): readonly RecordedCall[] {
