@@ -2,6 +2,7 @@ import { FakeAutoScaling, type AutoScalingTiming } from './autoscaling/fake-auto
 import { createAutoScalingService } from './autoscaling/service.ts';
 import { createEc2Service } from './ec2/service.ts';
 import { Ec2State, type Ec2Timing } from './ec2/state.ts';
+import { Arns, CallRecorder } from './call-recorder.ts';
 import { createControlRoute } from './control.ts';
 import { Faults } from './faults.ts';
 import { startHttpServer, type FakeAwsHttpServer } from './server.ts';
@@ -31,6 +32,8 @@ export interface FakeAwsOptions {
   ec2Timing?: Partial<Ec2Timing>;
   /** Auto Scaling's hook clock, EC2 polling and retry delay; hook seconds are real seconds by default. */
   autoScalingTiming?: Partial<AutoScalingTiming>;
+  /** Record every call as IAM would see it (aws.calls), to evaluate a policy against. */
+  recordCalls?: boolean;
 }
 
 export interface FakeAws {
@@ -44,6 +47,8 @@ export interface FakeAws {
   sns: FakeSns;
   snsEndpoint: SnsHttpsEndpoint;
   signer: SnsSigner;
+  /** The calls served, as IAM would authorize them; empty unless started with recordCalls. */
+  calls: CallRecorder;
   /** Environment that points the AWS SDK at this fake. */
   env(): Record<string, string>;
   close(): Promise<void>;
@@ -67,8 +72,12 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const ssm = new FakeSsm({ region, accountId, instanceLookup: (id) => ec2.instance(id) });
   const autoScaling = new FakeAutoScaling({ ec2, sns, region, accountId, timing: options.autoScalingTiming });
 
+  const arns = new Arns(region, accountId);
+  const calls = new CallRecorder();
+  calls.enabled = options.recordCalls ?? false;
   const http: FakeAwsHttpServer = await startHttpServer({
-    services: [createEc2Service(ec2), createSsmService(ssm), createAutoScalingService(autoScaling)],
+    services: [createEc2Service(ec2, arns), createSsmService(ssm, ec2, arns), createAutoScalingService(autoScaling)],
+    recorder: calls,
     extraRoutes: [createControlRoute({ faults, ec2, ssm, autoScaling, sns })],
     faults,
     ...(options.port === undefined ? {} : { port: options.port }),
@@ -85,6 +94,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     sns,
     snsEndpoint,
     signer,
+    calls,
     env: () => ({
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,

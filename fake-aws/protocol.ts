@@ -1,3 +1,4 @@
+import type { CallResources } from './call-recorder.ts';
 import type { XmlObject } from './xml.ts';
 
 /**
@@ -14,6 +15,10 @@ export interface QueryService {
   version: string;
   xmlns: string;
   style: 'ec2' | 'awsquery';
+  /** The service prefix of its IAM actions: `ec2`, `autoscaling`. */
+  iamPrefix: string;
+  /** What the call touches, as IAM would authorize it (see call-recorder.ts). */
+  callResources(action: string, params: URLSearchParams): CallResources;
   handle(action: string, params: URLSearchParams): Promise<XmlObject> | XmlObject;
 }
 
@@ -22,6 +27,8 @@ export interface JsonService {
   kind: 'json';
   name: string;
   targetPrefix: string;
+  iamPrefix: string;
+  callResources(action: string, body: Record<string, unknown>): CallResources;
   handle(action: string, body: Record<string, unknown>): unknown;
 }
 

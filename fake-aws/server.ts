@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CallRecorder } from './call-recorder.ts';
 import { FakeAwsError } from './errors.ts';
 import type { Faults } from './faults.ts';
 import type { FakeService, JsonService, QueryService } from './protocol.ts';
@@ -20,11 +21,12 @@ const MAX_BODY = 1024 * 1024;
 export async function startHttpServer(options: {
   services: FakeService[];
   faults: Faults;
+  recorder: CallRecorder;
   extraRoutes?: ExtraRoute[];
   host?: string;
   port?: number;
 }): Promise<FakeAwsHttpServer> {
-  const { services, faults, extraRoutes = [] } = options;
+  const { services, faults, recorder, extraRoutes = [] } = options;
   const server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -41,7 +43,7 @@ export async function startHttpServer(options: {
       const [prefix, action] = target.split('.');
       const service = services.find((s): s is JsonService => s.kind === 'json' && s.targetPrefix === prefix);
       if (!service || !action) return sendJsonError(res, 400, 'UnknownOperationException', `unknown target ${target}`);
-      return answerJson(service, action, body, res);
+      return answerJson(service, action, body, res, req.headers.authorization);
     }
 
     const params = new URLSearchParams(body);
@@ -53,6 +55,7 @@ export async function startHttpServer(options: {
       res.end(`<Response><Errors><Error><Code>InvalidAction</Code><Message>no service for Version=${escapeXml(version ?? '')} Action=${escapeXml(action ?? '')}</Message></Error></Errors></Response>`);
       return;
     }
+    recorder.record(`${service.iamPrefix}:${action}`, req.headers.authorization, () => service.callResources(action, params));
     return answerQuery(service, action, params, res);
   }
 
@@ -79,7 +82,7 @@ export async function startHttpServer(options: {
     }
   }
 
-  async function answerJson(service: JsonService, action: string, body: string, res: ServerResponse): Promise<void> {
+  async function answerJson(service: JsonService, action: string, body: string, res: ServerResponse, authorization: string | undefined): Promise<void> {
     try {
       let input: Record<string, unknown>;
       try {
@@ -87,6 +90,7 @@ export async function startHttpServer(options: {
       } catch {
         throw new FakeAwsError('SerializationException', 'body is not JSON');
       }
+      recorder.record(`${service.iamPrefix}:${action}`, authorization, () => service.callResources(action, input));
       await faults.before(service.name, action);
       const result: unknown = await service.handle(action, input);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });

@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { effectiveConfigYaml } from './cli/check-config.ts';
+import { iamPolicyOutput } from './cli/iam-policy.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from './config/load.ts';
 import { ConfigError, PairkeeperError } from './errors.ts';
 import { createLogger } from './logger.ts';
@@ -17,6 +18,9 @@ Commands:
                  listener, /v1/… and /metrics on the admin listener
   check-config   validate the config file and print the effective configuration
                  (defaults and environment overrides applied, admin token redacted)
+  iam-policy     print the least-privilege IAM policy for the configuration
+                 (its groups, their filter tags, region, prepare document,
+                 claims prefix) as JSON; notes on what it cannot narrow go to stderr
   pairs          print each configured group's pairs as GET /v1/pairs would,
                  without starting the service; only reads (EC2 Describe calls,
                  the claims)
@@ -42,6 +46,7 @@ const help = { type: 'boolean', short: 'h' } as const;
 const COMMANDS: Record<string, ParseArgsOptionsConfig> = {
   serve: { config, help },
   'check-config': { config, help },
+  'iam-policy': { config, help },
   pairs: { config, help, json: { type: 'boolean' } },
 };
 
@@ -81,6 +86,12 @@ async function main(args: string[]): Promise<number | undefined> {
   }
   if (command === 'check-config') {
     process.stdout.write(effectiveConfigYaml(loaded.config, loaded.path));
+    return 0;
+  }
+  if (command === 'iam-policy') {
+    const { json, notes } = iamPolicyOutput(loaded.config);
+    process.stdout.write(json);
+    process.stderr.write(notes);
     return 0;
   }
   // Only `pairs` needs the AWS SDK, which takes longer to load than everything else here.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { partitionOf } from '../call-recorder.ts';
 import type { Ec2State } from '../ec2/state.ts';
 import type { FakeSns } from '../sns/fake-sns.ts';
 import { Timers } from '../timers.ts';
@@ -101,7 +102,7 @@ export class FakeAutoScaling {
     }
     const group: AutoScalingGroup = {
       name: input.name,
-      arn: `arn:aws:autoscaling:${this.region}:${this.accountId}:autoScalingGroup:${randomUUID()}:autoScalingGroupName/${input.name}`,
+      arn: `arn:${partitionOf(this.region)}:autoscaling:${this.region}:${this.accountId}:autoScalingGroup:${randomUUID()}:autoScalingGroupName/${input.name}`,
       availabilityZones: [...input.availabilityZones],
       subnets: new Map(input.availabilityZones.map((az) => [az, this.ec2.subnetFor(az)])),
       minSize,

@@ -3,6 +3,7 @@ import { decodePageToken, pageAfter } from '../page-token.ts';
 import type { QueryService } from '../protocol.ts';
 import { readList } from '../query-params.ts';
 import type { XmlObject } from '../xml.ts';
+import { autoScalingCallResources } from './call-resources.ts';
 import { autoScalingErrors, validationError } from './errors.ts';
 import type { FakeAutoScaling } from './fake-autoscaling.ts';
 import { groupXml, hookXml, instanceDetailsXml, terminationActivityXml } from './render.ts';
@@ -107,6 +108,8 @@ export function createAutoScalingService(asg: FakeAutoScaling): QueryService {
     version: '2011-01-01',
     xmlns: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
     style: 'awsquery',
+    iamPrefix: 'autoscaling',
+    callResources: (action, params) => autoScalingCallResources(asg, action, params),
     handle(action, params) {
       const handler = handlers[action];
       if (!handler) throw new FakeAwsError('InvalidAction', `fake Auto Scaling does not implement ${action}`);

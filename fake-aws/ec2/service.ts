@@ -1,7 +1,9 @@
+import type { Arns } from '../call-recorder.ts';
 import { FakeAwsError } from '../errors.ts';
 import type { QueryService } from '../protocol.ts';
 import { readFilters, readList, readTags } from '../query-params.ts';
 import type { XmlObject } from '../xml.ts';
+import { ec2CallResources } from './call-resources.ts';
 import { assertWellFormed, ec2Errors } from './errors.ts';
 import { instanceFilter, networkInterfaceFilter, volumeFilter } from './filters.ts';
 import { PAGING, paginate, readPageRequest } from './paging.ts';
@@ -114,13 +116,15 @@ const handlers: Record<string, Handler> = {
 };
 
 /** The fake EC2 Query API (`Version=2016-11-15`), backed by `ec2`. */
-export function createEc2Service(ec2: Ec2State): QueryService {
+export function createEc2Service(ec2: Ec2State, arns: Arns): QueryService {
   return {
     kind: 'query',
     name: 'EC2',
     version: '2016-11-15',
     xmlns: 'http://ec2.amazonaws.com/doc/2016-11-15/',
     style: 'ec2',
+    iamPrefix: 'ec2',
+    callResources: (action, params) => ec2CallResources(ec2, arns, action, params),
     handle(action, params) {
       const handler = handlers[action];
       if (!handler) throw new FakeAwsError('InvalidAction', `The action ${action} is not valid for this web service.`);

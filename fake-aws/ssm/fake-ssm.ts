@@ -1,3 +1,4 @@
+import { partitionOf } from '../call-recorder.ts';
 import { FakeAwsError } from '../errors.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { SsmAgents, type InstanceView } from './agents.ts';
@@ -41,7 +42,7 @@ export class FakeSsm {
   }
 
   parameterArn(name: string): string {
-    return `arn:aws:ssm:${this.region}:${this.accountId}:parameter/${name.replace(/^\//, '')}`;
+    return `arn:${partitionOf(this.region)}:ssm:${this.region}:${this.accountId}:parameter/${name.replace(/^\//, '')}`;
   }
 
   reset(): void {

@@ -1,6 +1,9 @@
+import type { Arns } from '../call-recorder.ts';
+import type { Ec2State } from '../ec2/state.ts';
 import { FakeAwsError } from '../errors.ts';
 import { decodePageToken, pageAfter } from '../page-token.ts';
 import type { JsonService } from '../protocol.ts';
+import { ssmCallResources } from './call-resources.ts';
 import type { CommandInvocation, SentCommand } from './commands.ts';
 import type { FakeSsm } from './fake-ssm.ts';
 import {
@@ -90,11 +93,13 @@ const commandActions: Record<string, Handler> = {
 };
 
 /** The fake SSM on the JSON 1.1 protocol (`X-Amz-Target: AmazonSSM.<Action>`). */
-export function createSsmService(ssm: FakeSsm): JsonService {
+export function createSsmService(ssm: FakeSsm, ec2: Ec2State, arns: Arns): JsonService {
   return {
     kind: 'json',
     name: 'SSM',
     targetPrefix: 'AmazonSSM',
+    iamPrefix: 'ssm',
+    callResources: (action, body) => ssmCallResources(ssm, ec2, arns, action, body),
     handle(action, body) {
       const parameterAction = parameterActions[action];
       if (parameterAction) {

@@ -20,13 +20,15 @@ const ADAPTERS = ['aws/', 'claims/', 'sns/', 'notify/', 'volume-prep/', 'events/
 const RULES: { layer: string; may: string[] }[] = [
   { layer: 'domain/', may: ['domain/'] },
   { layer: 'config/', may: ['config/', 'domain/', 'errors.ts'] },
+  // The IAM policy a configuration needs: pure, from the config and the domain's filters and tags.
+  { layer: 'iam/', may: ['iam/', 'config/', 'domain/', 'errors.ts'] },
   ...SHARED.filter((s) => s !== 'config/').map((layer) => ({ layer, may: [layer, 'errors.ts', 'files/'] })),
   // Adapters may use the AWS plumbing (pacing, retry, error classification), never the controller or above.
   ...ADAPTERS.map((layer) => ({ layer, may: [layer, 'aws/', 'domain/', ...SHARED] })),
   { layer: 'controller/', may: ['controller/', ...ADAPTERS, 'domain/', ...SHARED] },
   // Routes and the command line see the controller through its facade only.
   { layer: 'routes/', may: ['routes/', 'controller/facade.ts', 'domain/', ...SHARED] },
-  { layer: 'cli/', may: ['cli/', 'controller/facade.ts', ...SHARED] },
+  { layer: 'cli/', may: ['cli/', 'controller/facade.ts', 'iam/', ...SHARED] },
   { layer: 'controller-metrics.ts', may: ['controller/facade.ts', ...SHARED] },
   { layer: 'app.ts', may: ['routes/', 'controller/facade.ts', 'controller-metrics.ts', ...ADAPTERS, 'domain/', ...SHARED] },
   { layer: 'server.ts', may: ['app.ts', 'aws/clients.ts', ...SHARED] },
