@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { countAwsCalls } from './aws/call-metrics.ts';
 import type { AwsClients } from './aws/clients.ts';
 import type { Config } from './config/schema.ts';
-import { createController, type ControllerFacade, type Readiness } from './controller/facade.ts';
+import { createController, type ControllerFacade, type ControllerReports, type Readiness } from './controller/facade.ts';
 import { metricReports } from './controller-metrics.ts';
 import { countBy } from './count-by.ts';
 import type { EventSink } from './domain/autoscaling-event.ts';
@@ -35,6 +35,8 @@ export interface AppDeps {
   clients: AwsClients;
   /** Where accepted events go; the controller unless a test wants to look at the events alone. */
   sink?: EventSink;
+  /** Told as each pairing step is done (a crash-point test stops the app there). */
+  onStep?: ControllerReports['onStep'];
   now?: () => number;
 }
 
@@ -64,7 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger,
     onDelivery: (r) => metrics.notifications.inc({ kind: r.kind, type: r.type, outcome: r.outcome }),
   });
-  const controller = createController(config, { logger, clients: deps.clients, reports: { ...metricReports(metrics), notify: (e) => notifier.emit(e) } });
+  const reports: ControllerReports = { ...metricReports(metrics), notify: (e) => notifier.emit(e), ...(deps.onStep ? { onStep: deps.onStep } : {}) };
+  const controller = createController(config, { logger, clients: deps.clients, reports });
   metrics.observe({ queueDepth: () => controller.status().queueDepth, instances: () => countBy(controller.instances().map((r) => r.status)) });
   const certificates = new CertificateCache({ timeoutMs: config.sns.certFetchTimeoutMs, maxEntries: config.sns.certCacheSize });
   const ingress = new SnsIngress({

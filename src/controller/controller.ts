@@ -19,7 +19,7 @@ import type { LifecycleActionRef, LifecycleResult } from '../domain/group-member
 import type { ResyncAction } from '../domain/resync-plan.ts';
 import { PairkeeperError } from '../errors.ts';
 import { notifyEvent, type NotifyEvent } from '../domain/notify-event.ts';
-import type { InstancePairing } from './instance-pairing.ts';
+import type { InstancePairing, PairingStep } from './instance-pairing.ts';
 import { QueueFullError, type InstanceQueue } from './instance-queue.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
 import type { LifecycleHolds } from './lifecycle-holds.ts';
@@ -41,7 +41,7 @@ export function taskOf(action: ResyncAction): Task {
   return action.kind === 'adopt' ? { kind: 'adopt', nodeId: action.nodeId } : { kind: action.kind };
 }
 
-export type WorkOutcome = 'paired' | 'unchanged' | 'waiting' | 'gone' | 'refused' | 'released' | 'adopted' | 'failed';
+export type WorkOutcome = 'paired' | 'unchanged' | 'waiting' | 'gone' | 'refused' | 'holds-others' | 'released' | 'adopted' | 'failed';
 
 export interface ControllerDeps {
   groups: GroupConfig[];
@@ -54,6 +54,8 @@ export interface ControllerDeps {
   onOutcome?: (group: string, outcome: WorkOutcome) => void;
   /** Told when a launch is abandoned. */
   notify?: (event: NotifyEvent) => void;
+  /** Told as each step is done (see PAIRING_STEPS). */
+  onStep?: (step: PairingStep, ids: { instanceId: string; nodeId: string }) => void;
 }
 
 export class Controller implements EventSink {
@@ -71,6 +73,7 @@ export class Controller implements EventSink {
 
   private readonly onOutcome: (group: string, outcome: WorkOutcome) => void;
   private readonly notify: (event: NotifyEvent) => void;
+  private readonly onStep: (step: PairingStep, ids: { instanceId: string; nodeId: string }) => void;
 
   constructor(deps: ControllerDeps) {
     this.groups = new Map(deps.groups.map((g) => [g.name, g]));
@@ -81,6 +84,7 @@ export class Controller implements EventSink {
     this.logger = deps.logger;
     this.onOutcome = deps.onOutcome ?? (() => {});
     this.notify = deps.notify ?? (() => {});
+    this.onStep = deps.onStep ?? (() => {});
   }
 
   accept(event: AutoScalingEvent): SinkOutcome {
@@ -187,8 +191,13 @@ export class Controller implements EventSink {
       case 'pair': {
         const launched = await this.pairing.launch(group, instanceId);
         this.onOutcome(group.name, launched.outcome);
-        if (launched.outcome === 'paired' || launched.outcome === 'unchanged') await this.holds.complete(instanceId, 'launching', 'CONTINUE', 'pair attached');
-        else if (launched.outcome === 'waiting') await this.noPairYet(group, instanceId, launched.reason);
+        if (launched.outcome === 'paired' || launched.outcome === 'unchanged') {
+          const done = await this.holds.complete(instanceId, 'launching', 'CONTINUE', 'pair attached');
+          const registered = this.registry.get(instanceId);
+          if (done.length > 0 && registered?.nodeId) this.onStep('hook-completed', { instanceId, nodeId: registered.nodeId });
+        } else if (launched.outcome === 'waiting') await this.noPairYet(group, instanceId, launched.reason);
+        // Parts of other pairs on it: a person decides; its hook gets the group's no-pair result.
+        else if (launched.outcome === 'holds-others') await this.giveUp(group, instanceId, launched.reason);
         else this.holds.drop(instanceId);
         return;
       }

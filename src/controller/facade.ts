@@ -23,7 +23,8 @@ import type { NotifyEvent } from '../domain/notify-event.ts';
 import { VolumePreparer } from '../volume-prep/volume-preparer.ts';
 import { Controller, type WorkOutcome } from './controller.ts';
 import { FactsPublisher } from './facts-publisher.ts';
-import { InstancePairing } from './instance-pairing.ts';
+import { InstancePairing, type PairingStep } from './instance-pairing.ts';
+export { PAIRING_STEPS, type PairingStep } from './instance-pairing.ts';
 import { InstanceQueue } from './instance-queue.ts';
 import { InstanceRegistry, type InstanceRecord } from './instance-registry.ts';
 import { InventoryCache } from './inventory-cache.ts';
@@ -65,7 +66,9 @@ export interface ControllerReports {
   onResync?: (run: ResyncRun) => void;
   onAttached?: (group: string, seconds: number) => void;
   onOutcome?: (group: string, outcome: WorkOutcome) => void;
-  notify?: (event: NotifyEvent) => void;
+  /** Resolves once the event has been delivered or given up on (the notifier's emit). */
+  notify?: (event: NotifyEvent) => Promise<void>;
+  onStep?: (step: PairingStep, ids: { instanceId: string; nodeId: string }) => void;
 }
 
 /** Reads of a group's pairs are shared for this long: a burst of launches costs one inventory. */
@@ -90,9 +93,9 @@ export function createController(config: Config, options: { logger: Logger; clie
   const registry = new InstanceRegistry();
   const groups = config.groups;
   const facts = new FactsPublisher({ service: { groups, inventory, claims }, file: config.notify.factsFile ? new FactsFile(config.notify.factsFile) : undefined, logger });
-  const notify = (event: NotifyEvent) => {
-    reports.notify?.(event);
+  const notify = (event: NotifyEvent): Promise<void> => {
     if (event.type === 'pair.attached' || event.type === 'pair.released') facts.refresh({ fresh: true });
+    return reports.notify?.(event) ?? Promise.resolve();
   };
   const queue = new InstanceQueue({
     concurrency: config.work.concurrency,
@@ -109,6 +112,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     attachTimeoutMs: config.aws.attachTimeoutSeconds * 1000,
     onRelease: (group, az) => controller.released(group, az),
     notify,
+    ...(reports.onStep ? { onStep: reports.onStep } : {}),
     ...(reports.onAttached ? { onAttached: reports.onAttached } : {}),
     ...(groups.some((g) => g.prepare)
       ? { preparer: new VolumePreparer({ client: clients.ssm, retry: DEFAULT_RETRY_POLICY, pollIntervalMs: config.aws.pollIntervalMs, logger }) }
@@ -123,7 +127,8 @@ export function createController(config: Config, options: { logger: Logger; clie
     registry,
     holds,
     logger,
-    notify,
+    notify: (event) => void notify(event),
+    ...(reports.onStep ? { onStep: reports.onStep } : {}),
     ...(reports.onOutcome ? { onOutcome: reports.onOutcome } : {}),
   });
   const resync = new Resync({
@@ -155,6 +160,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     facts: () => facts.current(),
     idle: async () => {
       await queue.idle();
+      await pairing.recordsIdle();
       await facts.idle();
     },
     close: async () => {

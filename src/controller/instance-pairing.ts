@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
 import type { GroupConfig } from '../config/schema.ts';
-import { canTakeAttachments, isAttachedTo, isGoneState, isWholeOn } from '../domain/attachment.ts';
+import { canTakeAttachments, holdersOf, isAnnounced, isAttachedTo, isGoneState, isWholeOn } from '../domain/attachment.ts';
 import { compareNodeIds, eniHolders, freePairs } from '../domain/inventory.ts';
 import { HOLDER_TAG, PREPARED_TAG, type Claim, type EniInfo, type InstanceInfo, type Pair, type VolumeInfo } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
@@ -27,7 +27,36 @@ const SHARED_CLAIMS_MS = 1000;
 /** paired: this launch attached something; unchanged: the pair was already whole (a duplicate, a resync). */
 type Attached = 'paired' | 'unchanged';
 
-export type LaunchOutcome = { outcome: Attached } | { outcome: 'gone' } | { outcome: 'refused'; reason: string } | { outcome: 'waiting'; reason: string };
+export type LaunchOutcome =
+  | { outcome: Attached }
+  | { outcome: 'gone' }
+  /** Not a member of the group: nothing of ours to do. */
+  | { outcome: 'refused'; reason: string }
+  /** Holds parts of pairs it has no claim on: reported, left alone, and a hook gets the no-pair result. */
+  | { outcome: 'holds-others'; reason: string }
+  | { outcome: 'waiting'; reason: string };
+
+/**
+ * The steps of launch, adopt and release, in order. A crash after any of them leaves
+ * a state resync finishes: the claim, the attachments, the claim's state and the
+ * tags are all in EC2 and the claim store, never only in memory.
+ */
+export const PAIRING_STEPS = [
+  'claim-created',
+  'volume-attached',
+  'eni-attached',
+  'claim-marked',
+  'prepared',
+  'announced',
+  'holder-tagged',
+  'hook-completed',
+  'claim-adopted',
+  'eni-detached',
+  'volume-freed',
+  'untagged',
+  'claim-released',
+] as const;
+export type PairingStep = (typeof PAIRING_STEPS)[number];
 
 /** This pair cannot be had right now; try the next one. */
 class PairUnavailable extends Error {}
@@ -44,8 +73,13 @@ export interface InstancePairingDeps {
   onRelease: (group: string, availabilityZone: string) => void;
   /** Called when a pair is whole on its instance, with how long attaching took. */
   onAttached?: (group: string, seconds: number) => void;
-  /** Told of pairs attached and released and of instances starting to wait (at least once each). */
-  notify?: (event: NotifyEvent) => void;
+  /**
+   * Told of pairs attached and released and of instances starting to wait (at least
+   * once each); resolves once the event has been delivered (or given up on).
+   */
+  notify?: (event: NotifyEvent) => Promise<void>;
+  /** Told as each step is done, with the instance and NodeID (what a crash-point test stops at). */
+  onStep?: (step: PairingStep, ids: { instanceId: string; nodeId: string }) => void;
   /** Prepares volumes of groups with `prepare`. */
   preparer?: VolumePreparer;
 }
@@ -53,6 +87,10 @@ export interface InstancePairingDeps {
 export class InstancePairing {
   private readonly deps: InstancePairingDeps;
   private readonly claimLists = new SharedRead<Claim[]>();
+  /** Announcements told and not yet recorded (by group, NodeID and instance). */
+  private readonly announcing = new Map<string, Promise<void>>();
+  /** Holder-tag writes of announcements told, in flight. */
+  private readonly recording = new Set<Promise<void>>();
 
   constructor(deps: InstancePairingDeps) {
     this.deps = deps;
@@ -81,12 +119,17 @@ export class InstancePairing {
     // The shared inventory may be a moment old: before saying "no pair", look once more with fresh reads.
     for (const fresh of [false, true]) {
       const done = await this.tryPairs(group, instance, fresh, log);
+      if (done === 'holds-others') {
+        const reason = `${instanceId} already holds parts of pairs it has no claim on (see resync problems)`;
+        registry.set(instanceId, group.name, { status: 'refused', availabilityZone: az, reason });
+        return { outcome: done, reason };
+      }
       if (done) return { outcome: done };
     }
     const reason = `no free pair in ${az}`;
     registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason });
     log.warn({ availabilityZone: az }, 'no free pair; the instance waits for one to be released');
-    if (!wasWaiting) this.deps.notify?.(notifyEvent('instance.waiting', { group: group.name, instanceId, availabilityZone: az, reason }));
+    if (!wasWaiting) void this.deps.notify?.(notifyEvent('instance.waiting', { group: group.name, instanceId, availabilityZone: az, reason }));
     return { outcome: 'waiting', reason };
   }
 
@@ -110,15 +153,12 @@ export class InstancePairing {
       log.info('adopt: someone claimed the pair first');
       return;
     }
-    if (whole) {
-      await this.deps.ec2.tag([pair.volume.volumeId, pair.eni!.networkInterfaceId], { [HOLDER_TAG]: instanceId });
-      this.deps.registry.set(instanceId, group.name, { status: 'paired', nodeId, availabilityZone: pair.availabilityZone });
-    }
-    log.warn({ whole }, 'adopted a pair found on the instance with no claim');
+    this.step('claim-adopted', instanceId, nodeId);
+    log.warn({ whole }, 'adopted a pair found on the instance with no claim; the pair work that follows finishes it');
   }
 
   /** One pass over the free pairs of the instance's AZ; false when none could be had. */
-  private async tryPairs(group: GroupConfig, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | undefined> {
+  private async tryPairs(group: GroupConfig, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | 'holds-others' | undefined> {
     const { instanceId, availabilityZone: az } = instance;
     // The first look shares a recent list of claims (a burst would otherwise list once per
     // launch; with the SSM store that is many calls): a stale list only costs a create that
@@ -128,13 +168,21 @@ export class InstancePairing {
     const pairs = await this.deps.inventory.get(group, fresh ? { maxAgeMs: 50 } : {});
     const held = claims.find((c) => c.instanceId === instanceId);
     if (held) {
-      return this.resume(group, pairs, held, instance, log);
+      const resumed = await this.resumeOrDrop(group, pairs, held, instance, log);
+      if (resumed) return resumed;
+    }
+    const onIt = pairs.filter((p) => holdersOf(p).includes(instanceId) && p.nodeId !== held?.nodeId);
+    if (onIt.length > 0) {
+      // A replica's attach in flight can show here before its claim does: only the fresh look decides.
+      if (!fresh) return undefined;
+      return this.alreadyHolds(group, pairs, onIt, instance, log);
     }
 
+    // Only EC2 saying so makes a holder gone; one it cannot describe is unknown, and its ENI is left alone.
     const gone = new Set<string>();
     for (const holder of eniHolders(pairs, az)) {
       const state = (await this.deps.ec2.instances.read(holder))?.state;
-      if (state === undefined || isGoneState(state)) gone.add(holder);
+      if (state !== undefined && isGoneState(state)) gone.add(holder);
     }
     const taken = new Set(claims.map((c) => c.nodeId));
     for (const pair of rotate(freePairs(pairs, claims, az, (id) => gone.has(id)), instanceId)) {
@@ -155,6 +203,7 @@ export class InstancePairing {
     const now = new Date().toISOString();
     const claim: Claim = { group: group.name, nodeId: pair.nodeId, instanceId, state: 'claimed', since: now, updatedAt: now };
     if (!(await this.deps.claims.create(claim))) return undefined;
+    this.step('claim-created', instanceId, pair.nodeId);
     // Another replica may be pairing the same instance with another pair: one pair per
     // instance, so the earlier claim stays and the later one steps back. Two claims made
     // at the same moment can each miss the other; then EC2 refuses the second volume at
@@ -177,6 +226,42 @@ export class InstancePairing {
 
   private sharedClaims(group: string): Promise<Claim[]> {
     return this.claimLists.get(group, SHARED_CLAIMS_MS, () => this.deps.claims.list(group));
+  }
+
+  /**
+   * Carries on with the pair the instance holds a claim on. A claim whose pair cannot be
+   * had (a leftover of a replica race or a crash, its volume or device taken) is
+   * released, and the free pairs are tried instead of retrying it for ever.
+   */
+  private async resumeOrDrop(group: GroupConfig, pairs: Pair[], held: Claim, instance: InstanceInfo, log: Logger): Promise<Attached | undefined> {
+    try {
+      return await this.resume(group, pairs, held, instance, log);
+    } catch (err) {
+      if (!(err instanceof PairUnavailable)) throw err;
+      log.warn({ nodeId: held.nodeId, reason: err.message }, 'claimed pair unavailable; releasing the claim and trying the free pairs');
+      await this.deps.claims.release(group.name, held.nodeId, instance.instanceId);
+      return undefined;
+    }
+  }
+
+  /**
+   * The instance already carries parts of pairs it has no claim on: a lost claim of its
+   * own pair is adopted and finished; anything else (two pairs, another's pair, half a
+   * split pair) is a person's to resolve, and one more pair would only make it worse.
+   */
+  private async alreadyHolds(group: GroupConfig, pairs: Pair[], onIt: Pair[], instance: InstanceInfo, log: Logger): Promise<Attached | 'holds-others'> {
+    const { instanceId } = instance;
+    const [only] = onIt;
+    const claims = await this.deps.claims.list(group.name);
+    const adoptable =
+      onIt.length === 1 && only!.condition === 'usable' && only!.volume?.attachment?.instanceId === instanceId && !claims.some((c) => c.nodeId === only!.nodeId);
+    if (adoptable) {
+      await this.adopt(group, instanceId, only!.nodeId);
+      const adopted = (await this.deps.claims.list(group.name)).find((c) => c.instanceId === instanceId && c.nodeId === only!.nodeId);
+      if (adopted) return this.resume(group, pairs, adopted, instance, log);
+    }
+    log.warn({ nodeIds: onIt.map((p) => p.nodeId) }, 'the instance already holds parts of pairs it has no claim on; left alone for a person');
+    return 'holds-others';
   }
 
   /** Carries on with the pair the instance already holds. */
@@ -211,22 +296,28 @@ export class InstancePairing {
     }
     registry.set(instanceId, group.name, { status: 'releasing', nodeId: claim.nodeId });
     const pair = (await this.deps.inventory.get(group)).find((p) => p.nodeId === claim.nodeId);
-    if (pair?.eni) await this.releaseEni(pair.eni.networkInterfaceId, instanceId, log);
+    if (pair?.eni) {
+      await this.releaseEni(pair.eni.networkInterfaceId, instanceId, log);
+      this.step('eni-detached', instanceId, claim.nodeId);
+    }
     if (pair?.volume) {
       // AWS detaches the volume itself once the instance is gone; the pair is free only then.
       await pollUntil(() => ec2.volumes.read(pair.volume!.volumeId), (v) => v?.attachment?.instanceId !== instanceId, {
         ...this.waitOptions(),
         what: `${pair.volume.volumeId} to detach from ${instanceId}`,
       });
+      this.step('volume-freed', instanceId, claim.nodeId);
     }
     if (pair?.volume && pair.eni) {
       await ec2.untag([pair.volume.volumeId, pair.eni.networkInterfaceId], [HOLDER_TAG]);
+      this.step('untagged', instanceId, claim.nodeId);
     }
     const released = await this.deps.claims.release(group.name, claim.nodeId, instanceId);
+    this.step('claim-released', instanceId, claim.nodeId);
     registry.set(instanceId, group.name, { status: 'released' });
     log.info({ nodeId: claim.nodeId }, 'pair released');
     if (released) {
-      this.deps.notify?.(
+      void this.deps.notify?.(
         notifyEvent('pair.released', {
           group: group.name,
           instanceId,
@@ -239,37 +330,77 @@ export class InstancePairing {
     if (az) this.deps.onRelease(group.name, az);
   }
 
-  /** Volume, then ENI, then the records; each step skipped when EC2 already shows it done. */
+  /**
+   * Volume, then ENI, then the claim marked attached, the volume prepared, and the
+   * attachment announced: each step skipped when it is found done, so a repeated
+   * launch (or resync after a crash) finishes exactly what is missing.
+   */
   private async attach(group: GroupConfig, pair: Pair, instance: InstanceInfo, claim: Claim, log: Logger): Promise<Attached> {
+    const { instanceId } = instance;
     const eniId = pair.eni!.networkInterfaceId;
     const started = performance.now();
     const eni = await this.deps.ec2.networkInterfaces.read(eniId);
     if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
-    if (claim.state === 'attached' && isWholeOn({ volume: pair.volume, eni }, instance.instanceId)) {
-      await this.prepare(group, pair.volume!, instance.instanceId, log);
-      this.deps.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId, availabilityZone: pair.availabilityZone });
-      return 'unchanged';
-    }
-    await this.freeEniFromDeparted(eni, instance.instanceId, log);
+    let volumeNow = pair.volume!;
+    let eniNow = eni;
     // Whether this call attached anything, or found it done (a duplicate, a stale read, another replica).
-    const volume = await this.attachVolume(group, pair, instance.instanceId, log);
-    const attachedEni = await this.attachEni(group, eni, instance.instanceId);
-    const changed = volume.changed || attachedEni.changed;
-
-    await this.deps.ec2.tag([volume.info.volumeId, eniId], { [HOLDER_TAG]: instance.instanceId });
-    await this.deps.claims.update({ ...claim, state: 'attached', updatedAt: new Date().toISOString() });
-    await this.prepare(group, volume.info, instance.instanceId, log);
-    this.deps.registry.set(instance.instanceId, group.name, { status: 'paired', nodeId: pair.nodeId });
-    // Told once a claim says attached; a crash before that tells it again (at least once).
-    if (changed || claim.state !== 'attached') {
-      const fields = pairFields({ ...pair, eni: attachedEni.info });
-      this.deps.notify?.(notifyEvent('pair.attached', { group: group.name, instanceId: instance.instanceId, nodeId: pair.nodeId, ...fields }));
+    let changed = false;
+    if (!isWholeOn({ volume: pair.volume, eni }, instanceId)) {
+      await this.freeEniFromDeparted(eni, instanceId, log);
+      const volume = await this.attachVolume(group, pair, instanceId, log);
+      const attachedEni = await this.attachEni(group, eni, instanceId, pair.nodeId);
+      [volumeNow, eniNow, changed] = [volume.info, attachedEni.info, volume.changed || attachedEni.changed];
     }
+    if (claim.state !== 'attached') {
+      await this.deps.claims.update({ ...claim, state: 'attached', updatedAt: new Date().toISOString() });
+      this.step('claim-marked', instanceId, pair.nodeId);
+    }
+    await this.prepare(group, volumeNow, instanceId, pair.nodeId, log);
+    this.deps.registry.set(instanceId, group.name, { status: 'paired', nodeId: pair.nodeId, availabilityZone: pair.availabilityZone });
+    this.announce(group, { ...pair, volume: volumeNow, eni: eniNow }, instanceId, log);
     if (!changed) return 'unchanged';
     const durationMs = performance.now() - started;
     this.deps.onAttached?.(group.name, durationMs / 1000);
-    log.info({ nodeId: pair.nodeId, volumeId: volume.info.volumeId, networkInterfaceId: eniId, durationMs: Math.round(durationMs) }, 'pair attached');
+    log.info({ nodeId: pair.nodeId, volumeId: volumeNow.volumeId, networkInterfaceId: eniId, durationMs: Math.round(durationMs) }, 'pair attached');
     return 'paired';
+  }
+
+  /**
+   * Tells `pair.attached` unless it was told before (the holder tag names the
+   * instance) or is being told; once delivered (or given up on), writes the holder
+   * tag, which records it as told. A crash before that tells it again: at least once.
+   * Not awaited: a slow webhook never holds up the lifecycle hook.
+   */
+  private announce(group: GroupConfig, pair: Pair, instanceId: string, log: Logger): void {
+    const key = `${group.name} ${pair.nodeId} ${instanceId}`;
+    if (isAnnounced(pair, instanceId) || this.announcing.has(key)) return;
+    const event = notifyEvent('pair.attached', { group: group.name, instanceId, nodeId: pair.nodeId, ...pairFields(pair) });
+    const told = this.deps.notify?.(event) ?? Promise.resolve();
+    this.step('announced', instanceId, pair.nodeId);
+    const recorded = told
+      .then(() => this.record(this.deps.ec2.tag([pair.volume!.volumeId, pair.eni!.networkInterfaceId], { [HOLDER_TAG]: instanceId })))
+      .then(() => this.step('holder-tagged', instanceId, pair.nodeId))
+      .catch((err: unknown) => log.warn({ err, nodeId: pair.nodeId }, 'cannot record the pair as announced; resync announces it again'))
+      .finally(() => this.announcing.delete(key));
+    this.announcing.set(key, recorded);
+  }
+
+  /** Keeps track of a holder-tag write, so `recordsIdle` can wait for it. */
+  private record(write: Promise<void>): Promise<void> {
+    this.recording.add(write);
+    return write.finally(() => this.recording.delete(write));
+  }
+
+  /**
+   * Resolves when no announcement already told is still being recorded. Announcements
+   * still waiting for their delivery are not waited for: a slow webhook holds up nothing.
+   */
+  async recordsIdle(): Promise<void> {
+    while (this.recording.size > 0) await Promise.allSettled([...this.recording]);
+  }
+
+  private step(step: PairingStep, instanceId: string, nodeId: string): void {
+    this.deps.onStep?.(step, { instanceId, nodeId });
   }
 
   /** The pair's ENI left on another instance: taken only when EC2 says that instance is going or gone. */
@@ -277,7 +408,8 @@ export class InstancePairing {
     const holderId = eni.attachment?.instanceId;
     if (!holderId || holderId === instanceId) return;
     const holder = await this.deps.ec2.instances.read(holderId);
-    if (holder && !isGoneState(holder.state)) throw new PairUnavailable(`${eni.networkInterfaceId} is attached to ${holder.instanceId} (${holder.state})`);
+    // Detached only from an instance EC2 says is going or gone; one it cannot describe is unknown.
+    if (!holder || !isGoneState(holder.state)) throw new PairUnavailable(`${eni.networkInterfaceId} is attached to ${holderId} (${holder?.state ?? 'not described'})`);
     await this.releaseEni(eni.networkInterfaceId, holderId, log);
   }
 
@@ -306,11 +438,12 @@ export class InstancePairing {
     });
     if (info?.attachment?.instanceId !== instanceId) throw attachmentLost(volumeId, instanceId);
     if (changed) log.info({ nodeId: pair.nodeId, volumeId }, 'volume attached');
+    this.step('volume-attached', instanceId, pair.nodeId);
     return { info, changed };
   }
 
   /** Attaches the ENI, only after its volume (invariant 1), and keeps it on termination. */
-  private async attachEni(group: GroupConfig, eni: EniInfo, instanceId: string): Promise<{ info: EniInfo; changed: boolean }> {
+  private async attachEni(group: GroupConfig, eni: EniInfo, instanceId: string, nodeId: string): Promise<{ info: EniInfo; changed: boolean }> {
     const { ec2 } = this.deps;
     const eniId = eni.networkInterfaceId;
     let changed = false;
@@ -331,16 +464,18 @@ export class InstancePairing {
     if (!info || attachment?.instanceId !== instanceId) throw attachmentLost(eniId, instanceId);
     // After launch an ENI attachment keeps the ENI on termination by default; fix it only if it says otherwise.
     if (attachment.deleteOnTermination && attachment.attachmentId) await ec2.keepEniOnTermination(eniId, attachment.attachmentId);
+    this.step('eni-attached', instanceId, nodeId);
     return { info, changed };
   }
 
   /** Prepares the volume on the instance when the group asks for it and it was not prepared there yet. */
-  private async prepare(group: GroupConfig, volume: VolumeInfo, instanceId: string, log: Logger): Promise<void> {
+  private async prepare(group: GroupConfig, volume: VolumeInfo, instanceId: string, nodeId: string, log: Logger): Promise<void> {
     if (!group.prepare || !this.deps.preparer || volume.tags[PREPARED_TAG] === instanceId) return;
     this.deps.registry.set(instanceId, group.name, { status: 'preparing' });
     log.info({ volumeId: volume.volumeId }, 'preparing the volume on the instance');
     await this.deps.preparer.prepare(group.prepare, { instanceId, volumeId: volume.volumeId, device: group.volumeDevice });
     await this.deps.ec2.tag([volume.volumeId], { [PREPARED_TAG]: instanceId });
+    this.step('prepared', instanceId, nodeId);
   }
 
   /** Detaches an ENI from an instance that is going away, and waits until it is free. */
@@ -356,13 +491,18 @@ export class InstancePairing {
     await pollUntil(() => ec2.networkInterfaces.read(eniId), (n) => !n?.attachment, { ...this.waitOptions(), what: `${eniId} to detach` });
   }
 
-  /** The instance, once it can take attachments; undefined when it is gone or going. */
+  /**
+   * The instance, once it can take attachments; undefined when EC2 says it is going or
+   * stopped. One EC2 does not show (yet: DescribeInstances lags behind a launch) is
+   * unknown, not gone: a retryable error, and the work is tried again.
+   */
   private async runningInstance(instanceId: string): Promise<InstanceInfo | undefined> {
     const instance = await pollUntil(() => this.deps.ec2.instances.read(instanceId), (i) => !i || i.state !== 'pending', {
       ...this.waitOptions(),
       what: `${instanceId} to leave pending`,
     });
-    return instance && canTakeAttachments(instance.state) ? instance : undefined;
+    if (!instance) throw new PairkeeperError('PK_AWS_NOT_FOUND', `EC2 does not show ${instanceId} (yet)`);
+    return canTakeAttachments(instance.state) ? instance : undefined;
   }
 
   private waitOptions() {

@@ -13,6 +13,7 @@ import type { ClaimStore } from '../claims/claim-store.ts';
 import type { GroupConfig } from '../config/schema.ts';
 import { countBy } from '../count-by.ts';
 import { pairStatus, type PairStatus } from '../domain/inventory.ts';
+import type { GroupMember } from '../domain/group-members.ts';
 import type { Claim, Pair } from '../domain/pairs.ts';
 import { instancesToCheck, planResync, type ResyncAction, type ResyncReport } from '../domain/resync-plan.ts';
 import { taskOf, type Controller } from './controller.ts';
@@ -26,8 +27,10 @@ export interface ResyncRun {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
-  /** undefined when the run succeeded. */
+  /** undefined when the run succeeded, in part at least: AWS answered, and not every group failed. */
   error: string | undefined;
+  /** Groups whose own resync failed this run (the others went on). */
+  failedGroups: { group: string; error: string }[];
   /** Actions handed to the queue, by kind. */
   actions: Record<ResyncAction['kind'], number>;
   /** Per group: what only a person should fix. */
@@ -86,7 +89,9 @@ export class Resync {
   readiness(): Readiness {
     if (!this.last) return { ready: false, reason: 'the first resync has not completed yet' };
     if (this.last.error) return { ready: false, reason: `the last resync failed: ${this.last.error}` };
-    return { ready: true, reason: undefined };
+    const failing = this.last.failedGroups.map((f) => `${f.group}: ${f.error}`);
+    // Ready while some groups work: the reason still names the ones that fail.
+    return { ready: true, reason: failing.length > 0 ? `resync fails for ${failing.join('; ')}` : undefined };
   }
 
   /** The latest run, and the latest that succeeded. */
@@ -117,25 +122,22 @@ export class Resync {
     const reports: ResyncRun['reports'] = [];
     const groups: GroupSummary[] = [];
     let error: string | undefined;
+    const failedGroups: ResyncRun['failedGroups'] = [];
     try {
       const members = await this.deps.autoScaling.members(this.deps.groups.map((g) => g.name));
       for (const group of this.deps.groups) {
-        const groupMembers = members.get(group.name);
-        if (!groupMembers) {
-          reports.push({ group: group.name, problem: 'group-not-found', nodeId: undefined, instanceId: undefined, detail: `Auto Scaling has no group ${group.name}` });
-          continue;
+        // Each group is its own unit: a corrupt claim or a denied call in one never stops the others.
+        try {
+          const done = await this.resyncGroup(group, members.get(group.name));
+          for (const kind of done.applied) actions[kind] += 1;
+          reports.push(...done.reports.map((r) => ({ ...r, group: group.name })));
+          if (done.summary) groups.push(done.summary);
+        } catch (err) {
+          failedGroups.push({ group: group.name, error: err instanceof Error ? err.message : String(err) });
+          this.deps.logger.error({ err, group: group.name }, 'resync of a group failed; the other groups go on');
         }
-        const hooks = (await this.deps.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.deps.topicArns.includes(h.notificationTargetArn));
-        const claims = await this.deps.claims.list(group.name);
-        const pairs = await this.deps.inventory.get(group, { maxAgeMs: 0 });
-        const ec2States = new Map(
-          await Promise.all(instancesToCheck(groupMembers, claims, pairs).map(async (id) => [id, (await this.deps.ec2.instances.read(id))?.state] as const)),
-        );
-        const plan = planResync({ members: groupMembers, hooks, claims, pairs, ec2States });
-        for (const action of plan.actions) if (this.apply(group.name, action)) actions[action.kind] += 1;
-        reports.push(...plan.reports.map((r) => ({ ...r, group: group.name })));
-        groups.push(summarize(group.name, groupMembers.map((m) => m.lifecycleState), pairs, claims));
       }
+      if (failedGroups.length > 0 && failedGroups.length === this.deps.groups.length) error = failedGroups.map((f) => `${f.group}: ${f.error}`).join('; ');
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
       this.deps.logger.error({ err }, 'resync failed');
@@ -148,6 +150,7 @@ export class Resync {
       actions,
       reports,
       groups,
+      failedGroups,
     };
     for (const r of reports) this.deps.logger.warn({ group: r.group, problem: r.problem, nodeId: r.nodeId, instanceId: r.instanceId }, `resync: ${r.detail}`);
     if (!error) this.deps.logger.info({ durationMs: run.durationMs, actions, reports: reports.length }, 'resync done');
@@ -155,6 +158,23 @@ export class Resync {
     if (!error) this.lastGood = run;
     this.deps.onRun?.(run);
     return run;
+  }
+
+  /** Reads one group, plans, and hands the plan's actions to the controller. */
+  private async resyncGroup(group: GroupConfig, groupMembers: GroupMember[] | undefined) {
+    if (!groupMembers) {
+      const notFound: ResyncReport = { problem: 'group-not-found', nodeId: undefined, instanceId: undefined, detail: `Auto Scaling has no group ${group.name}` };
+      return { applied: [], reports: [notFound], summary: undefined };
+    }
+    const hooks = (await this.deps.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.deps.topicArns.includes(h.notificationTargetArn));
+    const claims = await this.deps.claims.list(group.name);
+    const pairs = await this.deps.inventory.get(group, { maxAgeMs: 0 });
+    const ec2States = new Map(
+      await Promise.all(instancesToCheck(groupMembers, claims, pairs).map(async (id) => [id, (await this.deps.ec2.instances.read(id))?.state] as const)),
+    );
+    const plan = planResync({ members: groupMembers, hooks, claims, pairs, ec2States, prepares: group.prepare !== undefined });
+    const applied = plan.actions.filter((action) => this.apply(group.name, action)).map((a) => a.kind);
+    return { applied, reports: plan.reports, summary: summarize(group.name, groupMembers.map((m) => m.lifecycleState), pairs, claims) };
   }
 
   /** Hands one action to the controller, which takes its hooks and queues it unless work for the instance is queued already. */

@@ -32,6 +32,8 @@ export interface ControllerStatus {
     pairs: GroupSummary['pairs'] | undefined;
     waiting: { instanceId: string; availabilityZone: string | undefined; since: string }[];
     problems: ResyncReport[] | undefined;
+    /** Why the latest resync of this group failed (the other groups went on). */
+    resyncError: string | undefined;
   }[];
   recentFailures: InstanceRecord[];
 }
@@ -65,6 +67,7 @@ export function describeStatus(from: {
           .filter((r) => r.group === g.name && r.status === 'waiting')
           .map((r) => ({ instanceId: r.instanceId, availabilityZone: r.availabilityZone, since: r.updatedAt })),
         problems: lastGood?.reports.filter((r) => r.group === g.name).map(({ group: _group, ...r }) => r),
+        resyncError: last?.failedGroups.find((f) => f.group === g.name)?.error,
       };
     }),
     recentFailures: instances

@@ -3,7 +3,7 @@
  * the facts and the pairing path ask these functions, so they cannot disagree about
  * whether a node holds its pair.
  */
-import type { Attachment, Claim, Pair } from './pairs.ts';
+import { HOLDER_TAG, PREPARED_TAG, type Attachment, type Claim, type Pair } from './pairs.ts';
 
 /** EC2 says the instance is going or gone. Anything else, "not found" included, is not gone. */
 const GONE_STATES: ReadonlySet<string> = new Set(['shutting-down', 'terminated']);
@@ -31,6 +31,23 @@ export function isWholeOn(pair: Pick<Pair, 'volume' | 'eni'>, instanceId: string
 /** A node holds its pair: a usable pair, its claim says attached, and EC2 agrees that both parts are on the claimant. */
 export function holdsPair(pair: Pair, claim: Claim | undefined): claim is Claim {
   return pair.condition === 'usable' && claim?.state === 'attached' && claim.nodeId === pair.nodeId && isWholeOn(pair, claim.instanceId);
+}
+
+/**
+ * Every step of pairing done for the claimant: the pair whole on it, the claim marked
+ * attached, the attachment announced (the holder tag is written once the
+ * `pair.attached` notification has been delivered or given up), and the volume
+ * prepared on it when the group prepares volumes. Anything less is work for resync.
+ */
+export function isPairFinished(pair: Pair, claim: Claim | undefined, prepares: boolean): boolean {
+  if (!holdsPair(pair, claim)) return false;
+  const { volume, eni } = pair;
+  return isAnnounced(pair, claim.instanceId) && (!prepares || volume?.tags[PREPARED_TAG] === claim.instanceId) && eni !== undefined;
+}
+
+/** The holder tag names the instance on both parts: written only after the attachment was announced. */
+export function isAnnounced(pair: Pick<Pair, 'volume' | 'eni'>, instanceId: string): boolean {
+  return pair.volume?.tags[HOLDER_TAG] === instanceId && pair.eni?.tags[HOLDER_TAG] === instanceId;
 }
 
 /** Instances holding either part of the pair. */

@@ -8,7 +8,7 @@
  * is four passes over one view of the group, as external-dns splits its plan:
  * claims, members, odd pairs, double pairs.
  */
-import { holdersOf, isGoneState, isWholeOn } from './attachment.ts';
+import { holdersOf, isGoneState, isPairFinished, isWholeOn } from './attachment.ts';
 import type { GroupMember, LifecycleHookInfo } from './group-members.ts';
 import type { Claim, Pair } from './pairs.ts';
 
@@ -23,6 +23,8 @@ export interface ResyncInput {
    * it). An instance missing from the map is of unknown state, and nothing is done to it.
    */
   ec2States: ReadonlyMap<string, string | undefined>;
+  /** Whether the group prepares its volumes: then a pair is finished only once prepared on its holder. */
+  prepares?: boolean;
 }
 
 export type ResyncAction =
@@ -163,8 +165,9 @@ function planMembers(view: GroupView, plan: ResyncPlan): void {
       if (waitingOnUs.length > 0) pairIt();
       continue;
     }
-    const complete = held.some((c) => isWholeOn(view.pairOf.get(c.nodeId)!, instanceId));
-    if (!complete || waitingOnUs.length > 0) pairIt();
+    // A crash can stop pairing after any step (claim not marked, not prepared, not announced): all of it is work.
+    const finished = held.some((c) => isPairFinished(view.pairOf.get(c.nodeId)!, c, view.input.prepares ?? false));
+    if (!finished || waitingOnUs.length > 0) pairIt();
   }
 }
 
@@ -186,7 +189,9 @@ function planUnclaimedMember(view: GroupView, plan: ResyncPlan, instanceId: stri
     (eniHolder === undefined || eniHolder === instanceId || !view.isAlive(eniHolder));
   if (only && adoptable) {
     plan.actions.push({ kind: 'adopt', instanceId, nodeId: only.nodeId });
-    if (!isWholeOn(only, instanceId) || waitingOnUs.length > 0) plan.actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
+    // The adopted claim, as adopt records it: attached when the pair is whole.
+    const adopted = { group: only.group, nodeId: only.nodeId, instanceId, state: isWholeOn(only, instanceId) ? 'attached' : 'claimed', since: '', updatedAt: '' } as const;
+    if (!isPairFinished(only, adopted, view.input.prepares ?? false) || waitingOnUs.length > 0) plan.actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
     return true;
   }
   // Only to complete the hook, with the group's no-pair result.

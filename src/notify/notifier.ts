@@ -88,6 +88,8 @@ export class Notifier {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly active = new Map<Target, number>();
   private readonly history: DeliveryRecord[] = [];
+  /** Per event: deliveries not settled yet, and who waits for them all. */
+  private readonly unsettled = new Map<string, { left: number; resolve: () => void }>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -117,19 +119,27 @@ export class Notifier {
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
   }
 
-  /** Queues the event for every target that wants its type. Returns at once; never throws. */
-  emit(event: NotifyEvent): void {
+  /**
+   * Queues the event for every target that wants its type and returns at once; never
+   * throws. The promise resolves once every delivery of it has settled (delivered,
+   * given up or dropped), at once when no target wants it: what a caller waits for
+   * before recording that the event was announced.
+   */
+  emit(event: NotifyEvent): Promise<void> {
     try {
       if (this.closing) {
         this.log.warn(eventFields(event), 'notification after close; not delivered');
-        return;
+        return new Promise(() => {});
       }
-      for (const target of this.targets) {
-        if (target.events.has(event.type)) this.enqueue({ seq: this.seq++, event, target, attempts: 0, dueAt: 0 });
-      }
+      const targets = this.targets.filter((t) => t.events.has(event.type));
+      if (targets.length === 0) return Promise.resolve();
+      const settled = new Promise<void>((resolve) => this.unsettled.set(event.id, { left: targets.length, resolve }));
+      for (const target of targets) this.enqueue({ seq: this.seq++, event, target, attempts: 0, dueAt: 0 });
       this.schedulePump();
+      return settled;
     } catch (err) {
       this.log.error({ err, eventId: event?.id }, 'cannot queue notification');
+      return new Promise(() => {});
     }
   }
 
@@ -190,6 +200,7 @@ export class Notifier {
       const oldest = this.waiting.shift()!;
       this.droppedCount++;
       const record = this.record(oldest, { outcome: 'dropped', error: `queue full (${this.queueLimit} waiting)` }, 0);
+      this.settle(oldest.event.id);
       this.log.warn(logFields(record), 'notification queue full; dropped the oldest delivery');
     }
   }
@@ -247,6 +258,7 @@ export class Notifier {
   private finish(d: Delivery, result: AttemptResult, durationMs: number): void {
     if (result.ok) {
       const record = this.record(d, { outcome: 'delivered', result }, durationMs);
+      this.settle(d.event.id);
       this.log.info(logFields(record), 'notification delivered');
       return;
     }
@@ -265,6 +277,7 @@ export class Notifier {
     }
     const why = result.retryable ? `still failing after ${d.attempts} attempts` : 'not retried: the same request cannot succeed';
     const record = this.record(d, { outcome: 'gave-up', result, error: `${result.error} (${why})` }, durationMs);
+    this.settle(d.event.id);
     this.log.error(logFields(record), 'notification gave up');
   }
 
@@ -303,6 +316,18 @@ export class Notifier {
       this.log.error({ err }, 'onDelivery callback failed');
     }
     return record;
+  }
+
+  /**
+   * One delivery of the event reached its end: delivered, given up, or dropped from a
+   * full queue. A delivery dropped because the notifier closes never settles: the
+   * event was not told, and whoever waits must not record it as told.
+   */
+  private settle(eventId: string): void {
+    const entry = this.unsettled.get(eventId);
+    if (!entry || --entry.left > 0) return;
+    this.unsettled.delete(eventId);
+    entry.resolve();
   }
 
   private isIdle(): boolean {

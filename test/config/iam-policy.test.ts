@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { iamPolicyOutput } from '../../src/cli/iam-policy.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -22,11 +23,11 @@ const example = loadConfig({ PAIRKEEPER_CONFIG: EXAMPLE }).config;
 
 /** The example with every feature that needs AWS calls on: preparation and claims in Parameter Store. */
 function everything(): Config {
-  const raw = readFileSync(EXAMPLE, 'utf8')
-    .replace(/^ {4}# prepare:\n {4}# {3}mountPoint: \/var\/lib\/etcd$/m, '    prepare:\n      mountPoint: /var/lib/etcd')
-    .replace(/^ {2}store: file$/m, '  store: ssm');
-  const config = parseConfig(raw, 'example with prepare and ssm claims');
-  assert.ok(config.groups[0]!.prepare && config.claims.store === 'ssm', 'the example still has the commented prepare block and claims.store');
+  const raw = parseYaml(readFileSync(EXAMPLE, 'utf8')) as { groups: Record<string, unknown>[]; claims: Record<string, unknown> };
+  raw.groups[0]!.prepare = { mountPoint: '/var/lib/etcd' };
+  raw.claims.store = 'ssm';
+  const config = parseConfig(JSON.stringify(raw), 'example with prepare and ssm claims');
+  assert.ok(config.groups[0]!.prepare && config.claims.store === 'ssm');
   return config;
 }
 

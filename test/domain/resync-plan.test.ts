@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GroupMember, LifecycleHookInfo, LifecycleTransitionKind } from '../../src/domain/group-members.ts';
 import { buildPairs } from '../../src/domain/inventory.ts';
-import type { Attachment, Claim, EniInfo, Pair, VolumeInfo } from '../../src/domain/pairs.ts';
+import { HOLDER_TAG, type Attachment, type Claim, type EniInfo, type Pair, type VolumeInfo } from '../../src/domain/pairs.ts';
 import { instancesToCheck, planResync } from '../../src/domain/resync-plan.ts';
 import type { ResyncAction, ResyncInput, ResyncProblem, ResyncReport } from '../../src/domain/resync-plan.ts';
 import { seededRandom } from '../../fake-aws/random.ts';
@@ -58,8 +58,14 @@ function pair(nodeId: string, holders: { volume?: Holder; eni?: Holder } = {}): 
   return onePair([volume(nodeId, holders.volume)], [eni(nodeId, holders.eni)], 'usable');
 }
 
-/** A usable pair with both halves attached to the instance. */
+/** A usable pair with both halves attached to the instance and announced (the holder tag on both), as a finished launch leaves it. */
 function whole(nodeId: string, instanceId: string): Pair {
+  const announced = { [HOLDER_TAG]: instanceId, NodeID: nodeId };
+  return onePair([volume(nodeId, instanceId, { tags: announced })], [eni(nodeId, instanceId, { tags: announced })], 'usable');
+}
+
+/** Whole on the instance, but stopped by a crash before it was announced (no holder tag). */
+function wholeUnannounced(nodeId: string, instanceId: string): Pair {
   return pair(nodeId, { volume: instanceId, eni: instanceId });
 }
 
@@ -107,10 +113,11 @@ interface Case {
   ec2?: Record<string, string | undefined>;
   actions?: ResyncAction[];
   reports?: ResyncReport[];
+  prepares?: boolean;
 }
 
 function inputOf(c: Case): ResyncInput {
-  return { members: c.members ?? [], hooks: c.hooks ?? [], claims: c.claims ?? [], pairs: c.pairs ?? [], ec2States: new Map(Object.entries(c.ec2 ?? {})) };
+  return { members: c.members ?? [], hooks: c.hooks ?? [], claims: c.claims ?? [], pairs: c.pairs ?? [], ec2States: new Map(Object.entries(c.ec2 ?? {})), prepares: c.prepares ?? false };
 }
 
 const cases: Case[] = [
@@ -130,10 +137,26 @@ const cases: Case[] = [
     pairs: [whole('node-1', 'i-1'), pair('node-2')],
   },
   {
-    name: 'a whole pair is enough even while the claim still says "claimed": nothing to do',
+    name: 'a whole pair whose claim still says "claimed" (a crash before the claim was marked): pair, to finish (issue 13 #1)',
     members: [member('i-1', 'InService')],
     claims: [claim('node-1', 'i-1', 'claimed')],
     pairs: [whole('node-1', 'i-1')],
+    actions: [pairAction('i-1')],
+  },
+  {
+    name: 'a whole pair claimed as attached but never announced (a crash before the notification): pair, to announce (issue 13 #1)',
+    members: [member('i-1', 'InService')],
+    claims: [claim('node-1', 'i-1')],
+    pairs: [wholeUnannounced('node-1', 'i-1')],
+    actions: [pairAction('i-1')],
+  },
+  {
+    name: 'a whole, announced pair in a group that prepares, not prepared on its holder (a crash before preparing): pair, to prepare (issue 13 #1)',
+    members: [member('i-1', 'InService')],
+    claims: [claim('node-1', 'i-1')],
+    pairs: [whole('node-1', 'i-1')],
+    prepares: true,
+    actions: [pairAction('i-1')],
   },
   {
     name: 'a claimed pair with the volume attached but not yet the ENI: pair, to finish',

@@ -40,7 +40,7 @@ describe('command notifications', () => {
     const script = `require('fs').writeFileSync(process.argv[1], JSON.stringify({ argv: process.argv.slice(2), env: process.env }))`;
     const { notifier } = notifierFor({ commands: [{ run: hook(script, out, '$HOME; echo hi', '`id`') }] });
     const event = attached({ reason: 'testing' });
-    notifier.emit(event);
+    void notifier.emit(event);
     await notifier.idle();
 
     const seen = JSON.parse(await readFile(out, 'utf8')) as { argv: string[]; env: Record<string, string> };
@@ -79,7 +79,7 @@ describe('command notifications', () => {
       if (n < 3) { console.error('salt-master not reachable (try ' + n + ')'); process.exit(7); }
       console.log('highstate queued');`;
     const { notifier, logs } = notifierFor({ commands: [{ run: hook(script, counter) }], retry: FAST_RETRY });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     assert.deepEqual(
       notifier.deliveries().map((r) => [r.outcome, r.attempt, r.exitCode, r.output]),
@@ -98,7 +98,7 @@ describe('command notifications', () => {
   it('keeps only the last 2 KiB of output', async () => {
     const script = `process.stdout.write('x'.repeat(10000)); process.stderr.write('END'); process.exitCode = 1;`;
     const { notifier } = notifierFor({ commands: [{ run: hook(script) }], retry: { attempts: 1 } });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     const [record] = notifier.deliveries();
     assert.equal(record?.outcome, 'gave-up');
@@ -116,7 +116,7 @@ describe('command notifications', () => {
       require('fs').appendFileSync(process.argv[1], process.pid + ' ' + child.pid + ' ');
       setInterval(() => {}, 1000);`;
     const { notifier } = notifierFor({ commands: [{ run: hook(script, pids), timeoutMs: 1000 }], retry: { attempts: 2, baseMs: 1, capMs: 1 } });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     assert.deepEqual(
       notifier.deliveries().map((r) => [r.outcome, r.attempt, r.signal, r.error]),
@@ -134,7 +134,7 @@ describe('command notifications', () => {
   it('retries a command that cannot be started, then gives up', async () => {
     const missing = join(dir, 'no-such-hook');
     const { notifier } = notifierFor({ commands: [{ run: [missing, 'arg'] }], retry: { attempts: 2, baseMs: 1, capMs: 1 } });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     const records = notifier.deliveries();
     assert.deepEqual(
@@ -148,7 +148,7 @@ describe('command notifications', () => {
 
   it('close() kills a command still running after closeTimeoutMs', async () => {
     const { notifier } = notifierFor({ commands: [{ run: hook('setInterval(() => {}, 1000)'), timeoutMs: 60_000 }] }, { closeTimeoutMs: 50 });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await waitFor(() => notifier.stats().inFlight === 1, 'the hook to start');
     await notifier.close();
     const [record] = notifier.deliveries();

@@ -33,7 +33,8 @@ describe('Notifier', () => {
       commands: [{ run: [join(dir, 'no-such-hook')] }],
       retry: { attempts: 3, baseMs: 60_000, capMs: 60_000 },
     });
-    for (let i = 0; i < 50; i++) assert.equal(notifier.emit(attached()), undefined);
+    const settled: boolean[] = [];
+    for (let i = 0; i < 50; i++) void notifier.emit(attached()).then(() => settled.push(true));
     // Nothing was tried in the caller's turn: the work is all in the background.
     assert.equal(notifier.deliveries().length, 0);
     assert.equal(notifier.stats().waiting, 150);
@@ -47,12 +48,27 @@ describe('Notifier', () => {
     assert.equal(notifier.stats().inFlight, 0);
     assert.ok(notifier.deliveries().every((r) => r.outcome === 'failed' || r.outcome === 'dropped'));
     assert.equal(logs.find('notifier closed with deliveries waiting; dropped').length, 1);
+    // Dropped by the close: not told, so not settled (the caller must not record them as announced).
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(settled, []);
+  });
+
+  it("emit()'s promise settles once every target's delivery has ended, and at once when no target wants the event", async () => {
+    const { notifier } = notifierFor({ webhooks: [{ url: `${server.url}/hook/ok` }], commands: [] });
+    let done = false;
+    const settled = notifier.emit(attached()).then(() => (done = true));
+    assert.equal(done, false);
+    await settled;
+    assert.equal(notifier.deliveries().at(-1)?.outcome, 'delivered');
+    const nobody = notifierFor({ webhooks: [], commands: [] }).notifier;
+    await nobody.emit(attached());
+    await notifier.close();
   });
 
   it('keeps at most queueLimit deliveries waiting: the oldest are dropped, counted and logged', async () => {
     const { notifier, logs, seen } = notifierFor({ webhooks: [{ url: `${server.url}/hook/x` }], queueLimit: 3 });
     const events = Array.from({ length: 6 }, (_, i) => attached({ nodeId: String(i) }));
-    for (const e of events) notifier.emit(e);
+    for (const e of events) void notifier.emit(e);
     assert.deepEqual(notifier.stats(), { waiting: 3, inFlight: 0, dropped: 3 });
     const dropped = seen.filter((r) => r.outcome === 'dropped');
     assert.deepEqual(
@@ -76,7 +92,7 @@ describe('Notifier', () => {
   it('has at most `concurrency` attempts in flight per target; the rest wait their turn', async () => {
     server.setAnswer(() => 'hold');
     const { notifier } = notifierFor({ webhooks: [{ url: `${server.url}/hook/x` }] }, { concurrency: 2 });
-    for (let i = 0; i < 5; i++) notifier.emit(attached());
+    for (let i = 0; i < 5; i++) void notifier.emit(attached());
     await waitFor(() => server.heldCount === 2, 'two requests in flight');
     assert.deepEqual(notifier.stats(), { waiting: 3, inFlight: 2, dropped: 0 });
     server.setAnswer(() => 200);
@@ -90,7 +106,7 @@ describe('Notifier', () => {
   it('backs off exponentially with full jitter, capped', async () => {
     server.setAnswer(() => 503);
     const { notifier } = notifierFor({ webhooks: [{ url: `${server.url}/hook/x` }], retry: { attempts: 4, baseMs: 10, capMs: 25 } }, { random: () => 0.5 });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     // A uniform wait in [0, min(cap, base·2^(n-1))): half of 10, 20, then the cap of 25.
     assert.deepEqual(
@@ -104,7 +120,7 @@ describe('Notifier', () => {
     server.setAnswer(() => 503);
     const before = liveTimers();
     const { notifier, seen } = notifierFor({ webhooks: [{ url: `${server.url}/hook/x` }], retry: { attempts: 5, baseMs: 3_600_000, capMs: 3_600_000 } }, { random: () => 0.99 });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await waitFor(() => seen.some((r) => r.outcome === 'failed'), 'the first attempt to fail');
     assert.equal(liveTimers(), before + 1, 'the retry waits on a timer');
     await notifier.close();
@@ -120,7 +136,7 @@ describe('Notifier', () => {
   it('close() waits for an attempt in flight to finish', async () => {
     server.setAnswer(() => 'hold');
     const { notifier } = notifierFor({ webhooks: [{ url: `${server.url}/hook/x` }] });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await waitFor(() => server.heldCount === 1, 'the request to arrive');
     const closed = notifier.close();
     server.release(200);
@@ -135,7 +151,7 @@ describe('Notifier', () => {
     server.setAnswer(() => 'hold');
     const before = liveTimers();
     const { notifier, logs } = notifierFor({ webhooks: [{ url: `${server.url}/hook/x`, timeoutMs: 60_000 }] }, { closeTimeoutMs: 50 });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await waitFor(() => server.heldCount === 1, 'the request to arrive');
     await notifier.close();
     const [record] = notifier.deliveries();
@@ -143,7 +159,7 @@ describe('Notifier', () => {
     assert.match(record.error!, /aborted: the notifier is closing; the notifier closed/);
     assert.equal(liveTimers(), before);
 
-    notifier.emit(attached());
+    void notifier.emit(attached());
     assert.equal(logs.find('notification after close; not delivered').length, 1);
     assert.equal(notifier.stats().waiting, 0);
     assert.equal(server.requests.length, 1);
@@ -158,8 +174,8 @@ describe('Notifier', () => {
         },
       },
     );
-    notifier.emit(attached());
-    notifier.emit(attached());
+    void notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     assert.equal(server.requests.length, 2);
     assert.equal(logs.find('onDelivery callback failed').length, 2);
@@ -169,7 +185,7 @@ describe('Notifier', () => {
   it('keeps the last historySize records', async () => {
     const { notifier } = notifierFor({ webhooks: [{ url: `${server.url}/hook/x` }], retry: FAST_RETRY }, { historySize: 3 });
     const events = Array.from({ length: 5 }, () => attached());
-    for (const e of events) notifier.emit(e);
+    for (const e of events) void notifier.emit(e);
     await notifier.idle();
     assert.equal(notifier.deliveries().length, 3);
     await notifier.close();

@@ -36,8 +36,8 @@ describe('webhook notifications', () => {
     });
     const up = attached();
     const down = attached({ nodeId: '3' }, 'pair.released');
-    notifier.emit(up);
-    notifier.emit(down);
+    void notifier.emit(up);
+    void notifier.emit(down);
     await notifier.idle();
 
     assert.deepEqual(server.requests.map((r) => [r.method, r.path]).sort(), [
@@ -66,10 +66,10 @@ describe('webhook notifications', () => {
     const tokenFile = join(dir, 'token');
     await writeFile(tokenFile, 'Bearer one\n');
     const { notifier } = setup({ webhooks: [{ url: `${server.url}/hook/x` }, { url: `${server.url}/hook/y`, authHeaderFile: tokenFile }] });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     await writeFile(tokenFile, 'Bearer two\n');
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     assert.deepEqual(
       server.requests.filter((r) => r.path === '/hook/y').map((r) => r.headers.authorization),
@@ -83,9 +83,9 @@ describe('webhook notifications', () => {
 
   it('sends a target only the event types it asked for', async () => {
     const { notifier } = setup({ webhooks: [{ url: `${server.url}/released`, events: ['pair.released', 'lifecycle.abandoned'] }] });
-    notifier.emit(attached());
-    notifier.emit(attached({}, 'pair.released'));
-    notifier.emit(attached({}, 'instance.waiting'));
+    void notifier.emit(attached());
+    void notifier.emit(attached({}, 'pair.released'));
+    void notifier.emit(attached({}, 'instance.waiting'));
     await notifier.idle();
     assert.deepEqual(
       server.requests.map((r) => (JSON.parse(r.body) as { type: string }).type),
@@ -95,7 +95,7 @@ describe('webhook notifications', () => {
 
   it('keeps the query, and any secret in it, out of records and logs', async () => {
     const { notifier, logs } = setup({ webhooks: [{ url: `${server.url}/hook/p?key=s3cr3t-in-query` }] });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     assert.equal(server.requests[0]?.path, '/hook/p?key=s3cr3t-in-query');
     assert.equal(notifier.deliveries()[0]?.target, `${server.url}/hook/p`);
@@ -106,7 +106,7 @@ describe('webhook notifications', () => {
     server.setAnswer((n) => (n <= 2 ? { status: 503, body: 'salt-master not running' } : 200));
     const event = attached();
     const { notifier, logs, seen } = setup({ webhooks: [{ url: `${server.url}/hook/pairkeeper/{type}` }], retry: FAST_RETRY });
-    notifier.emit(event);
+    void notifier.emit(event);
     await notifier.idle();
 
     assert.equal(server.requests.length, 3);
@@ -133,7 +133,7 @@ describe('webhook notifications', () => {
   it('rides out a receiver that is down, then comes back on its port', async () => {
     await server.stop();
     const { notifier } = setup({ webhooks: [{ url: `${server.url}/hook/x` }], retry: { attempts: 50, baseMs: 20, capMs: 40 } });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await waitFor(() => notifier.deliveries().some((r) => r.outcome === 'failed'), 'a failed attempt');
     assert.match(notifier.deliveries()[0]!.error!, /ECONNREFUSED/);
     assert.equal(notifier.deliveries()[0]!.status, undefined);
@@ -148,7 +148,7 @@ describe('webhook notifications', () => {
   it('retries 408, 429 and a timeout, like any outage', async () => {
     server.setAnswer((n) => [408, 429, 'hold' as const][n - 1] ?? 200);
     const { notifier } = setup({ webhooks: [{ url: `${server.url}/hook/x`, timeoutMs: 500 }], retry: FAST_RETRY });
-    notifier.emit(attached());
+    void notifier.emit(attached());
     await notifier.idle();
     assert.deepEqual(
       notifier.deliveries().map((r) => [r.outcome, r.status ?? r.error]),
@@ -167,7 +167,7 @@ describe('webhook notifications', () => {
       server.setAnswer(() => ({ status, body: status === 302 ? '' : '{"status": "nope"}', headers }));
       const event = attached();
       const { notifier, logs } = setup({ webhooks: [{ url: `${server.url}/hook/x` }], retry: FAST_RETRY });
-      notifier.emit(event);
+      void notifier.emit(event);
       await notifier.idle();
       assert.equal(server.requests.length, 1, 'one request, no retry, no redirect followed');
       const [record] = notifier.deliveries();
@@ -185,7 +185,7 @@ describe('webhook notifications', () => {
     server.setAnswer(() => 500);
     const event = attached();
     const { notifier, logs, seen } = setup({ webhooks: [{ url: `${server.url}/hook/x` }], retry: { attempts: 3, baseMs: 1, capMs: 5 } });
-    notifier.emit(event);
+    void notifier.emit(event);
     await notifier.idle();
     assert.equal(server.requests.length, 3);
     assert.deepEqual(
