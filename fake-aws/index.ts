@@ -8,14 +8,16 @@ import { startHttpServer, type FakeAwsHttpServer } from './server.ts';
 import { FakeSns } from './sns/fake-sns.ts';
 import { SnsHttpsEndpoint } from './sns/https-endpoint.ts';
 import { SnsSigner } from './sns/signer.ts';
+import { FakeSqs, type SqsTiming } from './sqs/fake-sqs.ts';
+import { createSqsService } from './sqs/service.ts';
 import { FakeSsm } from './ssm/fake-ssm.ts';
 import { createSsmService } from './ssm/service.ts';
 import { testTls } from './tls/index.ts';
 
 /**
- * A local AWS for tests, benchmarks and the sandbox: EC2, SSM and Auto Scaling on
- * one HTTP port (routed by API version / X-Amz-Target), and SNS with its HTTPS side
- * (signing certificate, SubscribeURL) on another.
+ * A local AWS for tests, benchmarks and the sandbox: EC2, SSM, Auto Scaling and SQS
+ * on one HTTP port (routed by API version / X-Amz-Target), and SNS with its HTTPS
+ * side (signing certificate, SubscribeURL) on another.
  */
 /** Any credentials do for the fake; these are the ones everything that talks to it uses. */
 export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fake-secret' };
@@ -31,6 +33,8 @@ export interface FakeAwsOptions {
   ec2Timing?: Partial<Ec2Timing>;
   /** Auto Scaling's hook clock, EC2 polling and retry delay; hook seconds are real seconds by default. */
   autoScalingTiming?: Partial<AutoScalingTiming>;
+  /** SQS's clock (visibility, wait, delay seconds); real seconds by default. */
+  sqsTiming?: Partial<SqsTiming>;
 }
 
 export interface FakeAws {
@@ -42,6 +46,7 @@ export interface FakeAws {
   ssm: FakeSsm;
   autoScaling: FakeAutoScaling;
   sns: FakeSns;
+  sqs: FakeSqs;
   snsEndpoint: SnsHttpsEndpoint;
   signer: SnsSigner;
   /** Environment that points the AWS SDK at this fake. */
@@ -60,7 +65,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     signingCertPem: testTls.snsSigningCert,
   }).start(options.snsPort);
   const signer = new SnsSigner({ privateKeyPem: testTls.snsSigningKey, certUrl: snsEndpoint.certUrl });
-  const sns = new FakeSns({ endpoint: snsEndpoint, signer, region, accountId });
+  const sqs = new FakeSqs({ region, accountId, timing: options.sqsTiming });
+  const sns = new FakeSns({ endpoint: snsEndpoint, signer, region, accountId, sqs });
   sns.reseed(options.seed ?? 1);
 
   const ec2 = new Ec2State({ accountId, timing: options.ec2Timing });
@@ -68,11 +74,12 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const autoScaling = new FakeAutoScaling({ ec2, sns, region, accountId, timing: options.autoScalingTiming });
 
   const http: FakeAwsHttpServer = await startHttpServer({
-    services: [createEc2Service(ec2), createSsmService(ssm), createAutoScalingService(autoScaling)],
+    services: [createEc2Service(ec2), createSsmService(ssm), createAutoScalingService(autoScaling), createSqsService(sqs)],
     extraRoutes: [createControlRoute({ faults, ec2, ssm, autoScaling, sns })],
     faults,
     ...(options.port === undefined ? {} : { port: options.port }),
   });
+  sqs.endpoint = http.url;
 
   return {
     url: http.url,
@@ -83,6 +90,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     ssm,
     autoScaling,
     sns,
+    sqs,
     snsEndpoint,
     signer,
     env: () => ({
@@ -92,9 +100,11 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       AWS_ENDPOINT_URL_EC2: http.url,
       AWS_ENDPOINT_URL_SSM: http.url,
       AWS_ENDPOINT_URL_AUTO_SCALING: http.url,
+      AWS_ENDPOINT_URL_SQS: http.url,
     }),
     close: async () => {
       await sns.idle();
+      sqs.close();
       await Promise.all([http.close(), snsEndpoint.close()]);
     },
   };
