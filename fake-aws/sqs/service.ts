@@ -163,7 +163,7 @@ function requiredText(body: Body, name: string): string {
 function optionalInteger(body: Body, name: string): number | undefined {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidParameterValue(`Value ${String(value)} for parameter ${name} is invalid. Reason: must be an integer.`);
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidParameterValue(`Value for parameter ${name} is invalid. Reason: must be an integer.`);
   return value;
 }
 
