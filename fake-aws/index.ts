@@ -3,6 +3,8 @@ import { createAutoScalingService } from './autoscaling/service.ts';
 import { createEc2Service } from './ec2/service.ts';
 import { Ec2State, type Ec2Timing } from './ec2/state.ts';
 import { createControlRoute } from './control.ts';
+import { instanceStateChange } from './eventbridge/ec2-events.ts';
+import { FakeEventBus } from './eventbridge/event-bus.ts';
 import { Faults } from './faults.ts';
 import { startHttpServer, type FakeAwsHttpServer } from './server.ts';
 import { FakeSns } from './sns/fake-sns.ts';
@@ -16,8 +18,9 @@ import { testTls } from './tls/index.ts';
 
 /**
  * A local AWS for tests, benchmarks and the sandbox: EC2, SSM, Auto Scaling and SQS
- * on one HTTP port (routed by API version / X-Amz-Target), and SNS with its HTTPS
- * side (signing certificate, SubscribeURL) on another.
+ * on one HTTP port (routed by API version / X-Amz-Target), SNS with its HTTPS side
+ * (signing certificate, SubscribeURL) on another, and an EventBridge bus that
+ * Auto Scaling and EC2 put their events on (rules copy them into SQS queues).
  */
 /** Any credentials do for the fake; these are the ones everything that talks to it uses. */
 export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fake-secret' };
@@ -47,6 +50,7 @@ export interface FakeAws {
   autoScaling: FakeAutoScaling;
   sns: FakeSns;
   sqs: FakeSqs;
+  events: FakeEventBus;
   snsEndpoint: SnsHttpsEndpoint;
   signer: SnsSigner;
   /** Environment that points the AWS SDK at this fake. */
@@ -69,9 +73,11 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const sns = new FakeSns({ endpoint: snsEndpoint, signer, region, accountId, sqs });
   sns.reseed(options.seed ?? 1);
 
+  const events = new FakeEventBus({ region, accountId, sqs });
   const ec2 = new Ec2State({ accountId, timing: options.ec2Timing });
+  ec2.onStateChange = (instance) => events.put(instanceStateChange(instance, region, accountId));
   const ssm = new FakeSsm({ region, accountId, instanceLookup: (id) => ec2.instance(id) });
-  const autoScaling = new FakeAutoScaling({ ec2, sns, region, accountId, timing: options.autoScalingTiming });
+  const autoScaling = new FakeAutoScaling({ ec2, sns, sqs, events, region, accountId, timing: options.autoScalingTiming });
 
   const http: FakeAwsHttpServer = await startHttpServer({
     services: [createEc2Service(ec2), createSsmService(ssm), createAutoScalingService(autoScaling), createSqsService(sqs)],
@@ -91,6 +97,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     autoScaling,
     sns,
     sqs,
+    events,
     snsEndpoint,
     signer,
     env: () => ({
