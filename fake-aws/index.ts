@@ -81,7 +81,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
 
   const http: FakeAwsHttpServer = await startHttpServer({
     services: [createEc2Service(ec2), createSsmService(ssm), createAutoScalingService(autoScaling), createSqsService(sqs)],
-    extraRoutes: [createControlRoute({ faults, ec2, ssm, autoScaling, sns })],
+    extraRoutes: [createControlRoute({ faults, ec2, ssm, autoScaling, sns, sqs, events })],
     faults,
     ...(options.port === undefined ? {} : { port: options.port }),
   });

@@ -94,6 +94,33 @@ describe('fake EventBridge: Auto Scaling and EC2 events into SQS', () => {
     assert.deepEqual(states, ['pending', 'running', 'shutting-down', 'terminated']);
   });
 
+  it('the control API creates queues, SNS → SQS subscriptions, rules and warm pools, and shows queues and bus events', async () => {
+    const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+      const res = await fetch(`${aws.url}/_fake/${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    const created = await call('POST', 'queues', { name: 'ctl', attributes: { VisibilityTimeout: '5' } });
+    assert.deepEqual(created.json, { queueUrl: `${aws.url}/${aws.accountId}/ctl`, queueArn: `arn:aws:sqs:${aws.region}:${aws.accountId}:ctl` });
+    const topicArn = aws.sns.createTopic('ctl');
+    const sub = await call('POST', 'subscriptions', { topicArn, protocol: 'sqs', endpoint: created.json.queueArn, rawMessageDelivery: true });
+    assert.equal(sub.status, 200);
+    aws.sns.publish(topicArn, 'raw body');
+    await aws.sns.idle();
+    const rule = await call('POST', 'rules', { name: 'ec2', pattern: { source: ['aws.ec2'] }, queueArn: created.json.queueArn });
+    assert.equal(rule.status, 200);
+    aws.ec2.runInstance({ availabilityZone: 'us-east-1a' });
+    const queue = await call('GET', 'queues/ctl');
+    assert.deepEqual(queue.json.counts, { visible: 2, inFlight: 0, delayed: 0 });
+    assert.equal((queue.json.messages as { body: string }[])[0]!.body, 'raw body');
+    assert.ok(((await call('GET', 'events')).json as unknown as unknown[]).length >= 1);
+    assert.equal((await call('GET', 'queues/nope')).status, 404);
+
+    await call('POST', 'groups', { name: 'pool', availabilityZones: ['us-east-1a'], maxSize: 2 });
+    const pool = await call('POST', 'groups/pool/warm-pool', { minSize: 1, reuseOnScaleIn: true });
+    assert.deepEqual(pool.json, { minSize: 1, poolState: 'Stopped', reuseOnScaleIn: true });
+    await waitFor(() => aws.autoScaling.warmMembers(aws.autoScaling.requireGroup('pool')).length === 2, 'the pool filled to MaxSize − desired');
+  });
+
   it('a lifecycle hook with an SQS target sends the raw Auto Scaling messages to the queue', async () => {
     const queue = aws.sqs.createQueue('hook-target');
     aws.autoScaling.createGroup({

@@ -165,6 +165,17 @@ describe('fake SQS through the real SQSClient', () => {
       assert.equal(notInFlight.name, 'MessageNotInflight');
     });
 
+    it('an injected fault reaches the SDK as an SQS error, and the message is still there afterwards', async () => {
+      const url = await createQueue('q');
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'kept' }));
+      const [m] = await receive(url);
+      aws.faults.set('SQS', 'DeleteMessage', { failNext: 1, code: 'InternalError', status: 500 });
+      const failed = await failure(sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m!.ReceiptHandle! })));
+      aws.faults.clear();
+      assert.deepEqual([failed.name, failed.status], ['InternalError', 500]);
+      assert.deepEqual(await counts(url), [0, 1]);
+    });
+
     it('moves a message to the dead-letter queue once it was received maxReceiveCount times', async () => {
       const dlqUrl = await createQueue('intake-dlq');
       const dlqArn = `arn:aws:sqs:${aws.region}:${aws.accountId}:intake-dlq`;
