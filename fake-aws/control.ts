@@ -96,7 +96,7 @@ const routes: [method: string, path: RegExp, handler: Handler][] = [
   [
     'POST',
     /^\/_fake\/rules$/,
-    (t, body) => t.events.putRule({ name: text(body.name, 'name'), pattern: (body.pattern ?? {}), queueArn: text(body.queueArn, 'queueArn') }),
+    (t, body) => t.events.putRule({ name: text(body.name, 'name'), pattern: body.pattern ?? {}, queueArn: text(body.queueArn, 'queueArn') }),
   ],
   ['GET', /^\/_fake\/events$/, (t) => t.events.events],
   ['GET', /^\/_fake\/sns\/deliveries$/, (t) => t.sns.deliveries],
