@@ -191,9 +191,11 @@ export class FakeSqs {
     const wait = options.waitSeconds ?? Number(queue.attributes.get('ReceiveMessageWaitTimeSeconds'));
     const deadline = Date.now() + wait * this.timing.msPerSecond;
     for (;;) {
+      // A queue dropped by reset() (or the fake closing) answers a waiting poll with nothing.
+      if (this.closed || this.queues.get(queue.name) !== queue) return [];
       const taken = this.take(queue, options.max, visibility);
       const left = deadline - Date.now();
-      if (taken.length > 0 || left <= 0 || this.closed) return taken;
+      if (taken.length > 0 || left <= 0) return taken;
       await this.changeOrTimeout(queue, left);
     }
   }
