@@ -16,6 +16,7 @@ import {
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
 import { failure } from '../helpers/aws-failure.ts';
 import { fakeAwsClientConfig } from '../helpers/fake-aws-client.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** One SQS second lasts 10 ms: the default 30 s visibility is 0.3 s, a 20 s long poll 0.2 s. */
 const MS_PER_SECOND = 10;
@@ -212,6 +213,23 @@ describe('fake SQS through the real SQSClient', () => {
       assert.equal(envelope.TopicArn, topic);
       assert.equal(envelope.Message, '{"Event":"autoscaling:TEST_NOTIFICATION"}');
       assert.ok(await verifies(envelope), 'the envelope verifies with the signing certificate');
+    });
+
+    it('carries a group’s Auto Scaling notifications through SNS into the queue', async () => {
+      const url = await createQueue('asg-notifications');
+      const topic = aws.sns.createTopic('asg-notifications');
+      aws.sns.subscribeQueue(topic, aws.sqs.queue('asg-notifications')!.arn);
+      aws.autoScaling.createGroup({ name: 'web', availabilityZones: ['us-east-1a'], maxSize: 1, desiredCapacity: 1, notifications: [{ topicArn: topic }] });
+      const events: string[] = [];
+      await waitFor(async () => {
+        for (const m of await receive(url, { max: 10 })) {
+          events.push(String((JSON.parse((JSON.parse(m.Body!) as Record<string, string>).Message!) as Record<string, unknown>).Event));
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle! }));
+        }
+        return events.length >= 2;
+      }, 'the test notification and the launch in the queue');
+      assert.deepEqual(events, ['autoscaling:TEST_NOTIFICATION', 'autoscaling:EC2_INSTANCE_LAUNCH']);
+      aws.autoScaling.reset();
     });
 
     it('delivers the bare message with RawMessageDelivery', async () => {
