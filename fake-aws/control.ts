@@ -1,9 +1,11 @@
 import type { FakeAutoScaling } from './autoscaling/fake-autoscaling.ts';
 import type { Ec2State } from './ec2/state.ts';
+import type { FakeEventBus } from './eventbridge/event-bus.ts';
 import { FakeAwsError } from './errors.ts';
 import type { Faults } from './faults.ts';
 import type { ExtraRoute } from './server.ts';
 import type { DeliveryChaos, FakeSns } from './sns/fake-sns.ts';
+import type { FakeSqs } from './sqs/fake-sqs.ts';
 import type { FakeSsm } from './ssm/fake-ssm.ts';
 
 /**
@@ -14,13 +16,17 @@ import type { FakeSsm } from './ssm/fake-ssm.ts';
  *   GET  /_fake/calls          POST /_fake/calls/reset
  *   POST /_fake/faults {service, action, ...fault}  DELETE /_fake/faults
  *   POST /_fake/chaos {duplicateRate?, delayMs?, dropRate?}
- *   POST /_fake/topics {name}                      POST /_fake/subscriptions {topicArn, endpoint}
+ *   POST /_fake/topics {name}
+ *   POST /_fake/subscriptions {topicArn, endpoint} | {topicArn, protocol: "sqs", endpoint: queueArn, rawMessageDelivery?}
  *   GET  /_fake/sns/deliveries
+ *   POST /_fake/queues {name, attributes?}          GET /_fake/queues/:name (counts and messages)
+ *   POST /_fake/rules {name, pattern, queueArn}     GET /_fake/events (everything put on the EventBridge bus)
  *   POST /_fake/groups {name, availabilityZones, minSize?, maxSize?, desiredCapacity?, tags?, lifecycleHooks?, notifications?}
  *   POST /_fake/groups/:name/desired-capacity {desiredCapacity}
  *   POST /_fake/groups/:name/launch-error {count?, reason?}
  *   POST /_fake/groups/:name/lifecycle-hooks {name, transition, heartbeatTimeout?, defaultResult?, notificationTargetArn?, notificationMetadata?}
  *   POST /_fake/groups/:name/notifications {topicArn, types?}
+ *   POST /_fake/groups/:name/warm-pool {minSize?, maxGroupPreparedCapacity?, poolState?, reuseOnScaleIn?}
  *   POST /_fake/instances/:id/terminate {decrementDesired?}
  */
 export interface ControlTarget {
@@ -29,6 +35,8 @@ export interface ControlTarget {
   ssm: FakeSsm;
   autoScaling: FakeAutoScaling;
   sns: FakeSns;
+  sqs: FakeSqs;
+  events: FakeEventBus;
 }
 
 type Json = Record<string, unknown>;
@@ -59,8 +67,38 @@ const routes: [method: string, path: RegExp, handler: Handler][] = [
   [
     'POST',
     /^\/_fake\/subscriptions$/,
-    (t, body) => ({ subscriptionArn: t.sns.subscribe(text(body.topicArn, 'topicArn'), text(body.endpoint, 'endpoint')).arn }),
+    (t, body) => {
+      const [topicArn, endpoint] = [text(body.topicArn, 'topicArn'), text(body.endpoint, 'endpoint')];
+      const sub =
+        body.protocol === 'sqs'
+          ? t.sns.subscribeQueue(topicArn, endpoint, { rawMessageDelivery: body.rawMessageDelivery === true })
+          : t.sns.subscribe(topicArn, endpoint);
+      return { subscriptionArn: sub.arn };
+    },
   ],
+  [
+    'POST',
+    /^\/_fake\/queues$/,
+    (t, body) => {
+      const queue = t.sqs.createQueue(text(body.name, 'name'), (body.attributes ?? {}) as Record<string, string>);
+      return { queueUrl: t.sqs.urlOf(queue), queueArn: queue.arn };
+    },
+  ],
+  [
+    'GET',
+    /^\/_fake\/queues\/([^/]+)$/,
+    (t, _body, [name]) => {
+      const queue = t.sqs.queue(name!);
+      if (!queue) throw new FakeAwsError('NotFound', `no queue ${name!}`, 404);
+      return { queueArn: queue.arn, attributes: queue.attributes, counts: t.sqs.counts(queue), messages: [...queue.messages.values()] };
+    },
+  ],
+  [
+    'POST',
+    /^\/_fake\/rules$/,
+    (t, body) => t.events.putRule({ name: text(body.name, 'name'), pattern: body.pattern ?? {}, queueArn: text(body.queueArn, 'queueArn') }),
+  ],
+  ['GET', /^\/_fake\/events$/, (t) => t.events.events],
   ['GET', /^\/_fake\/sns\/deliveries$/, (t) => t.sns.deliveries],
   [
     'POST',
@@ -88,6 +126,11 @@ const routes: [method: string, path: RegExp, handler: Handler][] = [
     /^\/_fake\/groups\/([^/]+)\/notifications$/,
     (t, body, [name]) =>
       t.autoScaling.putNotificationConfiguration(name!, text(body.topicArn, 'topicArn'), Array.isArray(body.types) ? (body.types as string[]) : undefined),
+  ],
+  [
+    'POST',
+    /^\/_fake\/groups\/([^/]+)\/warm-pool$/,
+    (t, body, [name]) => t.autoScaling.putWarmPool(name!, body),
   ],
   [
     'POST',

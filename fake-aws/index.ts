@@ -4,19 +4,24 @@ import { createEc2Service } from './ec2/service.ts';
 import { Ec2State, type Ec2Timing } from './ec2/state.ts';
 import { Arns, CallRecorder } from './call-recorder.ts';
 import { createControlRoute } from './control.ts';
+import { instanceStateChange } from './eventbridge/ec2-events.ts';
+import { FakeEventBus } from './eventbridge/event-bus.ts';
 import { Faults } from './faults.ts';
 import { startHttpServer, type FakeAwsHttpServer } from './server.ts';
 import { FakeSns } from './sns/fake-sns.ts';
 import { SnsHttpsEndpoint } from './sns/https-endpoint.ts';
 import { SnsSigner } from './sns/signer.ts';
+import { FakeSqs, type SqsTiming } from './sqs/fake-sqs.ts';
+import { createSqsService } from './sqs/service.ts';
 import { FakeSsm } from './ssm/fake-ssm.ts';
 import { createSsmService } from './ssm/service.ts';
 import { testTls } from './tls/index.ts';
 
 /**
- * A local AWS for tests, benchmarks and the sandbox: EC2, SSM and Auto Scaling on
- * one HTTP port (routed by API version / X-Amz-Target), and SNS with its HTTPS side
- * (signing certificate, SubscribeURL) on another.
+ * A local AWS for tests, benchmarks and the sandbox: EC2, SSM, Auto Scaling and SQS
+ * on one HTTP port (routed by API version / X-Amz-Target), SNS with its HTTPS side
+ * (signing certificate, SubscribeURL) on another, and an EventBridge bus that
+ * Auto Scaling and EC2 put their events on (rules copy them into SQS queues).
  */
 /** Any credentials do for the fake; these are the ones everything that talks to it uses. */
 export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fake-secret' };
@@ -34,6 +39,8 @@ export interface FakeAwsOptions {
   autoScalingTiming?: Partial<AutoScalingTiming>;
   /** Record every call as IAM would see it (aws.calls), to evaluate a policy against. */
   recordCalls?: boolean;
+  /** SQS's clock (visibility, wait, delay seconds); real seconds by default. */
+  sqsTiming?: Partial<SqsTiming>;
 }
 
 export interface FakeAws {
@@ -45,6 +52,8 @@ export interface FakeAws {
   ssm: FakeSsm;
   autoScaling: FakeAutoScaling;
   sns: FakeSns;
+  sqs: FakeSqs;
+  events: FakeEventBus;
   snsEndpoint: SnsHttpsEndpoint;
   signer: SnsSigner;
   /** The calls served, as IAM would authorize them; empty unless started with recordCalls. */
@@ -65,23 +74,27 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     signingCertPem: testTls.snsSigningCert,
   }).start(options.snsPort);
   const signer = new SnsSigner({ privateKeyPem: testTls.snsSigningKey, certUrl: snsEndpoint.certUrl });
-  const sns = new FakeSns({ endpoint: snsEndpoint, signer, region, accountId });
+  const sqs = new FakeSqs({ region, accountId, timing: options.sqsTiming });
+  const sns = new FakeSns({ endpoint: snsEndpoint, signer, region, accountId, sqs });
   sns.reseed(options.seed ?? 1);
 
+  const events = new FakeEventBus({ region, accountId, sqs });
   const ec2 = new Ec2State({ accountId, timing: options.ec2Timing });
+  ec2.onStateChange = (instance) => events.put(instanceStateChange(instance, region, accountId));
   const ssm = new FakeSsm({ region, accountId, instanceLookup: (id) => ec2.instance(id) });
-  const autoScaling = new FakeAutoScaling({ ec2, sns, region, accountId, timing: options.autoScalingTiming });
+  const autoScaling = new FakeAutoScaling({ ec2, sns, sqs, events, region, accountId, timing: options.autoScalingTiming });
 
   const arns = new Arns(region, accountId);
   const calls = new CallRecorder();
   calls.enabled = options.recordCalls ?? false;
   const http: FakeAwsHttpServer = await startHttpServer({
-    services: [createEc2Service(ec2, arns), createSsmService(ssm, ec2, arns), createAutoScalingService(autoScaling)],
+    services: [createEc2Service(ec2, arns), createSsmService(ssm, ec2, arns), createAutoScalingService(autoScaling), createSqsService(sqs)],
     recorder: calls,
-    extraRoutes: [createControlRoute({ faults, ec2, ssm, autoScaling, sns })],
+    extraRoutes: [createControlRoute({ faults, ec2, ssm, autoScaling, sns, sqs, events })],
     faults,
     ...(options.port === undefined ? {} : { port: options.port }),
   });
+  sqs.endpoint = http.url;
 
   return {
     url: http.url,
@@ -92,6 +105,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     ssm,
     autoScaling,
     sns,
+    sqs,
+    events,
     snsEndpoint,
     signer,
     calls,
@@ -102,9 +117,11 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       AWS_ENDPOINT_URL_EC2: http.url,
       AWS_ENDPOINT_URL_SSM: http.url,
       AWS_ENDPOINT_URL_AUTO_SCALING: http.url,
+      AWS_ENDPOINT_URL_SQS: http.url,
     }),
     close: async () => {
       await sns.idle();
+      sqs.close();
       await Promise.all([http.close(), snsEndpoint.close()]);
     },
   };

@@ -1,4 +1,5 @@
 import type { CallResources } from './call-recorder.ts';
+import type { FakeAwsError } from './errors.ts';
 import type { XmlObject } from './xml.ts';
 
 /**
@@ -22,14 +23,18 @@ export interface QueryService {
   handle(action: string, params: URLSearchParams): Promise<XmlObject> | XmlObject;
 }
 
-/** A fake AWS service speaking JSON 1.1 (`X-Amz-Target: Prefix.Action`), like SSM. */
+/** A fake AWS service speaking JSON (`X-Amz-Target: Prefix.Action`): 1.1 like SSM, or 1.0 like SQS. */
 export interface JsonService {
   kind: 'json';
   name: string;
   targetPrefix: string;
   iamPrefix: string;
   callResources(action: string, body: Record<string, unknown>): CallResources;
+  /** Default 1.1. */
+  jsonVersion?: '1.0' | '1.1';
   handle(action: string, body: Record<string, unknown>): unknown;
+  /** The error's `__type` and extra headers, for a service whose errors are not plain `{__type: code}` (SQS). */
+  errorFields?(error: FakeAwsError): { type: string; headers: Record<string, string> };
 }
 
 export type FakeService = QueryService | JsonService;

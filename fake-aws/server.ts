@@ -93,11 +93,12 @@ export async function startHttpServer(options: {
       recorder.record(`${service.iamPrefix}:${action}`, authorization, () => service.callResources(action, input));
       await faults.before(service.name, action);
       const result: unknown = await service.handle(action, input);
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
+      res.writeHead(200, { 'content-type': `application/x-amz-json-${service.jsonVersion ?? '1.1'}`, 'x-amzn-requestid': randomUUID() });
       res.end(JSON.stringify(result ?? {}));
     } catch (err) {
       const e = asFakeError(err);
-      sendJsonError(res, e.status, e.code, e.message);
+      const fields = service.errorFields?.(e);
+      sendJsonError(res, e.status, fields?.type ?? e.code, e.message, fields?.headers);
     }
   }
 
@@ -119,11 +120,12 @@ function asFakeError(err: unknown): FakeAwsError {
   return new FakeAwsError('InternalError', `fake-aws bug: ${String(err)}`, 500);
 }
 
-function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
+function sendJsonError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
     'content-type': 'application/x-amz-json-1.1',
     'x-amzn-requestid': randomUUID(),
     'x-amzn-errortype': code,
+    ...headers,
   });
   res.end(JSON.stringify({ __type: code, message }));
 }

@@ -47,6 +47,9 @@ export const ERROR_CODES = {
   PK_PAIR_BROKEN: { status: 409, retryable: false },
   PK_PREPARE_FAILED: { status: 500, retryable: false },
   PK_FACTS_FILE: { status: 500, retryable: true },
+  // Queue intake: a message body that can never become an event (left to the queue's redrive policy).
+  PK_INTAKE_MALFORMED: { status: 400, retryable: false },
+  PK_INTAKE_TOO_LARGE: { status: 413, retryable: false },
   // Claims.
   PK_CLAIMS_STORE: { status: 503, retryable: true },
   PK_CLAIM_CORRUPT: { status: 500, retryable: false },

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { partitionOf } from '../call-recorder.ts';
 import type { Ec2State } from '../ec2/state.ts';
+import type { FakeEventBus } from '../eventbridge/event-bus.ts';
 import type { FakeSns } from '../sns/fake-sns.ts';
+import type { FakeSqs } from '../sqs/fake-sqs.ts';
 import { Timers } from '../timers.ts';
 import { autoScalingErrors, validationError } from './errors.ts';
+import { activityBusEvent, lifecycleBusEvent } from './eventbridge-events.ts';
 import { LifecycleActions } from './lifecycle-actions.ts';
 import { activityEvent, activityMessage, lifecycleMessage, testNotification, type ActivityInput, type AutoScalingMessage } from './messages.ts';
 import {
@@ -11,10 +14,13 @@ import {
   type Activity,
   type AutoScalingGroup,
   type GroupMember,
+  type InstancePlace,
   type LifecycleHook,
+  type LifecycleState,
   type LifecycleResult,
   type LifecycleTransition,
   type NotificationType,
+  type WarmPool,
 } from './types.ts';
 
 export interface AutoScalingTiming {
@@ -55,6 +61,18 @@ export interface CreateGroupInput {
 
 /** The launching and in-service states: members that count toward the group's capacity. */
 const ACTIVE_STATES = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService']);
+/** Warm pool members at rest: ready for a scale-out, and in no flow of their own. */
+const WARM_AT_REST = new Set<LifecycleState>(['Warmed:Stopped', 'Warmed:Running']);
+
+/** Where a launch takes an instance: straight into the group, into the warm pool, or from the pool into the group. */
+interface Move {
+  origin: InstancePlace;
+  destination: InstancePlace;
+}
+const INTO_GROUP: Move = { origin: 'EC2', destination: 'AutoScalingGroup' };
+const INTO_POOL: Move = { origin: 'EC2', destination: 'WarmPool' };
+const FROM_POOL: Move = { origin: 'WarmPool', destination: 'AutoScalingGroup' };
+const BACK_TO_POOL: Move = { origin: 'AutoScalingGroup', destination: 'WarmPool' };
 const MAX_HEARTBEAT = 7200;
 const MIN_HEARTBEAT = 30;
 const MAX_GLOBAL_TIMEOUT = 172_800;
@@ -63,7 +81,11 @@ const MAX_GLOBAL_TIMEOUT = 172_800;
  * Auto Scaling groups over the fake EC2: desired capacity drives launches and
  * terminations (AZs kept balanced), members walk AWS's lifecycle states, lifecycle
  * hooks hold them in the wait states until completed or timed out, and every step
- * publishes the notification AWS would publish to the fake SNS.
+ * publishes the notification AWS would publish to the fake SNS (or, for a hook
+ * with an SQS target, sends it to the queue) and puts its event on the fake
+ * EventBridge bus. A warm pool keeps launched instances stopped (or running)
+ * beside the group: scale-out takes them from it, ReuseOnScaleIn puts them back,
+ * and the pool is refilled to its size.
  */
 export class FakeAutoScaling {
   readonly region: string;
@@ -77,13 +99,25 @@ export class FakeAutoScaling {
   private readonly retrying = new Set<string>();
   private readonly ec2: Ec2State;
   private readonly sns: FakeSns;
+  private readonly sqs: FakeSqs | undefined;
+  private readonly events: FakeEventBus | undefined;
   /** Bumped by reset(): flows started before it stop at their next step. */
   private generation = 0;
   private seq = 0;
 
-  constructor(options: { ec2: Ec2State; sns: FakeSns; region: string; accountId: string; timing?: Partial<AutoScalingTiming> }) {
+  constructor(options: {
+    ec2: Ec2State;
+    sns: FakeSns;
+    sqs?: FakeSqs;
+    events?: FakeEventBus;
+    region: string;
+    accountId: string;
+    timing?: Partial<AutoScalingTiming>;
+  }) {
     this.ec2 = options.ec2;
     this.sns = options.sns;
+    this.sqs = options.sqs;
+    this.events = options.events;
     this.region = options.region;
     this.accountId = options.accountId;
     this.timing = { ...DEFAULT_AUTOSCALING_TIMING, ...options.timing };
@@ -115,6 +149,7 @@ export class FakeAutoScaling {
       notifications: new Map(),
       failLaunches: { count: 0, reason: '' },
       failTerminations: { count: 0, reason: '' },
+      warmPool: undefined,
     };
     this.groupMap.set(group.name, group);
     try {
@@ -240,6 +275,50 @@ export class FakeAutoScaling {
     this.requireGroup(groupName).failTerminations = { count, reason };
   }
 
+  /** PutWarmPool: creates or updates the group's warm pool, then fills or trims it to its size. */
+  putWarmPool(groupName: string, input: Partial<WarmPool>): WarmPool {
+    const group = this.requireGroup(groupName);
+    const pool: WarmPool = {
+      minSize: input.minSize ?? group.warmPool?.minSize ?? 0,
+      maxGroupPreparedCapacity: input.maxGroupPreparedCapacity ?? group.warmPool?.maxGroupPreparedCapacity,
+      poolState: input.poolState ?? group.warmPool?.poolState ?? 'Stopped',
+      reuseOnScaleIn: input.reuseOnScaleIn ?? group.warmPool?.reuseOnScaleIn ?? false,
+    };
+    if (pool.poolState !== 'Stopped' && pool.poolState !== 'Running') {
+      throw validationError(`1 validation error detected: Value '${String(pool.poolState)}' at 'poolState' failed to satisfy constraint: Member must satisfy enum value set: [Running, Stopped]`);
+    }
+    if (pool.minSize < 0) throw validationError('MinSize must be greater than or equal to 0.');
+    if (pool.maxGroupPreparedCapacity !== undefined && pool.maxGroupPreparedCapacity !== -1 && pool.maxGroupPreparedCapacity < group.minSize) {
+      throw validationError('MaxGroupPreparedCapacity must be greater than or equal to the group min size.');
+    }
+    group.warmPool = pool;
+    this.reconcilePool(group);
+    return pool;
+  }
+
+  /** DeleteWarmPool: the pool's instances are terminated. */
+  deleteWarmPool(groupName: string): void {
+    const group = this.requireGroup(groupName);
+    if (!group.warmPool) throw validationError(`No warm pool found for Auto Scaling group ${groupName}.`);
+    group.warmPool = undefined;
+    for (const member of this.warmMembers(group)) {
+      if (!member.termination) this.beginTermination(group, member, `At ${at()} an instance was taken out of the warm pool because the warm pool was deleted.`);
+    }
+  }
+
+  /** The warm pool's members (any Warmed:* state), oldest first. */
+  warmMembers(group: AutoScalingGroup): GroupMember[] {
+    return [...group.members.values()].filter((m) => m.lifecycleState.startsWith('Warmed:')).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** How many instances the pool keeps: MaxGroupPreparedCapacity (or MaxSize) less the desired capacity, at least MinSize. */
+  poolSize(group: AutoScalingGroup): number {
+    const pool = group.warmPool;
+    if (!pool) return 0;
+    const prepared = pool.maxGroupPreparedCapacity === undefined || pool.maxGroupPreparedCapacity === -1 ? group.maxSize : pool.maxGroupPreparedCapacity;
+    return Math.max(pool.minSize, prepared - group.desiredCapacity, 0);
+  }
+
   reset(): void {
     this.generation += 1;
     this.timers.clear();
@@ -257,25 +336,91 @@ export class FakeAutoScaling {
     let count = this.activeMembers(group).length;
     const prefix = reason ? `${reason}  ` : '';
     while (count < group.desiredCapacity) {
-      this.launch(
-        group,
-        this.leastPopulatedAz(group),
-        `${prefix}At ${at()} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${count} to ${count + 1}.`,
-      );
+      const cause = `${prefix}At ${at()} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${count} to ${count + 1}.`;
+      const warm = this.readyWarmMember(group);
+      if (warm) void this.runFromPool(group, warm, cause);
+      else this.launch(group, this.leastPopulatedAz(group), cause, INTO_GROUP);
       count += 1;
     }
     while (count > group.desiredCapacity) {
       const victim = this.pickForScaleIn(group);
-      this.beginTermination(
-        group,
-        victim,
-        `${prefix}At ${at()} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${count} to ${count - 1}.  At ${at()} instance ${victim.instanceId} was selected for termination.`,
-      );
+      if (group.warmPool?.reuseOnScaleIn && victim.lifecycleState === 'InService') {
+        void this.runBackToPool(group, victim);
+      } else {
+        this.beginTermination(
+          group,
+          victim,
+          `${prefix}At ${at()} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${count} to ${count - 1}.  At ${at()} instance ${victim.instanceId} was selected for termination.`,
+        );
+      }
+      count -= 1;
+    }
+    this.reconcilePool(group);
+  }
+
+  /** Launches into the pool or terminates pool members at rest until the pool has its size. */
+  private reconcilePool(group: AutoScalingGroup): void {
+    if (!group.warmPool) return;
+    const target = this.poolSize(group);
+    const members = this.warmMembers(group).filter((m) => !m.termination);
+    let count = members.length;
+    while (count < target) {
+      const cause = `At ${at()} an instance was launched into the warm pool in response to a difference between desired and actual warm pool size, increasing it from ${count} to ${count + 1}.`;
+      this.launch(group, this.leastPopulatedAz(group, members), cause, INTO_POOL);
+      count += 1;
+    }
+    const atRest = members.filter((m) => WARM_AT_REST.has(m.lifecycleState));
+    while (count > target && atRest.length > 0) {
+      const victim = atRest.pop()!;
+      this.beginTermination(group, victim, `At ${at()} an instance was taken out of the warm pool in response to a difference between desired and actual warm pool size, shrinking it from ${count} to ${count - 1}.`);
       count -= 1;
     }
   }
 
-  private launch(group: AutoScalingGroup, az: string, cause: string): void {
+  /** A pool member at rest for a scale-out, from the least populated AZ of the group when there is a choice. */
+  private readyWarmMember(group: AutoScalingGroup): GroupMember | undefined {
+    const ready = this.warmMembers(group).filter((m) => WARM_AT_REST.has(m.lifecycleState) && !m.termination);
+    if (ready.length === 0) return undefined;
+    const az = this.leastPopulatedAz(group);
+    return ready.find((m) => m.availabilityZone === az) ?? ready[0];
+  }
+
+  /** A pool member joins the group: started if stopped, then the launch walk (Origin WarmPool). */
+  private async runFromPool(group: AutoScalingGroup, member: GroupMember, cause: string): Promise<void> {
+    member.lifecycleState = 'Pending';
+    if (this.ec2.instance(member.instanceId)?.state === 'stopped') this.ec2.startInstance(member.instanceId);
+    return this.runLaunch(group, member, cause, new Date(), FROM_POOL);
+  }
+
+  /** ReuseOnScaleIn: terminate hooks (Destination WarmPool) hold it in Warmed:Pending:Wait, then it rests stopped in the pool. */
+  private async runBackToPool(group: AutoScalingGroup, member: GroupMember): Promise<void> {
+    const generation = this.generation;
+    member.lifecycleState = 'Warmed:Pending';
+    const hooks = this.hooksFor(group, 'autoscaling:EC2_INSTANCE_TERMINATING');
+    if (hooks.length > 0) {
+      member.lifecycleState = 'Warmed:Pending:Wait';
+      await Promise.all(hooks.map((hook) => this.holdForHook(group, hook, member, BACK_TO_POOL)));
+      if (generation !== this.generation) return;
+      if (member.termination) return this.runTermination(group, member);
+      member.lifecycleState = 'Warmed:Pending:Proceed';
+    }
+    return this.restInPool(group, member, undefined);
+  }
+
+  /** Warmed:Pending:Proceed → stopped (or left running) → Warmed:Stopped / Warmed:Running; a new launch is announced. */
+  private async restInPool(group: AutoScalingGroup, member: GroupMember, launched: { cause: string; startTime: Date } | undefined): Promise<void> {
+    const generation = this.generation;
+    if (group.warmPool?.poolState !== 'Running') {
+      this.ec2.stopInstance(member.instanceId);
+      await this.waitForEc2State(member.instanceId, (s) => s === 'stopped' || s === 'terminated');
+      if (generation !== this.generation) return;
+    }
+    if (member.termination) return this.runTermination(group, member);
+    member.lifecycleState = group.warmPool?.poolState === 'Running' ? 'Warmed:Running' : 'Warmed:Stopped';
+    if (launched) this.notify(group, { kind: 'launch', instanceId: member.instanceId, placement: member, ...launched, ...INTO_POOL });
+  }
+
+  private launch(group: AutoScalingGroup, az: string, cause: string, move: Move): void {
     const startTime = new Date();
     const subnetId = group.subnets.get(az)!;
     if (group.failLaunches.count > 0) {
@@ -287,6 +432,7 @@ export class FakeAutoScaling {
         cause,
         startTime,
         statusMessage: `${group.failLaunches.reason} Launching EC2 instance failed.`,
+        ...move,
       });
       this.retryLater(group);
       return;
@@ -300,28 +446,32 @@ export class FakeAutoScaling {
       instanceId: instance.instanceId,
       availabilityZone: az,
       subnetId,
-      lifecycleState: 'Pending',
+      lifecycleState: move.destination === 'WarmPool' ? 'Warmed:Pending' : 'Pending',
       healthStatus: 'Healthy',
       seq: this.seq++,
       termination: undefined,
     };
     group.members.set(member.instanceId, member);
-    void this.runLaunch(group, member, cause, startTime);
+    void this.runLaunch(group, member, cause, startTime, move);
   }
 
-  /** Pending → (Pending:Wait → Pending:Proceed) → InService, or out through termination. */
-  private async runLaunch(group: AutoScalingGroup, member: GroupMember, cause: string, startTime: Date): Promise<void> {
+  /**
+   * Pending → (Pending:Wait → Pending:Proceed) → InService, or out through
+   * termination; into the warm pool the same walk is Warmed:Pending… and ends at rest.
+   */
+  private async runLaunch(group: AutoScalingGroup, member: GroupMember, cause: string, startTime: Date, move: Move): Promise<void> {
     const generation = this.generation;
     const state = await this.waitForEc2State(member.instanceId, (s) => s !== 'pending');
     if (generation !== this.generation) return;
     if (member.termination || state !== 'running') return this.runTermination(group, member);
+    const intoPool = move.destination === 'WarmPool';
 
     const hooks = this.hooksFor(group, 'autoscaling:EC2_INSTANCE_LAUNCHING');
     if (hooks.length > 0) {
-      member.lifecycleState = 'Pending:Wait';
+      member.lifecycleState = intoPool ? 'Warmed:Pending:Wait' : 'Pending:Wait';
       const outcomes = await Promise.all(
         hooks.map(async (hook) => {
-          const outcome = await this.holdForHook(group, hook, member);
+          const outcome = await this.holdForHook(group, hook, member, move);
           // One abandoned hook decides the launch: the instance's other actions end with it.
           if (outcome.result === 'ABANDON') this.actions.endAllOf(member.instanceId, 'ABANDON');
           return outcome;
@@ -339,6 +489,7 @@ export class FakeAutoScaling {
           cause,
           startTime,
           statusMessage: `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token ${abandoned.token} was abandoned: ${why}`,
+          ...move,
         });
         member.termination = {
           activityId: randomUUID(),
@@ -349,18 +500,19 @@ export class FakeAutoScaling {
         this.retryLater(group);
         return this.runTermination(group, member);
       }
-      member.lifecycleState = 'Pending:Proceed';
+      member.lifecycleState = intoPool ? 'Warmed:Pending:Proceed' : 'Pending:Proceed';
       await this.timers.sleep(this.timing.pollMs);
       if (generation !== this.generation) return;
       if (member.termination) return this.runTermination(group, member);
     }
+    if (intoPool) return this.restInPool(group, member, { cause, startTime });
     member.lifecycleState = 'InService';
-    this.notify(group, { kind: 'launch', instanceId: member.instanceId, placement: member, cause, startTime });
+    this.notify(group, { kind: 'launch', instanceId: member.instanceId, placement: member, cause, startTime, ...move });
   }
 
   /** Marks the member for termination; a launching member is picked up by its launch flow. */
   private beginTermination(group: AutoScalingGroup, member: GroupMember, cause: string): Activity {
-    const launching = member.lifecycleState !== 'InService';
+    const launching = member.lifecycleState !== 'InService' && !WARM_AT_REST.has(member.lifecycleState);
     member.termination = { activityId: randomUUID(), startTime: new Date(), cause };
     if (!launching) void this.runTermination(group, member);
     // A member held by a launch hook is released: its launch flow then terminates it.
@@ -373,6 +525,8 @@ export class FakeAutoScaling {
     const generation = this.generation;
     member.termination ??= { activityId: randomUUID(), startTime: new Date(), cause: `At ${at()} an instance was taken out of service because it is no longer running.` };
     const activity = member.termination;
+    const warm = member.lifecycleState.startsWith('Warmed:');
+    const move: Move = { origin: warm ? 'WarmPool' : 'AutoScalingGroup', destination: 'EC2' };
     const terminateNotice: Omit<ActivityInput, 'group' | 'accountId'> = {
       kind: 'terminate',
       instanceId: member.instanceId,
@@ -380,15 +534,16 @@ export class FakeAutoScaling {
       cause: activity.cause,
       startTime: activity.startTime,
       activityId: activity.activityId,
+      ...move,
     };
-    member.lifecycleState = 'Terminating';
+    member.lifecycleState = warm ? 'Warmed:Terminating' : 'Terminating';
     const hooks = this.hooksFor(group, 'autoscaling:EC2_INSTANCE_TERMINATING');
     if (hooks.length > 0) {
-      member.lifecycleState = 'Terminating:Wait';
+      member.lifecycleState = warm ? 'Warmed:Terminating:Wait' : 'Terminating:Wait';
       // CONTINUE or ABANDON, a terminating instance is terminated.
-      await Promise.all(hooks.map((hook) => this.holdForHook(group, hook, member)));
+      await Promise.all(hooks.map((hook) => this.holdForHook(group, hook, member, move)));
       if (generation !== this.generation) return;
-      member.lifecycleState = 'Terminating:Proceed';
+      member.lifecycleState = warm ? 'Warmed:Terminating:Proceed' : 'Terminating:Proceed';
       // AWS sends this one while its activity is still MidTerminatingLifecycleAction.
       this.notify(group, { ...terminateNotice, statusCode: 'MidTerminatingLifecycleAction' });
     }
@@ -402,8 +557,10 @@ export class FakeAutoScaling {
     await this.waitForEc2State(member.instanceId, (s) => s === 'terminated');
     if (generation !== this.generation) return;
     if (hooks.length === 0) this.notify(group, terminateNotice);
-    member.lifecycleState = 'Terminated';
+    member.lifecycleState = warm ? 'Warmed:Terminated' : 'Terminated';
     group.members.delete(member.instanceId);
+    // A pool member gone is one to replace.
+    if (warm && this.groupMap.get(group.name) === group) this.reconcilePool(group);
   }
 
   /** Opens a lifecycle action and tells the hook's target; resolves when it is completed or times out. */
@@ -411,11 +568,13 @@ export class FakeAutoScaling {
     group: AutoScalingGroup,
     hook: LifecycleHook,
     member: GroupMember,
+    move: Move,
   ): Promise<{ result: LifecycleResult; timedOut: boolean; token: string }> {
     const { token, outcome } = this.actions.start(group.name, hook, member.instanceId);
-    if (hook.notificationTargetArn) {
-      this.publish(hook.notificationTargetArn, lifecycleMessage({ group, hook, accountId: this.accountId, instanceId: member.instanceId, token }));
-    }
+    const built = lifecycleMessage({ group, hook, accountId: this.accountId, instanceId: member.instanceId, token, ...move });
+    if (hook.notificationTargetArn) this.publish(hook.notificationTargetArn, built);
+    // EventBridge hears of every lifecycle action, whatever the hook's target.
+    this.events?.put(lifecycleBusEvent(group, hook.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING', built));
     return { ...(await outcome), token };
   }
 
@@ -423,17 +582,23 @@ export class FakeAutoScaling {
     return [...group.hooks.values()].filter((h) => h.transition === transition);
   }
 
-  /** To every topic of the group configured for this activity's event. */
+  /** To every topic of the group configured for this activity's event, and to EventBridge. */
   private notify(group: AutoScalingGroup, input: Omit<ActivityInput, 'group' | 'accountId'>): void {
     const built = activityMessage({ ...input, group, accountId: this.accountId });
     const event = activityEvent(input.kind);
     for (const [topicArn, types] of group.notifications) if (types.has(event)) this.publish(topicArn, built);
+    const instanceArn = input.instanceId ? `arn:aws:ec2:${this.region}:${this.accountId}:instance/${input.instanceId}` : undefined;
+    this.events?.put(activityBusEvent(input.kind, group, built, instanceArn));
   }
 
-  /** Only SNS targets are delivered; an SQS target (also allowed by AWS) is out of this fake's scope. */
-  private publish(topicArn: string, built: AutoScalingMessage): void {
-    if (!topicArn.startsWith('arn:aws:sns:')) return;
-    this.sns.publish(topicArn, built.message, built.subject);
+  /** An SNS topic gets the message with its subject; an SQS queue (a hook's other target) gets the bare message. */
+  private publish(targetArn: string, built: AutoScalingMessage): void {
+    if (targetArn.startsWith('arn:aws:sns:')) {
+      this.sns.publish(targetArn, built.message, built.subject);
+      return;
+    }
+    const queue = this.sqs?.queueByArn(targetArn);
+    if (queue) this.sqs!.send(queue, built.message);
   }
 
   /** After a failed launch the group tries again once, later, like AWS's next scaling pass. */
@@ -446,9 +611,9 @@ export class FakeAutoScaling {
     });
   }
 
-  /** The AZ with the fewest active members (the first such in the group's order). */
-  private leastPopulatedAz(group: AutoScalingGroup): string {
-    const counts = this.azCounts(group);
+  /** The AZ with the fewest of `members` (active members by default; the first such in the group's order). */
+  private leastPopulatedAz(group: AutoScalingGroup, members = this.activeMembers(group)): string {
+    const counts = this.azCounts(group, members);
     return group.availabilityZones.reduce((best, az) => (counts.get(az)! < counts.get(best)! ? az : best));
   }
 
@@ -460,9 +625,9 @@ export class FakeAutoScaling {
     return candidates.reduce((newest, m) => (m.seq > newest.seq ? m : newest));
   }
 
-  private azCounts(group: AutoScalingGroup): Map<string, number> {
+  private azCounts(group: AutoScalingGroup, members = this.activeMembers(group)): Map<string, number> {
     const counts = new Map(group.availabilityZones.map((az) => [az, 0]));
-    for (const m of this.activeMembers(group)) counts.set(m.availabilityZone, (counts.get(m.availabilityZone) ?? 0) + 1);
+    for (const m of members) counts.set(m.availabilityZone, (counts.get(m.availabilityZone) ?? 0) + 1);
     return counts;
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AutoScalingGroup, LifecycleHook, NotificationType } from './types.ts';
+import type { AutoScalingGroup, InstancePlace, LifecycleHook, NotificationType } from './types.ts';
 
 /**
  * The SNS messages Auto Scaling publishes, field for field as AWS sends them (see
@@ -48,6 +48,9 @@ export interface ActivityInput {
   statusMessage?: string;
   /** The activity a TerminateInstanceInAutoScalingGroup answer already named. */
   activityId?: string;
+  /** Warm pool moves; the kind's usual pair (EC2 → AutoScalingGroup, or back) otherwise. */
+  origin?: InstancePlace;
+  destination?: InstancePlace;
 }
 
 export function activityMessage(input: ActivityInput): AutoScalingMessage {
@@ -64,8 +67,8 @@ export function activityMessage(input: ActivityInput): AutoScalingMessage {
   }[input.kind];
   const statusCode = failed ? 'Failed' : (input.statusCode ?? 'InProgress');
   const body = {
-    Origin: spec.origin,
-    Destination: spec.destination,
+    Origin: input.origin ?? spec.origin,
+    Destination: input.destination ?? spec.destination,
     Progress: failed ? 100 : statusCode === 'MidTerminatingLifecycleAction' ? 60 : 50,
     AccountId: input.accountId,
     Description: description,
@@ -108,12 +111,15 @@ export function lifecycleMessage(input: {
   accountId: string;
   instanceId: string;
   token: string;
+  /** Warm pool moves; EC2 → AutoScalingGroup (launching) or AutoScalingGroup → EC2 otherwise. */
+  origin?: InstancePlace;
+  destination?: InstancePlace;
 }): AutoScalingMessage {
   const launching = input.hook.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING';
   const body = {
-    Origin: launching ? 'EC2' : 'AutoScalingGroup',
+    Origin: input.origin ?? (launching ? 'EC2' : 'AutoScalingGroup'),
     LifecycleHookName: input.hook.name,
-    Destination: launching ? 'AutoScalingGroup' : 'EC2',
+    Destination: input.destination ?? (launching ? 'AutoScalingGroup' : 'EC2'),
     AccountId: input.accountId,
     RequestId: randomUUID(),
     LifecycleTransition: input.hook.transition,

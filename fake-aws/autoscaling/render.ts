@@ -1,11 +1,11 @@
 import type { XmlObject } from '../xml.ts';
-import type { Activity, AutoScalingGroup, GroupMember, LifecycleHook } from './types.ts';
+import type { Activity, AutoScalingGroup, GroupMember, LifecycleHook, WarmPool } from './types.ts';
 
 /** The fake launches one instance type; AWS reports it with each member. */
 const INSTANCE_TYPE = 't3.micro';
 
-/** A member as DescribeAutoScalingGroups lists it: HealthStatus `Healthy`. */
-function memberXml(m: GroupMember): XmlObject {
+/** A member as DescribeAutoScalingGroups and DescribeWarmPool list it: HealthStatus `Healthy`. */
+export function memberXml(m: GroupMember): XmlObject {
   return {
     InstanceId: m.instanceId,
     InstanceType: INSTANCE_TYPE,
@@ -42,7 +42,11 @@ export function groupXml(g: AutoScalingGroup, accountId: string): XmlObject {
     TargetGroupARNs: [],
     HealthCheckType: 'EC2',
     HealthCheckGracePeriod: 300,
-    Instances: [...g.members.values()].sort((a, b) => a.seq - b.seq).map(memberXml),
+    // Warm pool members are DescribeWarmPool's to list, not the group's.
+    Instances: [...g.members.values()]
+      .filter((m) => !m.lifecycleState.startsWith('Warmed:'))
+      .sort((a, b) => a.seq - b.seq)
+      .map(memberXml),
     CreatedTime: g.createdTime.toISOString(),
     SuspendedProcesses: [],
     VPCZoneIdentifier: [...g.subnets.values()].join(','),
@@ -58,6 +62,18 @@ export function groupXml(g: AutoScalingGroup, accountId: string): XmlObject {
     NewInstancesProtectedFromScaleIn: false,
     ServiceLinkedRoleARN: `arn:aws:iam::${accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
     TrafficSources: [],
+    ...(g.warmPool === undefined
+      ? {}
+      : { WarmPoolConfiguration: warmPoolXml(g.warmPool), WarmPoolSize: [...g.members.values()].filter((m) => m.lifecycleState.startsWith('Warmed:')).length }),
+  };
+}
+
+export function warmPoolXml(pool: WarmPool): XmlObject {
+  return {
+    MaxGroupPreparedCapacity: pool.maxGroupPreparedCapacity,
+    MinSize: pool.minSize,
+    PoolState: pool.poolState,
+    InstanceReusePolicy: { ReuseOnScaleIn: pool.reuseOnScaleIn },
   };
 }
 

@@ -6,7 +6,7 @@ import type { XmlObject } from '../xml.ts';
 import { autoScalingCallResources } from './call-resources.ts';
 import { autoScalingErrors, validationError } from './errors.ts';
 import type { FakeAutoScaling } from './fake-autoscaling.ts';
-import { groupXml, hookXml, instanceDetailsXml, terminationActivityXml } from './render.ts';
+import { groupXml, hookXml, instanceDetailsXml, memberXml, terminationActivityXml, warmPoolXml } from './render.ts';
 import type { LifecycleResult, LifecycleTransition } from './types.ts';
 
 type Handler = (asg: FakeAutoScaling, params: URLSearchParams) => XmlObject;
@@ -92,6 +92,33 @@ const handlers: Record<string, Handler> = {
     return {};
   },
 
+  PutWarmPool(asg, params) {
+    const reuse = params.get('InstanceReusePolicy.ReuseOnScaleIn');
+    asg.putWarmPool(required(params, 'AutoScalingGroupName'), {
+      ...optional('minSize', optionalInteger(params, 'MinSize')),
+      ...optional('maxGroupPreparedCapacity', optionalInteger(params, 'MaxGroupPreparedCapacity')),
+      ...optional('poolState', (params.get('PoolState') ?? undefined) as 'Stopped' | 'Running' | undefined),
+      ...optional('reuseOnScaleIn', reuse === null ? undefined : reuse === 'true'),
+    });
+    return {};
+  },
+
+  DescribeWarmPool(asg, params) {
+    const group = asg.requireGroup(required(params, 'AutoScalingGroupName'));
+    const members = asg.warmMembers(group).sort((a, b) => compare(a.instanceId, b.instanceId));
+    const { page, nextToken } = paginate(members, (m) => m.instanceId, params, 50, 50);
+    return {
+      ...(group.warmPool === undefined ? {} : { WarmPoolConfiguration: warmPoolXml(group.warmPool) }),
+      Instances: page.map(memberXml),
+      NextToken: nextToken,
+    };
+  },
+
+  DeleteWarmPool(asg, params) {
+    asg.deleteWarmPool(required(params, 'AutoScalingGroupName'));
+    return {};
+  },
+
   TerminateInstanceInAutoScalingGroup(asg, params) {
     const decrement = params.get('ShouldDecrementDesiredCapacity');
     if (decrement === null) throw nullMember('ShouldDecrementDesiredCapacity');
@@ -166,6 +193,11 @@ function optionalInteger(params: URLSearchParams, name: string): number | undefi
   const n = Number(raw);
   if (!Number.isInteger(n)) throw validationError(`Value '${raw}' for ${name} is not an integer`);
   return n;
+}
+
+/** `{ key: value }` when the value is given, `{}` otherwise (so an update keeps what was set). */
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 function compare(a: string, b: string): number {

@@ -8,7 +8,33 @@ export type LifecycleState =
   | 'Terminating'
   | 'Terminating:Wait'
   | 'Terminating:Proceed'
-  | 'Terminated';
+  | 'Terminated'
+  | WarmedState;
+
+/** A warm pool member's states: the same walk as a member's, prefixed, plus where it rests. */
+export type WarmedState =
+  | 'Warmed:Pending'
+  | 'Warmed:Pending:Wait'
+  | 'Warmed:Pending:Proceed'
+  | 'Warmed:Stopped'
+  | 'Warmed:Running'
+  | 'Warmed:Terminating'
+  | 'Warmed:Terminating:Wait'
+  | 'Warmed:Terminating:Proceed'
+  | 'Warmed:Terminated';
+
+/** Where an instance comes from and goes to, in lifecycle messages and events. */
+export type InstancePlace = 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+
+/** PutWarmPool's settings. Hibernated pools are not modelled. */
+export interface WarmPool {
+  minSize: number;
+  /** Instances in the group and the pool together; the group's MaxSize when unset. */
+  maxGroupPreparedCapacity: number | undefined;
+  poolState: 'Stopped' | 'Running';
+  /** Scale-in puts instances back into the pool (stopped) instead of terminating them. */
+  reuseOnScaleIn: boolean;
+}
 
 export type LifecycleTransition = 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
@@ -71,4 +97,5 @@ export interface AutoScalingGroup {
   failLaunches: { count: number; reason: string };
   /** The next N terminations fail (scripted), each with a TERMINATE_ERROR notification. */
   failTerminations: { count: number; reason: string };
+  warmPool: WarmPool | undefined;
 }

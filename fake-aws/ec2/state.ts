@@ -3,7 +3,7 @@ import { Timers } from '../timers.ts';
 import { ec2Errors } from './errors.ts';
 import { ec2Id, macAddress } from './ids.ts';
 import { Ec2Throttling } from './throttling.ts';
-import type { FakeInstance, FakeNetworkInterface, FakeVolume, NetworkInterfaceAttachment, VolumeAttachment } from './types.ts';
+import type { FakeInstance, FakeNetworkInterface, FakeVolume, InstanceStateName, NetworkInterfaceAttachment, VolumeAttachment } from './types.ts';
 
 /**
  * How long EC2's asynchronous transitions take. Real EC2 takes seconds to minutes;
@@ -57,6 +57,8 @@ export class Ec2State {
   /** Mutable: tests and benchmarks change timing between phases. */
   readonly timing: Ec2Timing;
   readonly throttling = new Ec2Throttling();
+  /** Told of every instance state change (EventBridge's `EC2 Instance State-change Notification`). */
+  onStateChange: (instance: FakeInstance) => void = () => {};
 
   private readonly instanceMap = new Map<string, FakeInstance>();
   private readonly volumeMap = new Map<string, FakeVolume>();
@@ -122,6 +124,7 @@ export class Ec2State {
       seq: this.seq++,
     };
     this.instanceMap.set(instance.instanceId, instance);
+    this.onStateChange(instance);
     const launchAttachment = { instanceId: instance.instanceId, attachTime: instance.launchTime, deleteOnTermination: true };
     const eni = this.createNetworkInterface({
       availabilityZone: instance.availabilityZone,
@@ -132,9 +135,31 @@ export class Ec2State {
     const root = this.createVolume({ availabilityZone: instance.availabilityZone, size: 8 });
     root.attachment = { ...launchAttachment, device: ROOT_DEVICE, state: 'attached' };
     this.timers.later(this.timing.launchDelayMs, () => {
-      if (instance.state === 'pending') instance.state = 'running';
+      if (instance.state === 'pending') this.setState(instance, 'running');
     });
     return instance;
+  }
+
+  /** running → `stopping` → `stopped` after launchDelayMs (a warm pool's Warmed:Stopped instances). */
+  stopInstance(instanceId: string): void {
+    const instance = this.instanceMap.get(instanceId);
+    if (!instance) throw ec2Errors.instancesNotFound([instanceId]);
+    if (instance.state !== 'running') return;
+    this.setState(instance, 'stopping');
+    this.timers.later(this.timing.launchDelayMs, () => {
+      if (instance.state === 'stopping') this.setState(instance, 'stopped');
+    });
+  }
+
+  /** stopped → `pending` → `running` after launchDelayMs. */
+  startInstance(instanceId: string): void {
+    const instance = this.instanceMap.get(instanceId);
+    if (!instance) throw ec2Errors.instancesNotFound([instanceId]);
+    if (instance.state !== 'stopped') return;
+    this.setState(instance, 'pending');
+    this.timers.later(this.timing.launchDelayMs, () => {
+      if (instance.state === 'pending') this.setState(instance, 'running');
+    });
   }
 
   /**
@@ -146,9 +171,9 @@ export class Ec2State {
     const instance = this.instanceMap.get(instanceId);
     if (!instance) throw ec2Errors.instancesNotFound([instanceId]);
     if (instance.state === 'shutting-down' || instance.state === 'terminated') return;
-    instance.state = 'shutting-down';
+    this.setState(instance, 'shutting-down');
     this.timers.later(this.timing.terminateDelayMs, () => {
-      instance.state = 'terminated';
+      this.setState(instance, 'terminated');
       this.timers.later(this.timing.releaseDelayMs, () => this.release(instanceId));
     });
   }
@@ -314,6 +339,11 @@ export class Ec2State {
     const instance = this.instanceMap.get(instanceId);
     if (!instance) throw ec2Errors.instancesNotFound([instanceId]);
     return instance;
+  }
+
+  private setState(instance: FakeInstance, state: InstanceStateName): void {
+    instance.state = state;
+    this.onStateChange(instance);
   }
 
   private release(instanceId: string): void {

@@ -1,6 +1,6 @@
 /** The resources of the fake EC2, as plain records the service renders into EC2's XML. */
 
-export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated';
+export type InstanceStateName = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
 /** EC2's numeric state codes (the low byte of `instanceState.code`). */
 export const INSTANCE_STATE_CODES: Record<InstanceStateName, number> = {
@@ -8,6 +8,8 @@ export const INSTANCE_STATE_CODES: Record<InstanceStateName, number> = {
   running: 16,
   'shutting-down': 32,
   terminated: 48,
+  stopping: 64,
+  stopped: 80,
 };
 
 export type AttachmentState = 'attaching' | 'attached' | 'detaching';

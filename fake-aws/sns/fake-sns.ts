@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { seededRandom } from '../random.ts';
+import type { FakeSqs } from '../sqs/fake-sqs.ts';
 import type { SnsHttpsEndpoint } from './https-endpoint.ts';
 import type { SignatureVersion, SnsEnvelope, SnsSigner } from './signer.ts';
 
 /**
- * Topics, HTTP(S) subscriptions and deliveries, with SNS's delivery behaviour:
- * a subscription is pending until its SubscribeURL is visited; a delivery counts
- * as done on any 2xx or 4xx and is retried on 5xx or timeout (15 s), by default 3
- * retries 20 s apart. Optional chaos (duplicates, random delay, hence reordering)
+ * Topics, HTTP(S) and SQS subscriptions and deliveries, with SNS's delivery behaviour:
+ * an HTTP(S) subscription is pending until its SubscribeURL is visited; a delivery
+ * counts as done on any 2xx or 4xx and is retried on 5xx or timeout (15 s), by
+ * default 3 retries 20 s apart. An SQS subscription (same account) is confirmed at
+ * once and gets the signed envelope as the message body, or the bare message with
+ * RawMessageDelivery. Optional chaos (duplicates, random delay, hence reordering)
  * is seeded so a failing run can be repeated.
  */
 export interface DeliveryPolicy {
@@ -28,7 +31,11 @@ export interface DeliveryChaos {
 export interface Subscription {
   arn: string;
   topicArn: string;
+  protocol: 'http' | 'https' | 'sqs';
+  /** A URL, or a queue ARN for `sqs`. */
   endpoint: string;
+  /** SQS only: the queue gets the Message itself instead of the envelope. */
+  rawMessageDelivery: boolean;
   token: string;
   confirmed: boolean;
 }
@@ -38,7 +45,7 @@ export interface DeliveryRecord {
   type: SnsEnvelope['Type'];
   subscriptionArn: string;
   attempts: number;
-  status: number | 'timeout' | 'error' | 'dropped';
+  status: number | 'timeout' | 'error' | 'dropped' | 'enqueued';
   duplicate: boolean;
 }
 
@@ -56,10 +63,12 @@ export class FakeSns {
   private random = seededRandom(1);
   private readonly endpoint: SnsHttpsEndpoint;
   private readonly signer: SnsSigner;
+  private readonly sqs: FakeSqs | undefined;
 
-  constructor(options: { endpoint: SnsHttpsEndpoint; signer: SnsSigner; region: string; accountId: string }) {
+  constructor(options: { endpoint: SnsHttpsEndpoint; signer: SnsSigner; region: string; accountId: string; sqs?: FakeSqs }) {
     this.endpoint = options.endpoint;
     this.signer = options.signer;
+    this.sqs = options.sqs;
     this.region = options.region;
     this.accountId = options.accountId;
     this.endpoint.onConfirm = (topicArn, token) => {
@@ -90,7 +99,9 @@ export class FakeSns {
     const sub: Subscription = {
       arn: `${topicArn}:${randomUUID()}`,
       topicArn,
+      protocol: endpoint.startsWith('https:') ? 'https' : 'http',
       endpoint,
+      rawMessageDelivery: false,
       token: randomUUID().replaceAll('-', '') + randomUUID().replaceAll('-', ''),
       confirmed: false,
     };
@@ -99,12 +110,29 @@ export class FakeSns {
     return sub;
   }
 
-  /** Removes a subscription and tells the endpoint with an UnsubscribeConfirmation. */
+  /** Subscribes an SQS queue of this account: confirmed at once, as SNS does for its own account's queues. */
+  subscribeQueue(topicArn: string, queueArn: string, options: { rawMessageDelivery?: boolean } = {}): Subscription {
+    if (!this.topics.has(topicArn)) throw new Error(`no topic ${topicArn}`);
+    if (!this.sqs?.queueByArn(queueArn)) throw new Error(`no queue ${queueArn}`);
+    const sub: Subscription = {
+      arn: `${topicArn}:${randomUUID()}`,
+      topicArn,
+      protocol: 'sqs',
+      endpoint: queueArn,
+      rawMessageDelivery: options.rawMessageDelivery ?? false,
+      token: '',
+      confirmed: true,
+    };
+    this.subscriptions.set(sub.arn, sub);
+    return sub;
+  }
+
+  /** Removes a subscription and tells an HTTP(S) endpoint with an UnsubscribeConfirmation. */
   unsubscribe(subscriptionArn: string): void {
     const sub = this.subscriptions.get(subscriptionArn);
     if (!sub) return;
     this.subscriptions.delete(subscriptionArn);
-    this.send(sub, this.confirmationFor(sub, 'UnsubscribeConfirmation'));
+    if (sub.protocol !== 'sqs') this.send(sub, this.confirmationFor(sub, 'UnsubscribeConfirmation'));
   }
 
   /** Publishes to every confirmed subscription of the topic. Returns the MessageId. */
@@ -158,6 +186,14 @@ export class FakeSns {
     if (delay > 0) await sleep(delay);
     const record: DeliveryRecord = { messageId: envelope.MessageId, type: envelope.Type, subscriptionArn: sub.arn, attempts: 0, status: 'error', duplicate };
     this.deliveries.push(record);
+    if (sub.protocol === 'sqs') {
+      record.attempts = 1;
+      const queue = this.sqs?.queueByArn(sub.endpoint);
+      if (!queue) return; // the queue was deleted: SNS drops the message
+      this.sqs!.send(queue, sub.rawMessageDelivery ? envelope.Message : JSON.stringify(envelope, null, 2));
+      record.status = 'enqueued';
+      return;
+    }
     const headers: Record<string, string> = {
       'content-type': 'text/plain; charset=UTF-8',
       'user-agent': 'Amazon Simple Notification Service Agent',

@@ -1,7 +1,7 @@
 /**
- * What an Auto Scaling message means to pairkeeper, whatever carried it (an SNS
- * notification or, for the controller's own work, resync), and the port every
- * intake hands such events to. Instance ids and AZs are as AWS wrote them.
+ * What an Auto Scaling message means to pairkeeper, whatever carried it (SNS, an
+ * SQS queue, EventBridge, or resync for the controller's own work), and the port
+ * every intake hands such events to. Instance ids and AZs are as AWS wrote them.
  */
 
 interface GroupEvent {
@@ -10,7 +10,20 @@ interface GroupEvent {
   time: string | undefined;
 }
 
-export interface ActivityEvent extends GroupEvent {
+/**
+ * Where an instance comes from and goes to (Auto Scaling's `Origin` and
+ * `Destination`): with a warm pool, `EC2 → WarmPool` is a launch into the pool and
+ * `WarmPool → AutoScalingGroup` a scale-out from it. Undefined when the message
+ * does not say (older messages, groups without a warm pool).
+ */
+export type InstancePlace = 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+
+interface Movement {
+  origin: InstancePlace | undefined;
+  destination: InstancePlace | undefined;
+}
+
+export interface ActivityEvent extends GroupEvent, Movement {
   kind: 'launch' | 'launch-error' | 'terminate' | 'terminate-error';
   /** Empty for a launch error: no instance came to be. */
   instanceId: string | undefined;
@@ -20,7 +33,7 @@ export interface ActivityEvent extends GroupEvent {
   statusMessage: string | undefined;
 }
 
-export interface LifecycleEvent extends GroupEvent {
+export interface LifecycleEvent extends GroupEvent, Movement {
   kind: 'lifecycle-launching' | 'lifecycle-terminating';
   instanceId: string;
   hookName: string;
@@ -41,6 +54,23 @@ export interface UnknownEvent {
 
 export type AutoScalingEvent = ActivityEvent | LifecycleEvent | TestEvent | UnknownEvent;
 export type AutoScalingEventKind = AutoScalingEvent['kind'];
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+/**
+ * EC2 says an instance changed state (EventBridge `EC2 Instance State-change
+ * Notification`). It names no group, so it is only a trigger: look the instance up
+ * (or resync), never act on the state it reports.
+ */
+export interface StateChangeEvent {
+  kind: 'state-change';
+  instanceId: string;
+  state: InstanceState;
+  time: string | undefined;
+}
+
+/** Everything an intake (SNS, SQS) can hand on. */
+export type IntakeEvent = AutoScalingEvent | StateChangeEvent;
 
 export function instanceOf(event: AutoScalingEvent): string | undefined {
   return event.kind === 'test' || event.kind === 'unknown' ? undefined : event.instanceId;

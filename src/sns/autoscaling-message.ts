@@ -1,4 +1,5 @@
 import type { ActivityEvent, AutoScalingEvent, LifecycleEvent } from '../domain/autoscaling-event.ts';
+import { activityFrom, groupOf, lifecycleFrom, preview, timeOf, unknown } from '../domain/autoscaling-fields.ts';
 
 /**
  * Turns the `Message` of an SNS notification (itself a JSON string) into an event.
@@ -18,8 +19,6 @@ const LIFECYCLE_KINDS: Record<string, LifecycleEvent['kind']> = {
   'autoscaling:EC2_INSTANCE_TERMINATING': 'lifecycle-terminating',
 };
 
-const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
-
 export function parseAutoScalingMessage(message: string): AutoScalingEvent {
   let body: unknown;
   try {
@@ -29,48 +28,21 @@ export function parseAutoScalingMessage(message: string): AutoScalingEvent {
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return unknown('Message is not a JSON object');
   const m = body as Record<string, unknown>;
-  const group = text(m.AutoScalingGroupName);
-  if (!group) return unknown('no AutoScalingGroupName');
-  const time = text(m.Time);
+  const group = groupOf(m);
+  if (!group) return unknown('no valid AutoScalingGroupName');
+  const time = timeOf(m.Time);
 
-  const event = text(m.Event);
+  const event = typeof m.Event === 'string' ? m.Event : undefined;
   if (event === 'autoscaling:TEST_NOTIFICATION') return { kind: 'test', group, time };
   const activityKind = event === undefined ? undefined : ACTIVITY_KINDS[event];
-  if (activityKind) {
-    const details = typeof m.Details === 'object' && m.Details !== null ? (m.Details as Record<string, unknown>) : {};
-    const instanceId = text(m.EC2InstanceId);
-    if (instanceId !== undefined && !INSTANCE_ID.test(instanceId)) return unknown(`EC2InstanceId "${instanceId}" is not an instance id`, group);
-    if (instanceId === undefined && activityKind !== 'launch-error') return unknown(`${event} without EC2InstanceId`, group);
-    return {
-      kind: activityKind,
-      group,
-      time,
-      instanceId,
-      availabilityZone: text(details['Availability Zone']),
-      subnetId: text(details['Subnet ID']),
-      activityId: text(m.ActivityId),
-      statusMessage: text(m.StatusMessage),
-    };
-  }
+  if (activityKind) return activityFrom(activityKind, group, time, m, event!);
 
-  const transition = text(m.LifecycleTransition);
+  const transition = typeof m.LifecycleTransition === 'string' ? m.LifecycleTransition : undefined;
   const lifecycleKind = transition === undefined ? undefined : LIFECYCLE_KINDS[transition];
-  if (lifecycleKind) {
-    const instanceId = text(m.EC2InstanceId);
-    const hookName = text(m.LifecycleHookName);
-    const token = text(m.LifecycleActionToken);
-    if (!instanceId || !INSTANCE_ID.test(instanceId)) return unknown(`${transition} without a valid EC2InstanceId`, group);
-    if (!hookName || !token) return unknown(`${transition} without LifecycleHookName or LifecycleActionToken`, group);
-    return { kind: lifecycleKind, group, time, instanceId, hookName, token, metadata: text(m.NotificationMetadata) };
-  }
+  if (lifecycleKind) return lifecycleFrom(lifecycleKind, group, time, m, transition!);
 
-  return unknown(event ? `unhandled Event ${event}` : transition ? `unhandled LifecycleTransition ${transition}` : 'neither Event nor LifecycleTransition', group);
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function unknown(reason: string, group?: string): AutoScalingEvent {
-  return { kind: 'unknown', reason, group };
+  return unknown(
+    event ? `unhandled Event ${preview(event)}` : transition ? `unhandled LifecycleTransition ${preview(transition)}` : 'neither Event nor LifecycleTransition',
+    group,
+  );
 }

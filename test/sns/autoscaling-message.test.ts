@@ -34,6 +34,8 @@ describe('parseAutoScalingMessage', () => {
       subnetId: 'subnet-a1b2c3d4',
       activityId: '4e50ac14-2d21-4d91-a7cd-1f184f2b73d1',
       statusMessage: undefined,
+      origin: undefined,
+      destination: undefined,
     });
   });
 
@@ -50,6 +52,7 @@ describe('parseAutoScalingMessage', () => {
     assert.equal(event.hookName, 'pairkeeper-launch');
     assert.equal(event.token, '71514b9d-6a40-4b26-8523-05e7eEXAMPLE');
     assert.equal(event.metadata, '{"cluster":"etcd-prod"}');
+    assert.deepEqual([event.origin, event.destination], ['EC2', 'AutoScalingGroup']);
   });
 
   const unknowns: [string, string, RegExp][] = [
