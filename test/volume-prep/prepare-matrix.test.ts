@@ -212,6 +212,18 @@ describe('prepare-volume.sh on loop devices: the never-format-data matrix', { sk
     });
   }
 
+  it('a mount point where another filesystem is mounted: refused', async (t) => {
+    const v = volume(t);
+    mkdirSync(v.mountPoint);
+    run('mount', ['-t', 'tmpfs', 'tmpfs', v.mountPoint]);
+    const before = sha256(v.device);
+    const result = await prepare(v);
+    assert.equal(result.code, EXIT.refused, result.output);
+    assert.match(result.output, /already has another filesystem mounted/);
+    assert.equal(sha256(v.device), before, 'the device changed');
+    assert.deepEqual(fstabEntries(v), []);
+  });
+
   it('an ext4 filesystem at 1 MiB with no partition table (as sgdisk --zap-all leaves a disk): refused', async (t) => {
     const v = volume(t);
     run('mkfs.ext4', ['-q', '-E', `offset=${MiB}`, v.device, '32M']);
@@ -222,13 +234,13 @@ describe('prepare-volume.sh on loop devices: the never-format-data matrix', { sk
   it('data only in the middle (first and last MiB zero): refused', async (t) => {
     const v = volume(t);
     writeAt(v.device, 30 * MiB, noise(MiB));
-    await assertRefused(v, EXIT.refused, /not blank: bytes at 3\d{7} are not all zeros/);
+    await assertRefused(v, EXIT.refused, /not blank: bytes at 3\d{7}\.\.\d+ are not all zeros/);
   });
 
   it('data only in the last MiB: refused', async (t) => {
     const v = volume(t);
     writeAt(v.device, SIZE - 4096, noise(4096));
-    await assertRefused(v, EXIT.refused, /not blank: bytes at 6\d{7} are not all zeros/);
+    await assertRefused(v, EXIT.refused, /not blank: bytes at 6\d{7}\.\.\d+ are not all zeros/);
   });
 
   it('a GPT partition table: refused', { skip: needs('sgdisk') }, async (t) => {
@@ -241,7 +253,8 @@ describe('prepare-volume.sh on loop devices: the never-format-data matrix', { sk
     const v = volume(t);
     run('sgdisk', ['-n', '1:2048:0', v.device]);
     writeAt(v.device, 0, Buffer.alloc(34 * 512));
-    await assertRefused(v, EXIT.refused, /not blank: bytes at 6\d{7} are not all zeros/);
+    // wipefs names the backup header; where it does not, the last MiB is read.
+    await assertRefused(v, EXIT.refused, /not blank: (wipefs finds 0x3fffe00 gpt|bytes at 6\d{7}\.\.\d+ are not all zeros)/);
   });
 
   it('an LVM physical volume: refused', { skip: needs('pvcreate') }, async (t) => {
