@@ -153,7 +153,7 @@ export class Ec2State {
     });
   }
 
-  createVolume(options: { availabilityZone: string; tags?: Tags; size?: number }): FakeVolume {
+  createVolume(options: { availabilityZone: string; tags?: Tags; size?: number; snapshotId?: string }): FakeVolume {
     const volume: FakeVolume = {
       volumeId: ec2Id('vol'),
       availabilityZone: options.availabilityZone,
@@ -161,6 +161,7 @@ export class Ec2State {
       createTime: new Date(),
       attachment: undefined,
       tags: new Map(Object.entries(options.tags ?? {})),
+      snapshotId: options.snapshotId,
       seq: this.seq++,
     };
     this.volumeMap.set(volume.volumeId, volume);

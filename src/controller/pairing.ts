@@ -328,7 +328,7 @@ export class Pairing {
     if (!group.prepare || !this.d.preparer || volume.tags[PREPARED_TAG] === instanceId) return;
     this.d.registry.set(instanceId, group.name, { status: 'preparing' });
     log.info({ volumeId: volume.volumeId }, 'preparing the volume on the instance');
-    await this.d.preparer.prepare(group.prepare, { instanceId, volumeId: volume.volumeId, device: group.volumeDevice });
+    await this.d.preparer.prepare(group.prepare, { instanceId, volume });
     await this.d.ec2.tag([volume.volumeId], { [PREPARED_TAG]: instanceId });
   }
 
