@@ -20,7 +20,7 @@ import { worldsClosedAfterEach } from '../helpers/world.ts';
  */
 const PATH = `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`;
 const have = (tool: string) => spawnSync('bash', ['-c', 'command -v "$1"', '-', tool], { env: { PATH } }).status === 0;
-const missing = ['blkid', 'cmp', 'flock', 'mkfs.ext4'].filter((t) => !have(t));
+const missing = ['blkid', 'wipefs', 'cmp', 'flock', 'mkfs.ext4'].filter((t) => !have(t));
 const skip = missing.length > 0 ? `not installed here: ${missing.join(', ')}` : false;
 
 const newWorld = worldsClosedAfterEach();

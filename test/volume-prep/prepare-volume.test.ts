@@ -32,8 +32,8 @@ function needs(...tools: string[]): string | false {
   const missing = tools.filter((tool) => !have(tool));
   return missing.length > 0 && `not installed here: ${missing.join(', ')}`;
 }
-const PROBE = needs('blkid', 'cmp', 'flock');
-const FORMAT = needs('blkid', 'cmp', 'flock', 'mkfs.ext4');
+const PROBE = needs('blkid', 'wipefs', 'cmp', 'flock');
+const FORMAT = needs('blkid', 'wipefs', 'cmp', 'flock', 'mkfs.ext4');
 
 interface Run {
   code: number | null;
@@ -173,7 +173,7 @@ describe('prepare-volume.sh on a blank volume', () => {
     assert.match(fstabEntries(s)[0] ?? '', / ext4 noatime,nofail 0 2$/);
   });
 
-  it('creates xfs when FS_TYPE=xfs (fsck pass 0)', { skip: needs('blkid', 'cmp', 'flock', 'mkfs.xfs') }, async (t) => {
+  it('creates xfs when FS_TYPE=xfs (fsck pass 0)', { skip: needs('blkid', 'wipefs', 'cmp', 'flock', 'mkfs.xfs') }, async (t) => {
     const s = scratch(t);
     const image = s.blank('sdf', 320 * MiB); // mkfs.xfs wants at least 300 MB
     const result = await prepare(s, { FS_TYPE: 'xfs', FS_LABEL: 'data' });
@@ -208,7 +208,7 @@ describe('prepare-volume.sh on a blank volume', () => {
 });
 
 describe('prepare-volume.sh never formats a volume that holds something', () => {
-  it('keeps an existing ext4 filesystem and its files: same UUID, same bytes; mounts it and adds it to fstab', { skip: needs('blkid', 'cmp', 'flock', 'mkfs.ext4', 'debugfs') }, async (t) => {
+  it('keeps an existing ext4 filesystem and its files: same UUID, same bytes; mounts it and adds it to fstab', { skip: needs('blkid', 'wipefs', 'cmp', 'flock', 'mkfs.ext4', 'debugfs') }, async (t) => {
     const s = scratch(t);
     const image = s.blank('sdf');
     const content = join(s.dir, 'content');
