@@ -25,7 +25,7 @@ export function volumeXml(v: FakeVolume): XmlObject {
   return {
     volumeId: v.volumeId,
     size: v.size,
-    snapshotId: '',
+    snapshotId: v.snapshotId ?? '',
     availabilityZone: v.availabilityZone,
     status: volumeStatus(v),
     createTime: v.createTime.toISOString(),

@@ -178,7 +178,7 @@ export class Ec2State {
     });
   }
 
-  createVolume(options: { availabilityZone: string; tags?: Tags; size?: number }): FakeVolume {
+  createVolume(options: { availabilityZone: string; tags?: Tags; size?: number; snapshotId?: string }): FakeVolume {
     const volume: FakeVolume = {
       volumeId: ec2Id('vol'),
       availabilityZone: options.availabilityZone,
@@ -186,6 +186,7 @@ export class Ec2State {
       createTime: new Date(),
       attachment: undefined,
       tags: new Map(Object.entries(options.tags ?? {})),
+      snapshotId: options.snapshotId,
       seq: this.seq++,
     };
     this.volumeMap.set(volume.volumeId, volume);

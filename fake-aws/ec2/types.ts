@@ -41,6 +41,8 @@ export interface FakeVolume {
   createTime: Date;
   attachment: VolumeAttachment | undefined;
   tags: Map<string, string>;
+  /** The snapshot it was created from, if any (DescribeVolumes says "" otherwise). */
+  snapshotId: string | undefined;
   seq: number;
 }
 

@@ -18,6 +18,8 @@ export function toVolume(v: Volume): VolumeInfo {
     availabilityZone: v.AvailabilityZone!,
     state: v.State ?? 'unknown',
     tags: tagsOf(v.Tags),
+    // EC2 says "" for a volume created empty.
+    ...(v.SnapshotId ? { snapshotId: v.SnapshotId } : {}),
     attachment: a?.InstanceId
       ? { instanceId: a.InstanceId, state: a.State ?? 'unknown', ...(a.Device ? { device: a.Device } : {}), ...(a.DeleteOnTermination === undefined ? {} : { deleteOnTermination: a.DeleteOnTermination }) }
       : undefined,

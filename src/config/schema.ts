@@ -34,6 +34,15 @@ const filters = z
     }
   });
 
+/**
+ * Where a prepared volume is mounted: absolute, every character an ordinary path
+ * uses (letters, digits, . _ - + @ : = ,), no spaces, newlines, shell or fstab
+ * metacharacters, no . or .. components. prepare-volume.sh holds this same string
+ * as PATH_PATTERN (a test keeps them equal); its syntax means the same in JavaScript
+ * and in bash's extended regular expressions.
+ */
+export const MOUNT_POINT_PATTERN = '^(/\\.*[A-Za-z0-9_@+:=,-][A-Za-z0-9._@+:=,-]*)+$';
+
 const group = z.strictObject({
   name: z.string().min(1).max(255),
   filters: filters.default(''),
@@ -58,7 +67,9 @@ const group = z.strictObject({
    */
   prepare: z
     .strictObject({
-      mountPoint: z.string().regex(/^(\/[A-Za-z0-9._@+:=,-]+)+$/, 'expected an absolute path without spaces, such as /var/lib/zookeeper'),
+      mountPoint: z
+        .string()
+        .regex(new RegExp(MOUNT_POINT_PATTERN), 'expected an absolute path without spaces, shell metacharacters, . or .. components, such as /var/lib/zookeeper'),
       fsType: z.enum(['ext4', 'xfs']).default('ext4'),
       fsLabel: z.string().regex(/^[A-Za-z0-9._-]{1,12}$/, 'up to 12 letters, digits, dots, dashes or underscores').optional(),
       mountOptions: z.string().regex(/^[A-Za-z0-9_=,.-]+$/, 'expected mount options such as defaults,nofail').default('defaults,nofail'),

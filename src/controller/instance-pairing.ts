@@ -473,7 +473,7 @@ export class InstancePairing {
     if (!group.prepare || !this.deps.preparer || volume.tags[PREPARED_TAG] === instanceId) return;
     this.deps.registry.set(instanceId, group.name, { status: 'preparing' });
     log.info({ volumeId: volume.volumeId }, 'preparing the volume on the instance');
-    await this.deps.preparer.prepare(group.prepare, { instanceId, volumeId: volume.volumeId, device: group.volumeDevice });
+    await this.deps.preparer.prepare(group.prepare, { instanceId, volume });
     await this.deps.ec2.tag([volume.volumeId], { [PREPARED_TAG]: instanceId });
     this.step('prepared', instanceId, nodeId);
   }

@@ -22,6 +22,8 @@ export interface VolumeInfo {
   state: string;
   tags: Record<string, string>;
   attachment: Attachment | undefined;
+  /** The snapshot it was created from; absent for a volume created empty. Such a volume is never formatted. */
+  snapshotId?: string | undefined;
 }
 
 export interface EniInfo {

@@ -4,12 +4,16 @@ import { GetCommandInvocationCommand, SendCommandCommand, type SSMClient } from 
 import type { Logger } from 'pino';
 import { isAwsKind } from '../aws/aws-errors.ts';
 import { retry, type RetryPolicy } from '../aws/retry.ts';
+import { PREPARED_TAG, type VolumeInfo } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
 
 /**
  * Prepares a pair's volume on its instance through SSM Run Command: the script
- * beside this file (find the device, format only a provably blank volume, mount by
- * UUID with nofail, run the after-command) sent with AWS-RunShellScript. Until the
+ * beside this file (prove the device is the volume, format only a provably blank
+ * volume that may be formatted, mount by UUID with nofail, run the after-command)
+ * sent with AWS-RunShellScript. It gets the device EC2 shows for the attachment, and
+ * MAY_FORMAT=0 for a volume that may hold data the script cannot see: one created
+ * from a snapshot, or one that was ever prepared (it carries PREPARED_TAG). Until the
  * instance's SSM agent has registered, SendCommand answers InvalidInstanceId; that
  * is waited out up to `agentTimeoutSeconds`. A script that fails is not tried again
  * by pairkeeper: its exit code says why (refused, detection failed…) and a person
@@ -36,6 +40,8 @@ const EXIT_MEANING: Record<number, string> = {
   14: 'format failed',
   15: 'mount or fstab update failed',
   16: 'the after-command failed',
+  17: 'identity not proven: no NVMe serial or Xen node shows the device is this volume; nothing read or changed',
+  18: 'may not format: no filesystem of the configured type, and the volume came from a snapshot or was prepared before; nothing changed',
 };
 const FINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled', 'Cancelling']);
 const OUTPUT_TAIL = 2000;
@@ -53,8 +59,12 @@ export class VolumePreparer {
     this.logger = deps.logger;
   }
 
-  /** Runs the preparation and resolves on success; throws a non-retryable PK_PREPARE_FAILED otherwise. */
-  async prepare(spec: PrepareSpec, target: { instanceId: string; volumeId: string; device: string }): Promise<void> {
+  /**
+   * Runs the preparation of `volume`, as EC2 last showed it attached to the instance,
+   * and resolves on success; throws a non-retryable PK_PREPARE_FAILED otherwise.
+   */
+  async prepare(spec: PrepareSpec, on: { instanceId: string; volume: VolumeInfo }): Promise<void> {
+    const target = scriptTarget(on.instanceId, on.volume);
     const log = this.logger.child({ instanceId: target.instanceId, volumeId: target.volumeId });
     const commandId = await this.send(spec, target);
     log.info({ commandId }, 'volume preparation sent');
@@ -76,7 +86,7 @@ export class VolumePreparer {
   }
 
   /** SendCommand, waiting for the agent to register (InvalidInstanceId until then). */
-  private async send(spec: PrepareSpec, target: { instanceId: string; volumeId: string; device: string }): Promise<string> {
+  private async send(spec: PrepareSpec, target: ScriptTarget): Promise<string> {
     const deadline = performance.now() + spec.agentTimeoutSeconds * 1000;
     const command = new SendCommandCommand({
       DocumentName: spec.document,
@@ -111,15 +121,33 @@ export class VolumePreparer {
   }
 }
 
+/** What the script is told about the volume. */
+export interface ScriptTarget {
+  instanceId: string;
+  volumeId: string;
+  /** The device name of the attachment, as EC2 shows it (not the group's configured one). */
+  device: string;
+  mayFormat: boolean;
+}
+
+/** The script's view of a volume attached to `instanceId`; refuses one EC2 does not show attached there with a device. */
+export function scriptTarget(instanceId: string, volume: VolumeInfo): ScriptTarget {
+  const device = volume.attachment?.instanceId === instanceId ? volume.attachment.device : undefined;
+  if (!device) throw failed(`EC2 shows no device for ${volume.volumeId} on ${instanceId}`);
+  const mayFormat = !volume.snapshotId && !(PREPARED_TAG in volume.tags);
+  return { instanceId, volumeId: volume.volumeId, device, mayFormat };
+}
+
 /**
  * One command for AWS-RunShellScript: the inputs as environment assignments, then
  * the script as one quoted argument to `bash -c`, so it runs under bash whatever sh
  * is, nothing in it is expanded on the way, and its stdin is not the script itself.
  */
-export function scriptCommand(spec: PrepareSpec, target: { volumeId: string; device: string }): string {
+export function scriptCommand(spec: PrepareSpec, target: ScriptTarget): string {
   const env: Record<string, string | undefined> = {
     VOLUME_ID: target.volumeId,
     DEVICE: target.device,
+    MAY_FORMAT: target.mayFormat ? '1' : '0',
     MOUNT_POINT: spec.mountPoint,
     FS_TYPE: spec.fsType,
     FS_LABEL: spec.fsLabel,

@@ -7,7 +7,7 @@ import { afterEach, describe, it } from 'node:test';
 import type { CommandOutcome } from '../../fake-aws/ssm/commands.ts';
 import { PREPARED_TAG } from '../../src/domain/pairs.ts';
 import { settle } from '../helpers/settle.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { waitFor, waitForValue } from '../helpers/wait-for.ts';
 import { worldsClosedAfterEach } from '../helpers/world.ts';
 
 /**
@@ -15,11 +15,12 @@ import { worldsClosedAfterEach } from '../helpers/world.ts';
  * script through the local SSM; the fake's Run Command runs what it was sent with
  * bash, here, against an image file standing in for the volume (found by its NVMe
  * serial under a by-id folder; mount(8) replaced by DRY_MOUNT). A launch hook is let
- * go only after the preparation succeeded.
+ * go only after the preparation succeeded. Each command sent is kept, to read what
+ * the script was told.
  */
 const PATH = `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`;
 const have = (tool: string) => spawnSync('bash', ['-c', 'command -v "$1"', '-', tool], { env: { PATH } }).status === 0;
-const missing = ['blkid', 'cmp', 'flock', 'mkfs.ext4'].filter((t) => !have(t));
+const missing = ['blkid', 'wipefs', 'cmp', 'flock', 'mkfs.ext4'].filter((t) => !have(t));
 const skip = missing.length > 0 ? `not installed here: ${missing.join(', ')}` : false;
 
 const newWorld = worldsClosedAfterEach();
@@ -70,15 +71,25 @@ async function start(options: { hook?: boolean; garbage?: boolean } = {}) {
     closeSync(fd);
     symlinkSync(image, join(byId, `nvme-Amazon_Elastic_Block_Store_${pair.volumeId.replace('-', '')}`));
   }
-  const env = { BY_ID_DIR: byId, FSTAB: fstab, DRY_MOUNT: '1', DEVICE_WAIT_SECONDS: '0' };
+  // No disk of this machine is shown to the script: the by-id link is its only proof.
+  const sysBlock = join(dir, 'sys', 'block');
+  mkdirSync(sysBlock, { recursive: true });
+  const env = { BY_ID_DIR: byId, SYS_BLOCK_DIR: sysBlock, FSTAB: fstab, DRY_MOUNT: '1', DEVICE_WAIT_SECONDS: '0' };
+  const sent: string[] = [];
   w.aws.ssm.commands.handler = (_instanceId, document, parameters) => {
     assert.equal(document, 'AWS-RunShellScript');
+    sent.push(parameters.commands![0]!);
     return runLikeTheAgent(parameters.commands![0]!, env);
   };
   if (options.hook) {
     w.aws.autoScaling.putLifecycleHook('etcd', { name: 'pk-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 300, notificationTargetArn: w.topicArn });
   }
-  return { w, fstab, image: (volumeId: string) => join(dir!, `${volumeId}.img`) };
+  return { w, fstab, sent, image: (volumeId: string) => join(dir!, `${volumeId}.img`) };
+}
+
+/** The value a sent command assigns to `name` before running the script (single-quoted by scriptCommand). */
+function assigned(command: string, name: string): string | undefined {
+  return new RegExp(`(?:^| )${name}='([^']*)'`).exec(command.slice(0, command.indexOf(' bash -c ')))?.[1];
 }
 
 function blkid(path: string, tag: string): string {
@@ -109,6 +120,44 @@ describe('volume preparation through SSM', { skip }, () => {
     await waitFor(() => w.app.controller.instances().some((r) => r.status === 'abandoned'), 'the launch to be abandoned', 20_000);
     const [failure] = w.logs.find('launch abandoned: Auto Scaling replaces the instance');
     assert.match(String(failure?.reason), /volume preparation failed: Failed, exit 13 \(refused/);
+    for (const pair of w.seeded.pairs) assert.equal(blkid(image(pair.volumeId), 'TYPE'), '', 'nothing was formatted');
+  });
+
+  it("a volume from a snapshot, attached at another device than the group's: the script gets EC2's device and MAY_FORMAT=0, and mounts its filesystem", async () => {
+    const { w, fstab, sent, image } = await start();
+    // pairkeeper hears of the launch only at the resync below, once the volume is attached by hand.
+    w.aws.sns.chaos = { ...w.aws.sns.chaos, dropRate: 1 };
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const instance = await waitForValue(() => w.aws.ec2.instances().find((i) => i.state === 'running'), 'the instance to run');
+    const pair = w.seeded.pairs.find((p) => p.az === instance.availabilityZone)!;
+    const volume = w.aws.ec2.volume(pair.volumeId)!;
+    volume.snapshotId = 'snap-0123456789abcdef0';
+    spawnSync('mkfs.ext4', ['-q', image(pair.volumeId)], { env: { PATH } });
+    const uuid = blkid(image(pair.volumeId), 'UUID');
+    w.aws.ec2.attachVolume({ volumeId: pair.volumeId, instanceId: instance.instanceId, device: '/dev/sdg' });
+    await waitFor(() => volume.attachment?.state === 'attached', 'the volume to attach');
+
+    // The first resync adopts the pair it finds on the instance (a claim); the second finishes it.
+    await w.app.controller.resyncNow();
+    await w.app.controller.idle();
+    await w.app.controller.resyncNow();
+    await waitFor(() => w.logs.lines.some((l) => l.msg === 'volume prepared'), 'the volume to be prepared', 20_000);
+    assert.equal(sent.length, 1);
+    assert.equal(assigned(sent[0]!, 'VOLUME_ID'), pair.volumeId);
+    assert.equal(assigned(sent[0]!, 'DEVICE'), '/dev/sdg', 'the group says /dev/sdf; EC2 says /dev/sdg');
+    assert.equal(assigned(sent[0]!, 'MAY_FORMAT'), '0');
+    assert.equal(blkid(image(pair.volumeId), 'UUID'), uuid, 'the filesystem was replaced');
+    assert.match(readFileSync(fstab, 'utf8'), new RegExp(`^UUID=${uuid}\\s`, 'm'));
+  });
+
+  it('a blank volume created from a snapshot is never formatted: the script refuses with its own code', async () => {
+    const { w, sent, image } = await start({ hook: true });
+    for (const pair of w.seeded.pairs) w.aws.ec2.volume(pair.volumeId)!.snapshotId = 'snap-0123456789abcdef0';
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    await waitFor(() => w.app.controller.instances().some((r) => r.status === 'abandoned'), 'the launch to be abandoned', 20_000);
+    const [failure] = w.logs.find('launch abandoned: Auto Scaling replaces the instance');
+    assert.match(String(failure?.reason), /volume preparation failed: Failed, exit 18 \(may not format/);
+    assert.equal(assigned(sent[0]!, 'MAY_FORMAT'), '0');
     for (const pair of w.seeded.pairs) assert.equal(blkid(image(pair.volumeId), 'TYPE'), '', 'nothing was formatted');
   });
 

@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url';
  * src/volume-prep/prepare-volume.sh, run as SSM runs it (bash, inputs in the
  * environment) against image files standing in for EBS volumes. blkid and mkfs
  * read and write images as they do devices; DRY_MOUNT=1 stands in for mount(8).
- * Where this machine can (root, loop devices, mount), one suite also mounts for real.
+ * The image `sdf` is proven to be the volume the way udev proves it on Nitro: a
+ * by-id link named from its serial; SYS_BLOCK_DIR, where the kernel would show
+ * serials and Xen nodes, is an empty folder unless a test fills it. Where this
+ * machine can (root, loop devices), prepare-matrix.test.ts runs the script on loop
+ * devices with real mounts.
  */
 const SCRIPT = fileURLToPath(new URL('../../src/volume-prep/prepare-volume.sh', import.meta.url));
 // The script runs as root on the instance, where sbin is on PATH; a non-root CI's PATH may lack it.
@@ -20,7 +24,7 @@ const VOLUME_ID = 'vol-0123456789abcdef0';
 // As udev names it on Nitro: nvme-<model>_<serial>, the serial being the volume id without its hyphen.
 const BY_ID_NAME = 'nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0';
 const MiB = 1024 * 1024;
-const EXIT = { ok: 0, badInput: 10, notFound: 11, detectionFailed: 12, refused: 13, afterCommandFailed: 16 } as const;
+const EXIT = { ok: 0, badInput: 10, notFound: 11, detectionFailed: 12, refused: 13, afterCommandFailed: 16, identityNotProven: 17 } as const;
 
 const have = (tool: string) => spawnSync('bash', ['-c', 'command -v "$1"', '-', tool], { env: { PATH } }).status === 0;
 /** A skip reason naming the tools this machine lacks, or false when all are there. */
@@ -28,8 +32,8 @@ function needs(...tools: string[]): string | false {
   const missing = tools.filter((tool) => !have(tool));
   return missing.length > 0 && `not installed here: ${missing.join(', ')}`;
 }
-const PROBE = needs('blkid', 'cmp', 'flock');
-const FORMAT = needs('blkid', 'cmp', 'flock', 'mkfs.ext4');
+const PROBE = needs('blkid', 'wipefs', 'cmp', 'flock');
+const FORMAT = needs('blkid', 'wipefs', 'cmp', 'flock', 'mkfs.ext4');
 
 interface Run {
   code: number | null;
@@ -50,6 +54,9 @@ function scratch(t: TestContext): Scratch {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'pk-prep-')));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'by-id'));
+  mkdirSync(join(dir, 'sys', 'block'), { recursive: true });
+  // Dangling until a test creates the image `sdf`.
+  symlinkSync(join(dir, 'sdf'), join(dir, 'by-id', BY_ID_NAME));
   const fstab = join(dir, 'fstab');
   const mountPoint = join(dir, 'data');
   return {
@@ -60,9 +67,12 @@ function scratch(t: TestContext): Scratch {
       PATH,
       VOLUME_ID,
       DEVICE: join(dir, 'sdf'),
+      MAY_FORMAT: '1',
       MOUNT_POINT: mountPoint,
       FSTAB: fstab,
       BY_ID_DIR: join(dir, 'by-id'),
+      SYS_BLOCK_DIR: join(dir, 'sys', 'block'),
+      DEV_DIR: dir,
       DEVICE_WAIT_SECONDS: '0',
       DRY_MOUNT: '1',
     },
@@ -163,7 +173,7 @@ describe('prepare-volume.sh on a blank volume', () => {
     assert.match(fstabEntries(s)[0] ?? '', / ext4 noatime,nofail 0 2$/);
   });
 
-  it('creates xfs when FS_TYPE=xfs (fsck pass 0)', { skip: needs('blkid', 'cmp', 'flock', 'mkfs.xfs') }, async (t) => {
+  it('creates xfs when FS_TYPE=xfs (fsck pass 0)', { skip: needs('blkid', 'wipefs', 'cmp', 'flock', 'mkfs.xfs') }, async (t) => {
     const s = scratch(t);
     const image = s.blank('sdf', 320 * MiB); // mkfs.xfs wants at least 300 MB
     const result = await prepare(s, { FS_TYPE: 'xfs', FS_LABEL: 'data' });
@@ -198,7 +208,7 @@ describe('prepare-volume.sh on a blank volume', () => {
 });
 
 describe('prepare-volume.sh never formats a volume that holds something', () => {
-  it('keeps an existing ext4 filesystem and its files: same UUID, same bytes; mounts it and adds it to fstab', { skip: needs('blkid', 'cmp', 'flock', 'mkfs.ext4', 'debugfs') }, async (t) => {
+  it('keeps an existing ext4 filesystem and its files: same UUID, same bytes; mounts it and adds it to fstab', { skip: needs('blkid', 'wipefs', 'cmp', 'flock', 'mkfs.ext4', 'debugfs') }, async (t) => {
     const s = scratch(t);
     const image = s.blank('sdf');
     const content = join(s.dir, 'content');
@@ -243,7 +253,7 @@ describe('prepare-volume.sh never formats a volume that holds something', () => 
     writeAt(image, 0, noise(MiB));
     assert.equal(blkid(image).status, 2, 'blkid was expected to name nothing here');
     const result = await assertUntouched(s, image, EXIT.refused);
-    assert.match(result.stderr, /not blank: blkid names no format, but bytes 0\.\.1048576 are not all zeros/);
+    assert.match(result.stderr, /not blank: bytes at 0\.\.16777216 are not all zeros/);
   });
 
   it('refuses data in the last MiB only (where backup GPT, md 0.90/1.0 and ZFS keep headers)', { skip: PROBE }, async (t) => {
@@ -252,7 +262,7 @@ describe('prepare-volume.sh never formats a volume that holds something', () => 
     writeAt(image, 64 * MiB - 4096, noise(4096));
     assert.equal(blkid(image).status, 2);
     const result = await assertUntouched(s, image, EXIT.refused);
-    assert.match(result.stderr, /bytes 66060288\.\.67108864 are not all zeros/);
+    assert.match(result.stderr, /bytes at 66060288\.\.67108864 are not all zeros/);
   });
 });
 
@@ -284,27 +294,65 @@ describe('prepare-volume.sh when it cannot tell', () => {
 describe('prepare-volume.sh finding the device', () => {
   it("on Nitro, follows the volume's by-id link even when DEVICE names another disk", { skip: FORMAT }, async (t) => {
     const s = scratch(t);
-    const nvme = s.blank('nvme1n1');
-    const requested = s.blank('sdf');
+    const nvme = s.blank('sdf');
+    const requested = s.blank('sdg');
     const decoy = s.blank('nvme2n1');
-    symlinkSync(nvme, join(s.dir, 'by-id', BY_ID_NAME));
     symlinkSync(decoy, join(s.dir, 'by-id', 'nvme-Amazon_Elastic_Block_Store_vol0fedcba9876543210'));
     const [requestedBefore, decoyBefore] = [sha256(requested), sha256(decoy)];
 
-    const result = await prepare(s);
+    const result = await prepare(s, { DEVICE: requested });
     assert.equal(result.code, EXIT.ok, result.stdout + result.stderr);
-    assert.match(result.stdout, new RegExp(`found ${s.dir}/by-id/${BY_ID_NAME} \\(${nvme}\\)`));
+    assert.match(result.stdout, new RegExp(`found ${nvme}, proven to be ${VOLUME_ID}`));
     assert.equal(blkid(nvme).tags.TYPE, 'ext4');
     assert.equal(sha256(requested), requestedBefore);
     assert.equal(sha256(decoy), decoyBefore);
   });
 
-  it('on Xen, takes the xvd alias of the requested sd name', { skip: FORMAT }, async (t) => {
+  /** Shows `name` in the fake sysfs as the kernel shows an attached disk: its NVMe serial or its Xen node. */
+  function sysfs(s: Scratch, name: string, file: 'serial' | 'nodename', value: string): void {
+    mkdirSync(join(s.dir, 'sys', 'block', name, 'device'), { recursive: true });
+    writeFileSync(join(s.dir, 'sys', 'block', name, 'device', file), `${value}\n`);
+  }
+
+  it("on Xen, takes the disk whose node is the attachment's (/dev/sdf is vbd 2128), whatever the kernel named it", { skip: FORMAT }, async (t) => {
     const s = scratch(t);
     const xvdf = s.blank('xvdf');
+    sysfs(s, 'xvdf', 'nodename', 'device/vbd/2128');
     const result = await prepare(s);
     assert.equal(result.code, EXIT.ok, result.stdout + result.stderr);
     assert.equal(blkid(xvdf).tags.TYPE, 'ext4');
+  });
+
+  it("on Xen, refuses the alias when its node is another attachment's (/dev/sdg)", { skip: PROBE }, async (t) => {
+    const s = scratch(t);
+    const xvdf = s.blank('xvdf');
+    sysfs(s, 'xvdf', 'nodename', 'device/vbd/2144');
+    const result = await assertUntouched(s, xvdf, EXIT.identityNotProven);
+    assert.match(result.stderr, /is not vol-0123456789abcdef0: it is Xen device\/vbd\/2144, not device\/vbd\/2128 device\/vbd\/51792/);
+  });
+
+  it('refuses a blank disk at the Xen alias that nothing proves to be the volume (no serial, no Xen node)', { skip: PROBE }, async (t) => {
+    const s = scratch(t);
+    const xvdf = s.blank('xvdf');
+    const result = await assertUntouched(s, xvdf, EXIT.identityNotProven);
+    assert.match(result.stderr, /xvdf\) is there, but neither an NVMe serial nor a Xen node proves it is vol-0123456789abcdef0/);
+  });
+
+  it("refuses the volume's by-id link when the kernel shows its target's serial as another volume's", { skip: PROBE }, async (t) => {
+    const s = scratch(t);
+    const sdf = s.blank('sdf');
+    sysfs(s, 'sdf', 'serial', 'vol0fedcba9876543210');
+    const result = await assertUntouched(s, sdf, EXIT.identityNotProven);
+    assert.match(result.stderr, /its NVMe serial is vol0fedcba9876543210, not vol0123456789abcdef0/);
+  });
+
+  it('refuses when two disks claim to be the volume', { skip: PROBE }, async (t) => {
+    const s = scratch(t);
+    const sdf = s.blank('sdf');
+    s.blank('nvme2n1');
+    sysfs(s, 'nvme2n1', 'serial', 'vol0123456789abcdef0');
+    const result = await assertUntouched(s, sdf, EXIT.identityNotProven);
+    assert.match(result.stderr, /more than one device claims to be vol-0123456789abcdef0/);
   });
 
   it('gives up after DEVICE_WAIT_SECONDS with the "not found" code, naming what it looked for', async (t) => {
@@ -313,7 +361,7 @@ describe('prepare-volume.sh finding the device', () => {
     const result = await prepare(s, { DEVICE_WAIT_SECONDS: '1' });
     assert.equal(result.code, EXIT.notFound, result.stdout + result.stderr);
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
-    assert.match(result.stderr, new RegExp(`no block device after 1s; looked for ${s.dir}/by-id/${BY_ID_NAME} ${s.dir}/sdf ${s.dir}/xvdf$`, 'm'));
+    assert.match(result.stderr, new RegExp(`no device proven to be ${VOLUME_ID} after 1s; .* and at ${s.dir}/by-id/${BY_ID_NAME} ${s.dir}/sdf ${s.dir}/xvdf$`, 'm'));
   });
 
   it('outside a dry run, does not take a regular file for the device (a write to a missing /dev/sdf makes one)', async (t) => {
@@ -364,6 +412,8 @@ describe('prepare-volume.sh input', () => {
   const cases: [string, Record<string, string>, RegExp][] = [
     ['no VOLUME_ID', { VOLUME_ID: '' }, /VOLUME_ID must look like/],
     ['a malformed VOLUME_ID', { VOLUME_ID: 'vol-XYZ' }, /VOLUME_ID must look like/],
+    ['no MAY_FORMAT', { MAY_FORMAT: '' }, /MAY_FORMAT must be 1/],
+    ['MAY_FORMAT yes', { MAY_FORMAT: 'yes' }, /MAY_FORMAT must be 1/],
     ['no MOUNT_POINT', { MOUNT_POINT: '' }, /MOUNT_POINT must be/],
     ['MOUNT_POINT /', { MOUNT_POINT: '/' }, /MOUNT_POINT must be/],
     ['a relative MOUNT_POINT', { MOUNT_POINT: 'data' }, /MOUNT_POINT must be/],
@@ -382,80 +432,4 @@ describe('prepare-volume.sh input', () => {
       assert.match(result.stderr, message);
     });
   }
-});
-
-/** Why a real mount can't be tested here, or undefined when it can: tried once, on a loop device. */
-function realMountProblem(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root: losetup and mount need root';
-  if (!existsSync('/dev/loop-control')) return 'no /dev/loop-control: no loop devices here';
-  const missing = needs('losetup', 'mount', 'umount', 'mkfs.ext4', 'blkid', 'cmp', 'flock');
-  if (missing) return missing;
-  const dir = mkdtempSync(join(tmpdir(), 'pk-prep-probe-'));
-  const image = join(dir, 'probe.img');
-  writeFileSync(image, Buffer.alloc(8 * MiB));
-  const steps: string[][] = [];
-  try {
-    if (spawnSync('mkfs.ext4', ['-q', image], { env: { PATH } }).status !== 0) return 'mkfs.ext4 failed on an image';
-    const loop = spawnSync('losetup', ['-f', '--show', image], { env: { PATH }, encoding: 'utf8' });
-    if (loop.status !== 0) return `losetup failed: ${loop.stderr.trim()}`;
-    steps.push(['losetup', '-d', loop.stdout.trim()]);
-    mkdirSync(join(dir, 'mnt'));
-    const mount = spawnSync('mount', [loop.stdout.trim(), join(dir, 'mnt')], { env: { PATH }, encoding: 'utf8' });
-    if (mount.status !== 0) return `mount failed: ${mount.stderr.trim()}`;
-    steps.unshift(['umount', join(dir, 'mnt')]);
-    return undefined;
-  } finally {
-    for (const [cmd, ...args] of steps) spawnSync(cmd!, args, { env: { PATH } });
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-describe('prepare-volume.sh mounting for real (loop device)', () => {
-  const problem = realMountProblem();
-  const skip = problem === undefined ? false : problem;
-  const mounts = (mountPoint: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === mountPoint).length;
-
-  /** Runs `body` with a loop device over a blank image; then unmounts `mountPoint` and detaches it. */
-  async function withLoopDevice(s: Scratch, body: (device: string) => Promise<void>): Promise<void> {
-    const device = run('losetup', ['-f', '--show', s.blank('volume.img')]).trim();
-    try {
-      await body(device);
-    } finally {
-      while (mounts(s.mountPoint) > 0 && spawnSync('umount', [s.mountPoint], { env: { PATH } }).status === 0);
-      spawnSync('losetup', ['-d', device], { env: { PATH } });
-    }
-  }
-
-  it('formats, mounts and records a blank volume; a second run neither remounts nor duplicates; files survive', { skip }, async (t) => {
-    const s = scratch(t);
-    await withLoopDevice(s, async (device) => {
-      const env = { DEVICE: device, DRY_MOUNT: '' };
-
-      const first = await prepare(s, env);
-      assert.equal(first.code, EXIT.ok, first.stdout + first.stderr);
-      assert.equal(mounts(s.mountPoint), 1);
-      writeFileSync(join(s.mountPoint, 'myid'), '3\n');
-      const fstab = readFileSync(s.fstab, 'utf8');
-
-      const second = await prepare(s, env);
-      assert.equal(second.code, EXIT.ok, second.stdout + second.stderr);
-      assert.match(second.stdout, /is already mounted at/);
-      assert.equal(mounts(s.mountPoint), 1, 'mounted twice');
-      assert.equal(readFileSync(s.fstab, 'utf8'), fstab);
-      assert.equal(readFileSync(join(s.mountPoint, 'myid'), 'utf8'), '3\n');
-      assert.deepEqual(fstabEntries(s), [`UUID=${blkid(device).tags.UUID} ${s.mountPoint} ext4 defaults,nofail 0 2`]);
-    });
-  });
-
-  it('refuses a mount point where another filesystem is mounted', { skip }, async (t) => {
-    const s = scratch(t);
-    await withLoopDevice(s, async (device) => {
-      mkdirSync(s.mountPoint);
-      run('mount', ['-t', 'tmpfs', 'tmpfs', s.mountPoint]);
-      const result = await prepare(s, { DEVICE: device, DRY_MOUNT: '' });
-      assert.equal(result.code, EXIT.refused, result.stdout + result.stderr);
-      assert.match(result.stderr, /already has another filesystem mounted/);
-      assert.equal(blkid(device).status, 2, 'the device was formatted');
-    });
-  });
 });
