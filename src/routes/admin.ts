@@ -6,7 +6,8 @@ import type { SubscriptionLog } from '../sns/subscriptions.ts';
 
 /**
  * Read-only routes for operators, on the admin listener (loopback by default):
- * `/v1/events` lists the SNS messages handled and the notification deliveries tried.
+ * `/v1/events` lists the SNS messages handled, those refused unauthenticated, and the
+ * notification deliveries tried.
  */
 export function adminRoutes(
   app: FastifyInstance,
@@ -26,6 +27,8 @@ export function adminRoutes(
         ...(instance ? { instanceId: instance } : {}),
         ...(limit === undefined ? {} : { limit }),
       }),
+      // Refused before their signature verified: listed apart, so junk never pushes out a genuine event.
+      refused: deps.recentEvents.refused(limit),
       notifications,
       notificationQueue: deps.notifier.stats(),
     };
