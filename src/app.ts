@@ -106,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
   });
   shapeErrors(publicApp);
-  healthRoutes(publicApp, readiness);
+  healthRoutes(publicApp, readiness, { withReason: false });
   await publicApp.register(async (scope) => {
     // Overloaded (the event loop lagging): answer 503 before any work, and SNS retries later.
     if (config.listen.maxEventLoopDelayMs > 0) {
@@ -129,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   shapeErrors(adminApp);
   if (config.admin.token) requireBearerToken(adminApp, config.admin.token);
-  healthRoutes(adminApp, readiness);
+  healthRoutes(adminApp, readiness, { withReason: true });
   adminRoutes(adminApp, { recentEvents, subscriptions, metrics, notifier });
   pairRoutes(adminApp, pairing);
   statusRoutes(adminApp, pairing, new Date());
