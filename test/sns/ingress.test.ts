@@ -303,6 +303,19 @@ describe('POST /sns', () => {
       assert.equal(h.sink.events.length, 40);
     });
 
+    it('64 certificate URLs on the allowed host that do not exist do not evict the genuine certificate', async () => {
+      const first = h.signer.notification({ topicArn: TOPIC, message: LAUNCH });
+      assert.equal((await h.post(first, snsHeaders(first))).status, 200);
+      for (let i = 0; i < 64; i++) {
+        const msg = h.signer.notification({ topicArn: TOPIC, message: LAUNCH });
+        const res = await h.post({ ...msg, SigningCertURL: h.endpoint.certUrl.replace('SimpleNotificationService-', `SimpleNotificationService-missing${i}`) });
+        assert.equal(res.json.code, 'PK_SNS_CERT_INVALID');
+      }
+      const later = h.signer.notification({ topicArn: TOPIC, message: LAUNCH });
+      assert.equal((await h.post(later, snsHeaders(later))).status, 200);
+      assert.equal(h.endpoint.certFetches, 1, 'the genuine certificate was never fetched again');
+    });
+
     it('a certificate host that never answers: the request ends in bounded time with 503', async () => {
       h.endpoint.certMode = 'hang';
       const msg = h.signer.notification({ topicArn: TOPIC, message: LAUNCH });
