@@ -50,7 +50,7 @@ export class SnsIngress {
 
   constructor(deps: SnsIngressDeps) {
     this.deps = deps;
-    this.urls = new UrlPolicy(deps.config.certHostPattern);
+    this.urls = new UrlPolicy({ certHostPattern: deps.config.certHostPattern });
     this.topics = new Set(deps.config.topicArns);
     this.now = deps.now ?? Date.now;
     this.seen = new SeenMessages({
@@ -107,11 +107,11 @@ export class SnsIngress {
     if (-age > this.deps.config.clockSkewSeconds * 1000) {
       throw new SnsRejection('PK_SNS_FROM_FUTURE', `Timestamp is ${Math.round(-age / 1000)} s in the future`);
     }
-    signatureAlgorithm(envelope);
-    const certUrl = this.urls.certificateUrl(envelope.SigningCertURL);
+    const algorithm = signatureAlgorithm(envelope, this.deps.config.signatureVersions);
+    const certUrl = this.urls.certificateUrl(envelope.SigningCertURL, envelope.TopicArn);
     // Checked even when confirming is left to an operator, who may follow the URL by hand.
     const subscribeUrl = envelope.Type === 'SubscriptionConfirmation' ? this.urls.subscribeUrl(envelope.SubscribeURL!, envelope.TopicArn) : undefined;
-    verifySignature(envelope, await this.deps.certificates.get(certUrl));
+    verifySignature(envelope, await this.deps.certificates.get(certUrl), algorithm);
     return subscribeUrl;
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { parseConfig } from '../../src/config/load.ts';
 import { QueueFullError } from '../../src/controller/instance-queue.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { canonicalString, type SnsEnvelope } from '../../fake-aws/sns/signer.ts';
@@ -433,3 +434,34 @@ describe('POST /sns with sns.autoConfirm false', () => {
   });
 });
 
+
+describe('POST /sns with sns.signatureVersions ["2"]', () => {
+  let h: SnsHarness;
+  before(async () => {
+    h = await startSnsHarness({ signatureVersions: ['2'] });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('refuses a genuine SignatureVersion 1 message, naming the key, without fetching anything (403)', async () => {
+    const msg = h.signer.notification({ topicArn: TOPIC, message: LAUNCH, version: '1' });
+    const res = await h.post(msg, snsHeaders(msg));
+    assert.equal(res.status, 403);
+    assert.equal(res.json.code, 'PK_SNS_SIGNATURE_VERSION');
+    assert.match(String(res.json.message), /sns\.signatureVersions/);
+    assert.equal(h.endpoint.certFetches, 0);
+  });
+
+  it('accepts SignatureVersion 2', async () => {
+    const msg = h.signer.notification({ topicArn: TOPIC, message: LAUNCH, version: '2' });
+    assert.equal((await h.post(msg, snsHeaders(msg))).status, 200);
+  });
+
+  it('the setting takes only the versions SNS has, at least one', () => {
+    for (const signatureVersions of [['3'], []]) {
+      const text = JSON.stringify({ aws: { region: 'us-east-1' }, sns: { topicArns: [TOPIC], signatureVersions } });
+      assert.throws(() => parseConfig(text, 't'), /sns\.signatureVersions/);
+    }
+  });
+});
