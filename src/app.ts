@@ -13,7 +13,7 @@ import { FactsFile } from './notify/facts.ts';
 import { FactsPublisher } from './notify/facts-publisher.ts';
 import { Notifier } from './notify/notifier.ts';
 import { createPairingService, type AwsClients, type PairingHooks, type PairingService } from './pairing-service.ts';
-import { requireBearerToken } from './routes/admin-auth.ts';
+import { requireAdminHost, requireBearerToken } from './routes/admin-auth.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { pairRoutes } from './routes/pairs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -128,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   shapeErrors(adminApp);
+  requireAdminHost(adminApp, config.admin.host);
   if (config.admin.token) requireBearerToken(adminApp, config.admin.token);
   healthRoutes(adminApp, readiness, { withReason: true });
   adminRoutes(adminApp, { recentEvents, subscriptions, metrics, notifier });
