@@ -55,7 +55,7 @@ describe('admin listener Host check, over loopback', () => {
     for (const host of [`evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `localhost:${port + 1}`, 'localhost', `localhost:${port}/x`]) {
       const res = await get(port, host, '/v1/events');
       assert.equal(res.status, 421, host);
-      assert.equal(JSON.parse(res.body).code, 'PK_ADMIN_HOST', host);
+      assert.equal((JSON.parse(res.body) as { code: string }).code, 'PK_ADMIN_HOST', host);
     }
   });
 });
