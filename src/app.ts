@@ -18,7 +18,7 @@ import { ConfigError } from './errors.ts';
 import { RecentEvents } from './sns/recent-messages.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { Notifier } from './notify/notifier.ts';
-import { requireBearerToken } from './routes/admin-auth.ts';
+import { requireAdminHost, requireBearerToken } from './routes/admin-auth.ts';
 import { adminRoutes, type AdminSources } from './routes/admin.ts';
 import { factsRoutes } from './routes/facts.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -84,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const publicApp = await buildPublicApp(config, logger, metrics, readiness, ingress);
   const adminApp = buildAdminApp(config, logger, readiness, controller, {
     events: (filter) => recentEvents.list(filter),
+    refused: (limit) => recentEvents.refused(limit),
     deliveries: () => notifier.deliveries(),
     notificationQueue: () => notifier.stats(),
     subscriptions: () => subscriptions.list(),
@@ -125,7 +126,7 @@ async function buildPublicApp(config: Config, logger: Logger, metrics: Metrics, 
     return503OnClosing: true,
   });
   shapeErrors(publicApp);
-  healthRoutes(publicApp, readiness);
+  healthRoutes(publicApp, readiness, { withReason: false });
   await publicApp.register(async (scope) => {
     // Overloaded (the event loop lagging): answer 503 before any work, and SNS retries later.
     if (config.listen.maxEventLoopDelayMs > 0) {
@@ -150,8 +151,9 @@ function buildAdminApp(config: Config, logger: Logger, readiness: () => Readines
   const adminLogger: FastifyBaseLogger = logger.child({ listener: 'admin' });
   const adminApp = Fastify({ loggerInstance: adminLogger, logController: new LogController({ disableRequestLogging: true }) });
   shapeErrors(adminApp);
+  requireAdminHost(adminApp, config.admin.host);
   if (config.admin.token) requireBearerToken(adminApp, config.admin.token);
-  healthRoutes(adminApp, readiness);
+  healthRoutes(adminApp, readiness, { withReason: true });
   adminRoutes(adminApp, sources);
   pairRoutes(adminApp, controller);
   statusRoutes(adminApp, controller, new Date());

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   PK_INTERNAL: { status: 500, retryable: true },
   PK_NOT_FOUND: { status: 404, retryable: false },
   PK_UNAUTHORIZED: { status: 401, retryable: false },
+  /** The admin listener answers only a Host that names it (DNS rebinding). */
+  PK_ADMIN_HOST: { status: 421, retryable: false },
   PK_OVERLOADED: { status: 503, retryable: true },
   // Work on an instance.
   PK_QUEUE_FULL: { status: 503, retryable: true },

@@ -155,10 +155,20 @@ export class AwsError extends PairkeeperError {
   readonly kind: AwsErrorKind;
   constructor(what: string, cause: unknown) {
     const kind = kindOf(cause);
-    super(CODE_OF_KIND[kind], `${what} failed: ${errorCode(cause) ?? String(cause)}`, { cause });
+    super(CODE_OF_KIND[kind], `${what} failed: ${describe(cause)}`, { cause });
     this.kind = kind;
   }
 }
+
+/** AWS's code and its own words (which permission, which resource), bounded: what an operator needs to act. */
+function describe(err: unknown): string {
+  const code = errorCode(err);
+  const message = shape(err).message;
+  const text = typeof message === 'string' && message !== '' && message !== code ? `${code ?? 'error'}: ${message}` : (code ?? String(err));
+  return text.length > MAX_DESCRIPTION ? `${text.slice(0, MAX_DESCRIPTION)}…` : text;
+}
+
+const MAX_DESCRIPTION = 500;
 
 /** Turns any failure of an AWS call into an AwsError (a PairkeeperError passes through: it was classified already). */
 export function asAwsError(what: string, err: unknown): PairkeeperError {

@@ -160,8 +160,18 @@ export const configSchema = z.strictObject({
     .prefault({}),
   sns: z.strictObject({
     topicArns: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'expected an SNS topic ARN')).min(1),
-    /** Matched against the host (and port, if any) of SigningCertURL and SubscribeURL. */
-    certHostPattern: regex.default('^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$'),
+    /**
+     * Absent (the default): the host of SigningCertURL and SubscribeURL must be exactly
+     * sns.<region of the TopicArn>.amazonaws.com (.amazonaws.com.cn in aws-cn). Set:
+     * matched whole against the host (and port, if any) instead; it must be anchored.
+     */
+    certHostPattern: regex
+      .refine((s) => s.startsWith('^') && /(^|[^\\])(\\\\)*\$$/.test(s), {
+        message: 'must be anchored: start with ^ and end with $, or any host that merely contains a match would be trusted',
+      })
+      .optional(),
+    /** SNS signature versions accepted: 1 is SHA1withRSA, 2 SHA256withRSA; ["2"] refuses SHA1 (set the topic's SignatureVersion to 2). */
+    signatureVersions: z.array(z.enum(['1', '2'])).min(1).default(['1', '2']),
     autoConfirm: z.boolean().default(true),
     maxMessageAgeSeconds: z.number().int().positive().default(3600),
     clockSkewSeconds: z.number().int().nonnegative().default(300),

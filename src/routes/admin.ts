@@ -1,14 +1,17 @@
 /**
  * Read-only routes for operators, on the admin listener (loopback by default):
- * `/v1/events` lists the SNS messages handled and the notification deliveries
- * tried, `/v1/subscriptions` the subscription confirmations, `/metrics` the
- * Prometheus text. The routes see only these read functions; the app wires them.
+ * `/v1/events` lists the SNS messages handled, those refused unauthenticated, and the
+ * notification deliveries tried; `/v1/subscriptions` the subscription confirmations,
+ * `/metrics` the Prometheus text. The routes see only these read functions; the app
+ * wires them.
  */
 import type { FastifyInstance } from 'fastify';
 
 export interface AdminSources {
   /** Messages handled, newest first, optionally of one instance and at most `limit`. */
   events(filter: { instanceId?: string; limit?: number }): unknown[];
+  /** Messages refused before their signature verified, newest first. */
+  refused(limit: number | undefined): unknown[];
   /** Notification delivery attempts, oldest first. */
   deliveries(): { instanceId?: string | undefined }[];
   notificationQueue(): unknown;
@@ -28,6 +31,8 @@ export function adminRoutes(app: FastifyInstance, sources: AdminSources): void {
       .slice(0, limit);
     return {
       events: sources.events({ ...(instance ? { instanceId: instance } : {}), ...(limit === undefined ? {} : { limit }) }),
+      // Refused before their signature verified: listed apart, so junk never pushes out a genuine event.
+      refused: sources.refused(limit),
       notifications,
       notificationQueue: sources.notificationQueue(),
     };

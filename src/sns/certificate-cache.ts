@@ -2,59 +2,105 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { SnsRejection } from '../errors.ts';
 
 /**
- * SNS signing certificates, fetched so that no request can hang on them: each fetch
- * has a timeout, concurrent requests for one URL share one fetch, distinct fetches
- * in flight are capped, and the cache is a bounded LRU. A certificate that can never
- * be good (404, not a certificate, expired) is remembered as such; a transient
- * failure (timeout, 5xx) is not, so the next delivery tries again.
+ * SNS signing certificates, fetched so that no request can hang on them and no
+ * sender can starve them. Anyone can name a certificate URL on an allowed host, so:
+ * - good certificates and remembered failures are kept apart: failures can never
+ *   evict a good certificate (a bounded LRU of its own);
+ * - a certificate that can never be good (4xx, not a certificate, expired) is
+ *   remembered for `failureTtlMs`, at most `maxFailuresPerHost` per host; a transient
+ *   failure (timeout, 5xx) is not remembered, so the next delivery tries again;
+ * - each fetch has a timeout, concurrent requests for one URL share one fetch, and
+ *   fetches in flight are capped per host and in all, so stalling one host leaves
+ *   the others free; a cached certificate needs no fetch at all;
+ * - a cached certificate's validity dates are checked again at every use.
  */
 const MAX_CERT_BYTES = 64 * 1024;
 
-type Entry = { key: KeyObject } | { rejection: SnsRejection };
+interface GoodCertificate {
+  key: KeyObject;
+  validFrom: number;
+  validTo: number;
+}
+
+interface Failure {
+  rejection: SnsRejection;
+  until: number;
+}
 
 export interface CertificateCacheOptions {
   timeoutMs: number;
+  /** Good certificates kept (SNS uses a handful per region). */
   maxEntries: number;
   maxConcurrentFetches?: number;
+  maxConcurrentFetchesPerHost?: number;
+  maxFailuresPerHost?: number;
+  /** Hosts whose failures are remembered; the least recent host is forgotten first. */
+  maxFailureHosts?: number;
+  failureTtlMs?: number;
   now?: () => number;
 }
 
 export class CertificateCache {
   /** Completed fetches performed, for tests and metrics. */
   fetches = 0;
-  private readonly entries = new Map<string, Entry>();
+  /** Map order is the LRU order (re-inserted on use). */
+  private readonly good = new Map<string, GoodCertificate>();
+  /** host → href → failure, both in insertion order. */
+  private readonly failures = new Map<string, Map<string, Failure>>();
   private readonly inFlight = new Map<string, Promise<KeyObject>>();
+  private readonly inFlightPerHost = new Map<string, number>();
   private readonly options: Required<CertificateCacheOptions>;
 
   constructor(options: CertificateCacheOptions) {
-    this.options = { maxConcurrentFetches: 8, now: Date.now, ...options };
+    this.options = {
+      maxConcurrentFetches: 32,
+      maxConcurrentFetchesPerHost: 4,
+      maxFailuresPerHost: 16,
+      maxFailureHosts: 16,
+      failureTtlMs: 5 * 60_000,
+      now: Date.now,
+      ...options,
+    };
   }
 
   get(url: URL): Promise<KeyObject> {
     const href = url.href;
-    const entry = this.entries.get(href);
-    if (entry) {
-      this.entries.delete(href); // re-insert: Map order is the LRU order
-      this.entries.set(href, entry);
-      return 'key' in entry ? Promise.resolve(entry.key) : Promise.reject(entry.rejection);
+    const now = this.options.now();
+    const good = this.good.get(href);
+    if (good) {
+      this.good.delete(href);
+      // Past its dates: dropped, and fetched again below (which refuses it, if it is what the host still serves).
+      if (good.validFrom <= now && now <= good.validTo) {
+        this.good.set(href, good);
+        return Promise.resolve(good.key);
+      }
     }
+    const failure = this.failures.get(url.host)?.get(href);
+    if (failure && failure.until > now) return Promise.reject(failure.rejection);
     const pending = this.inFlight.get(href);
     if (pending) return pending;
-    if (this.inFlight.size >= this.options.maxConcurrentFetches) {
-      return Promise.reject(new SnsRejection('PK_SNS_BUSY', 'too many certificate fetches in flight'));
+    const onHost = this.inFlightPerHost.get(url.host) ?? 0;
+    if (this.inFlight.size >= this.options.maxConcurrentFetches || onHost >= this.options.maxConcurrentFetchesPerHost) {
+      return Promise.reject(new SnsRejection('PK_SNS_BUSY', `too many certificate fetches in flight (${onHost} from ${url.host})`));
     }
-    const fetching = this.fetchKey(href).finally(() => this.inFlight.delete(href));
+    this.inFlightPerHost.set(url.host, onHost + 1);
+    const fetching = this.fetchKey(href, url.host).finally(() => {
+      this.inFlight.delete(href);
+      const left = (this.inFlightPerHost.get(url.host) ?? 1) - 1;
+      if (left === 0) this.inFlightPerHost.delete(url.host);
+      else this.inFlightPerHost.set(url.host, left);
+    });
     this.inFlight.set(href, fetching);
     return fetching;
   }
 
-  private async fetchKey(href: string): Promise<KeyObject> {
+  private async fetchKey(href: string, host: string): Promise<KeyObject> {
     try {
-      const key = parseCertificate(await this.download(href), href, this.options.now());
-      this.remember(href, { key });
-      return key;
+      const cert = parseCertificate(await this.download(href), href, this.options.now());
+      this.keepGood(href, cert);
+      return cert.key;
     } catch (err) {
-      if (err instanceof SnsRejection && !err.retryable) this.remember(href, { rejection: err });
+      if (err instanceof SnsRejection && !err.retryable) this.keepFailure(host, href, err);
       throw err;
     } finally {
       this.fetches += 1;
@@ -80,12 +126,19 @@ export class CertificateCache {
     }
   }
 
-  private remember(href: string, entry: Entry): void {
-    this.entries.set(href, entry);
-    while (this.entries.size > this.options.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+  private keepGood(href: string, cert: GoodCertificate): void {
+    this.good.set(href, cert);
+    while (this.good.size > this.options.maxEntries) this.good.delete(this.good.keys().next().value as string);
+  }
+
+  private keepFailure(host: string, href: string, rejection: SnsRejection): void {
+    const onHost = this.failures.get(host) ?? new Map<string, Failure>();
+    this.failures.delete(host); // re-inserted: the most recent host last
+    this.failures.set(host, onHost);
+    onHost.delete(href);
+    onHost.set(href, { rejection, until: this.options.now() + this.options.failureTtlMs });
+    while (onHost.size > this.options.maxFailuresPerHost) onHost.delete(onHost.keys().next().value as string);
+    while (this.failures.size > this.options.maxFailureHosts) this.failures.delete(this.failures.keys().next().value as string);
   }
 }
 
@@ -101,15 +154,17 @@ async function readLimited(res: Response, href: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseCertificate(pem: string, href: string, now: number): KeyObject {
+function parseCertificate(pem: string, href: string, now: number): GoodCertificate {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
   } catch (err) {
     throw new SnsRejection('PK_SNS_CERT_INVALID', `${href} is not an X.509 certificate`, err);
   }
-  if (Date.parse(cert.validTo) < now || Date.parse(cert.validFrom) > now) {
+  const validFrom = Date.parse(cert.validFrom);
+  const validTo = Date.parse(cert.validTo);
+  if (!(validFrom <= now && now <= validTo)) {
     throw new SnsRejection('PK_SNS_CERT_INVALID', `certificate ${href} is not valid now (${cert.validFrom} – ${cert.validTo})`);
   }
-  return cert.publicKey;
+  return { key: cert.publicKey, validFrom, validTo };
 }

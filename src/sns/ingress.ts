@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { instanceOf, type AutoScalingEvent, type EventSink } from '../domain/autoscaling-event.ts';
 import { PairkeeperError, SnsRejection } from '../errors.ts';
-import type { RecentEvents } from './recent-messages.ts';
+import type { RecentEvent, RecentEvents } from './recent-messages.ts';
 import type { Metrics } from '../metrics.ts';
 import { parseAutoScalingMessage } from './autoscaling-message.ts';
 import type { CertificateCache } from './certificate-cache.ts';
@@ -42,7 +42,7 @@ export class SnsIngress {
 
   constructor(deps: SnsIngressDeps) {
     this.deps = deps;
-    this.urls = new UrlPolicy(deps.config.certHostPattern);
+    this.urls = new UrlPolicy({ certHostPattern: deps.config.certHostPattern });
     this.topics = new Set(deps.config.topicArns);
     this.now = deps.now ?? Date.now;
     this.seen = new SeenMessages({
@@ -60,13 +60,13 @@ export class SnsIngress {
       envelope = parseEnvelope(body);
       subscribeUrl = await this.authenticate(envelope, headers);
     } catch (err) {
-      return this.refuse(err, envelope, headers, started);
+      return this.refuse(err, { envelope, authenticated: false, started }, headers);
     }
 
     const admission = this.seen.begin(envelope.MessageId);
     if (admission !== 'new') {
-      this.deps.metrics.snsMessages.inc({ type: envelope.Type, outcome: 'duplicate' });
-      this.deps.logger.info({ messageId: envelope.MessageId, type: envelope.Type, admission }, 'duplicate SNS message ignored');
+      // Not listed: a captured genuine message replayed many times must not fill /v1/events.
+      this.settle({ envelope, authenticated: true, started }, { counted: 'duplicate', level: 'info', msg: 'duplicate SNS message ignored', fields: { admission } });
       return { status: 200, body: { status: 'duplicate', messageId: envelope.MessageId } };
     }
     try {
@@ -75,7 +75,7 @@ export class SnsIngress {
       return { status: 200, body: { status, messageId: envelope.MessageId } };
     } catch (err) {
       this.seen.release(envelope.MessageId);
-      return this.refuse(err, envelope, headers, started);
+      return this.refuse(err, { envelope, authenticated: true, started }, headers);
     }
   }
 
@@ -83,7 +83,7 @@ export class SnsIngress {
   private async authenticate(envelope: SnsEnvelope, headers: Record<string, string | string[] | undefined>): Promise<URL | undefined> {
     const headerType = headers['x-amz-sns-message-type'];
     if (headerType !== undefined && headerType !== envelope.Type) {
-      throw new SnsRejection('PK_SNS_HEADER_MISMATCH', `x-amz-sns-message-type ${String(headerType)} disagrees with Type ${envelope.Type}`);
+      throw new SnsRejection('PK_SNS_HEADER_MISMATCH', `x-amz-sns-message-type ${headerText(headerType)} disagrees with Type ${envelope.Type}`);
     }
     const headerTopic = headers['x-amz-sns-topic-arn'];
     if (headerTopic !== undefined && headerTopic !== envelope.TopicArn) {
@@ -99,67 +99,55 @@ export class SnsIngress {
     if (-age > this.deps.config.clockSkewSeconds * 1000) {
       throw new SnsRejection('PK_SNS_FROM_FUTURE', `Timestamp is ${Math.round(-age / 1000)} s in the future`);
     }
-    signatureAlgorithm(envelope);
-    const certUrl = this.urls.certificateUrl(envelope.SigningCertURL);
+    const algorithm = signatureAlgorithm(envelope, this.deps.config.signatureVersions);
+    const certUrl = this.urls.certificateUrl(envelope.SigningCertURL, envelope.TopicArn);
     // Checked even when confirming is left to an operator, who may follow the URL by hand.
     const subscribeUrl = envelope.Type === 'SubscriptionConfirmation' ? this.urls.subscribeUrl(envelope.SubscribeURL!, envelope.TopicArn) : undefined;
-    verifySignature(envelope, await this.deps.certificates.get(certUrl));
+    verifySignature(envelope, await this.deps.certificates.get(certUrl), algorithm);
     return subscribeUrl;
   }
 
   private async dispatch(envelope: SnsEnvelope, subscribeUrl: URL | undefined, started: number): Promise<string> {
-    const { logger, metrics } = this.deps;
-    // Fields, not a child logger: a child per message costs more than the line itself.
-    const ids = { messageId: envelope.MessageId, topicArn: envelope.TopicArn };
+    const message = { envelope, authenticated: true, started };
     switch (envelope.Type) {
       case 'SubscriptionConfirmation':
-        return this.confirm(envelope, subscribeUrl!, ids, started);
+        return this.confirm(envelope, subscribeUrl!, started);
       case 'UnsubscribeConfirmation':
         // Never resubscribe on our own: an operator unsubscribed on purpose, or should know.
-        logger.warn({ ...ids, type: envelope.Type }, 'subscription removed; pairkeeper will receive no more messages from this topic');
         this.deps.subscriptions.add({ at: new Date().toISOString(), topicArn: envelope.TopicArn, messageId: envelope.MessageId, outcome: 'unsubscribed' });
-        this.record(envelope, started, 'unsubscribed');
-        metrics.snsMessages.inc({ type: envelope.Type, outcome: 'accepted' });
+        this.settle(message, { counted: 'accepted', listed: 'unsubscribed', level: 'warn', msg: 'subscription removed; pairkeeper will receive no more messages from this topic' });
         return 'unsubscribed';
       case 'Notification': {
         const event = parseAutoScalingMessage(envelope.Message);
-        metrics.autoScalingEvents.inc({ kind: event.kind });
-        const instanceId = instanceOf(event);
-        const fields = { ...ids, kind: event.kind, group: event.group, instanceId, ...(event.kind === 'unknown' ? { reason: event.reason } : {}) };
+        this.deps.metrics.autoScalingEvents.inc({ kind: event.kind });
+        const fields = { kind: event.kind, group: event.group, instanceId: instanceOf(event), ...(event.kind === 'unknown' ? { reason: event.reason } : {}) };
         if (event.kind === 'test' || event.kind === 'unknown') {
-          logger.info(fields, event.kind === 'test' ? 'Auto Scaling test notification acknowledged' : 'notification is not an Auto Scaling event; acknowledged');
-          this.record(envelope, started, 'ignored', event, event.kind === 'unknown' ? event.reason : undefined);
-          metrics.snsMessages.inc({ type: envelope.Type, outcome: 'ignored' });
+          const msg = event.kind === 'test' ? 'Auto Scaling test notification acknowledged' : 'notification is not an Auto Scaling event; acknowledged';
+          this.settle(message, { counted: 'ignored', listed: 'ignored', event, detail: event.kind === 'unknown' ? event.reason : undefined, level: 'info', msg, fields });
           return 'ignored';
         }
         const taken = await this.deps.sink.accept(event, { messageId: envelope.MessageId, topicArn: envelope.TopicArn });
-        const outcome = taken.outcome;
         const why = taken.outcome === 'ignored' ? taken.reason : undefined;
-        logger.info({ ...fields, ...(why ? { why } : {}) }, outcome === 'accepted' ? 'Auto Scaling event accepted' : 'Auto Scaling event acknowledged and ignored');
-        this.record(envelope, started, outcome, event, why);
-        metrics.snsMessages.inc({ type: envelope.Type, outcome });
-        return outcome;
+        const msg = taken.outcome === 'accepted' ? 'Auto Scaling event accepted' : 'Auto Scaling event acknowledged and ignored';
+        this.settle(message, { counted: taken.outcome, listed: taken.outcome, event, detail: why, level: 'info', msg, fields: { ...fields, ...(why ? { why } : {}) } });
+        return taken.outcome;
       }
     }
   }
 
-  private async confirm(envelope: SnsEnvelope, url: URL, ids: { messageId: string; topicArn: string }, started: number): Promise<string> {
-    const log = this.deps.logger;
-    const at = new Date().toISOString();
-    const base = { at, topicArn: envelope.TopicArn, messageId: envelope.MessageId };
+  private async confirm(envelope: SnsEnvelope, url: URL, started: number): Promise<string> {
+    const message = { envelope, authenticated: true, started };
+    const base = { at: new Date().toISOString(), topicArn: envelope.TopicArn, messageId: envelope.MessageId };
     if (!this.deps.config.autoConfirm) {
-      log.warn(ids, 'subscription awaits manual confirmation (sns.autoConfirm is false): confirm it in the SNS console or with `aws sns confirm-subscription`');
       this.deps.subscriptions.add({ ...base, outcome: 'awaiting-manual-confirmation' });
-      this.record(envelope, started, 'awaiting-manual-confirmation');
-      this.deps.metrics.snsMessages.inc({ type: envelope.Type, outcome: 'ignored' });
+      const msg = 'subscription awaits manual confirmation (sns.autoConfirm is false): confirm it in the SNS console or with `aws sns confirm-subscription`';
+      this.settle(message, { counted: 'ignored', listed: 'awaiting-manual-confirmation', level: 'warn', msg });
       return 'awaiting-manual-confirmation';
     }
     try {
       const { subscriptionArn } = await confirmSubscription(url, { timeoutMs: this.deps.config.confirmTimeoutMs, attempts: 2, retryDelayMs: 500 });
-      log.info({ ...ids, subscriptionArn }, 'subscription confirmed');
       this.deps.subscriptions.add({ ...base, outcome: 'confirmed', ...(subscriptionArn ? { subscriptionArn } : {}) });
-      this.record(envelope, started, 'confirmed');
-      this.deps.metrics.snsMessages.inc({ type: envelope.Type, outcome: 'accepted' });
+      this.settle(message, { counted: 'accepted', listed: 'confirmed', level: 'info', msg: 'subscription confirmed', fields: { subscriptionArn } });
       return 'confirmed';
     } catch (err) {
       this.deps.subscriptions.add({ ...base, outcome: 'confirm-failed', error: (err as Error).message });
@@ -167,40 +155,80 @@ export class SnsIngress {
     }
   }
 
-  private refuse(err: unknown, envelope: SnsEnvelope | undefined, headers: Record<string, string | string[] | undefined>, started: number): SnsAnswer {
-    const { metrics, logger } = this.deps;
-    const type = envelope?.Type ?? 'unparsed';
+  private refuse(err: unknown, message: HandledMessage, headers: Record<string, string | string[] | undefined>): SnsAnswer {
     if (!(err instanceof PairkeeperError)) {
       // A bug or an unexpected failure in a dependency: SNS should retry, and we want to know.
-      logger.error({ err, messageId: envelope?.MessageId, type }, 'unexpected error handling SNS message');
-      metrics.snsMessages.inc({ type, outcome: 'failed' });
-      if (envelope) this.record(envelope, started, 'failed', undefined, 'internal error');
+      this.settle(message, { counted: 'failed', listed: 'failed', detail: 'internal error', level: 'error', msg: 'unexpected error handling SNS message', fields: { err } });
       return { status: 500, body: { code: 'PK_INTERNAL', message: 'internal error; SNS will retry' } };
     }
     const status = err instanceof SnsRejection ? err.status : err.retryable ? 503 : 400;
     const reason = err instanceof SnsRejection ? err.reason : err.code;
-    metrics.snsRejections.inc({ reason });
-    metrics.snsMessages.inc({ type, outcome: status >= 500 ? 'failed' : 'rejected' });
-    logger[status >= 500 ? 'error' : 'warn'](
-      { code: err.code, reason, messageId: envelope?.MessageId, topicArn: envelope?.TopicArn, type, headerMessageId: headers['x-amz-sns-message-id'] },
-      `SNS message refused: ${err.message}`,
-    );
-    if (envelope) this.record(envelope, started, status >= 500 ? 'failed' : 'rejected', undefined, err.code);
-    return { status, body: { code: err.code, message: err.message } };
+    // Every field of a parsed envelope is bounded; the text and the header are clipped as well.
+    const text = clip(err.message, MAX_REFUSAL_CHARS);
+    this.deps.metrics.snsRejections.inc({ reason });
+    const outcome = status >= 500 ? 'failed' : 'rejected';
+    this.settle(message, {
+      counted: outcome,
+      listed: outcome,
+      detail: err.code,
+      level: status >= 500 ? 'error' : 'warn',
+      msg: `SNS message refused: ${text}`,
+      fields: { code: err.code, reason, headerMessageId: headerText(headers['x-amz-sns-message-id']) },
+    });
+    return { status, body: { code: err.code, message: text } };
   }
 
-  private record(envelope: SnsEnvelope, started: number, outcome: string, event?: AutoScalingEvent, detail?: string): void {
-    const instanceId = event ? instanceOf(event) : undefined;
-    this.deps.recentEvents.add({
+  /** The one place a handled message is counted, logged and listed in /v1/events. */
+  private settle(message: HandledMessage, how: Settlement): void {
+    const { envelope, authenticated, started } = message;
+    const type = envelope?.Type ?? 'unparsed';
+    this.deps.metrics.snsMessages.inc({ type, outcome: how.counted });
+    // Fields, not a child logger: a child per message costs more than the line itself.
+    this.deps.logger[how.level]({ messageId: envelope?.MessageId, topicArn: envelope?.TopicArn, type, ...how.fields }, how.msg);
+    if (how.listed === undefined) return;
+    const instanceId = how.event ? instanceOf(how.event) : undefined;
+    const recent: RecentEvent = {
       at: new Date().toISOString(),
-      messageId: envelope.MessageId,
-      type: envelope.Type,
-      ...(event ? { kind: event.kind } : {}),
-      ...(event?.group ? { group: event.group } : {}),
+      ...(envelope ? { messageId: envelope.MessageId } : {}),
+      type,
+      ...(how.event ? { kind: how.event.kind } : {}),
+      ...(how.event?.group ? { group: how.event.group } : {}),
       ...(instanceId ? { instanceId } : {}),
-      outcome,
-      ...(detail ? { detail } : {}),
+      outcome: how.listed,
+      ...(how.detail ? { detail: how.detail } : {}),
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-    });
+    };
+    if (authenticated) this.deps.recentEvents.add(recent);
+    else this.deps.recentEvents.addRefused(recent);
   }
+}
+
+/** A message on its way through the ingress: what is known of it so far. */
+interface HandledMessage {
+  envelope: SnsEnvelope | undefined;
+  /** Whether its signature verified; refusals before that are listed apart. */
+  authenticated: boolean;
+  started: number;
+}
+
+/** What became of a message: the metric outcome, the /v1/events outcome (none: not listed), the log line. */
+interface Settlement {
+  counted: 'accepted' | 'ignored' | 'duplicate' | 'rejected' | 'failed';
+  listed?: string;
+  event?: AutoScalingEvent;
+  detail?: string | undefined;
+  level: 'info' | 'warn' | 'error';
+  msg: string;
+  fields?: Record<string, unknown>;
+}
+
+const MAX_REFUSAL_CHARS = 1024;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** A header as text fit for a log line: headers are unauthenticated too. */
+function headerText(value: string | string[] | undefined): string | undefined {
+  return value === undefined ? undefined : clip(Array.isArray(value) ? value.join(',') : value, 64);
 }

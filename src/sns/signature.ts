@@ -21,15 +21,16 @@ export function stringToSign(envelope: SnsEnvelope): string {
     .join('');
 }
 
-/** Checked before any certificate is fetched. */
-export function signatureAlgorithm(envelope: SnsEnvelope): string {
+/** Checked before any certificate is fetched: `accepted` is sns.signatureVersions. */
+export function signatureAlgorithm(envelope: SnsEnvelope, accepted: readonly string[]): string {
   const algorithm = ALGORITHMS[envelope.SignatureVersion];
-  if (!algorithm) throw new SnsRejection('PK_SNS_SIGNATURE_VERSION', `SignatureVersion ${envelope.SignatureVersion} is not supported (1 or 2)`);
+  if (!algorithm || !accepted.includes(envelope.SignatureVersion)) {
+    throw new SnsRejection('PK_SNS_SIGNATURE_VERSION', `SignatureVersion ${envelope.SignatureVersion} is not accepted (sns.signatureVersions: ${accepted.join(', ')})`);
+  }
   return algorithm;
 }
 
-export function verifySignature(envelope: SnsEnvelope, publicKey: KeyObject): void {
-  const algorithm = signatureAlgorithm(envelope);
+export function verifySignature(envelope: SnsEnvelope, publicKey: KeyObject, algorithm: string): void {
   const signature = Buffer.from(envelope.Signature, 'base64');
   const ok = signature.length > 0 && verify(algorithm, Buffer.from(stringToSign(envelope), 'utf8'), publicKey, signature);
   if (!ok) throw new SnsRejection('PK_SNS_BAD_SIGNATURE', `signature of message ${envelope.MessageId} does not verify`);

@@ -5,10 +5,12 @@ import { testTls } from '../../fake-aws/tls/index.ts';
 import { CertificateCache } from '../../src/sns/certificate-cache.ts';
 import { SnsRejection } from '../../src/errors.ts';
 
-/** Serves `/<name>.pem` with behaviours chosen by name. */
+/** Serves `/<name>.pem` with behaviours chosen by name; a second host stalls every request. */
 describe('CertificateCache', () => {
   let server: Server;
+  let stalling: Server;
   let base = '';
+  let stallBase = '';
   const hits = new Map<string, number>();
 
   before(async () => {
@@ -22,8 +24,14 @@ describe('CertificateCache', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `https://localhost:${(server.address() as { port: number }).port}`;
+    stalling = createServer({ cert: testTls.localhostCert, key: testTls.localhostKey }, () => {}); // never answers
+    await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
+    stallBase = `https://localhost:${(stalling.address() as { port: number }).port}`;
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(async () => {
+    stalling.closeAllConnections();
+    await Promise.all([server, stalling].map((s) => new Promise<void>((r) => s.close(() => r()))));
+  });
 
   const cache = () => new CertificateCache({ timeoutMs: 1000, maxEntries: 2 });
   const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: SnsRejection) => e.code);
@@ -67,5 +75,50 @@ describe('CertificateCache', () => {
   it('refuses a certificate that has expired', async () => {
     const c = new CertificateCache({ timeoutMs: 1000, maxEntries: 10, now: () => Date.parse('2200-01-01') });
     assert.equal(await code(c.get(new URL(`${base}/good-x.pem`))), 'PK_SNS_CERT_INVALID');
+  });
+
+  it('remembered failures never evict a genuine certificate', async () => {
+    const c = cache();
+    const good = await c.get(new URL(`${base}/good-kept.pem`));
+    for (let i = 0; i < 64; i++) assert.equal(await code(c.get(new URL(`${base}/missing-${i}.pem`))), 'PK_SNS_CERT_INVALID');
+    const fetches = c.fetches;
+    assert.equal(await c.get(new URL(`${base}/good-kept.pem`)), good);
+    assert.equal(c.fetches, fetches, 'the genuine certificate is still cached');
+  });
+
+  it('remembers a bounded number of failures per host: the newest stay, the oldest are forgotten', async () => {
+    const c = new CertificateCache({ timeoutMs: 1000, maxEntries: 1000 });
+    for (let i = 0; i < 64; i++) await code(c.get(new URL(`${base}/bounded-${i}.pem`)));
+    await code(c.get(new URL(`${base}/bounded-63.pem`)));
+    assert.equal(hits.get('/bounded-63.pem'), 1, 'a recent failure is remembered');
+    await code(c.get(new URL(`${base}/bounded-0.pem`)));
+    assert.equal(hits.get('/bounded-0.pem'), 2, 'the oldest was forgotten');
+  });
+
+  it('remembers a 4xx for minutes, not until restart', async () => {
+    let now = Date.now();
+    const c = new CertificateCache({ timeoutMs: 1000, maxEntries: 10, now: () => now });
+    assert.equal(await code(c.get(new URL(`${base}/gone.pem`))), 'PK_SNS_CERT_INVALID');
+    now += 60_000;
+    assert.equal(await code(c.get(new URL(`${base}/gone.pem`))), 'PK_SNS_CERT_INVALID');
+    assert.equal(hits.get('/gone.pem'), 1);
+    now += 10 * 60_000;
+    assert.equal(await code(c.get(new URL(`${base}/gone.pem`))), 'PK_SNS_CERT_INVALID');
+    assert.equal(hits.get('/gone.pem'), 2, 'asked again once the failure is old');
+  });
+
+  it('stalling fetches on one host do not keep a genuine certificate on another from being fetched', async () => {
+    const c = new CertificateCache({ timeoutMs: 1000, maxEntries: 10 });
+    const stalls = Array.from({ length: 8 }, (_, i) => code(c.get(new URL(`${stallBase}/stall-${i}.pem`))));
+    assert.equal(await code(c.get(new URL(`${base}/good-fresh.pem`))), 'ok');
+    assert.deepEqual(new Set(await Promise.all(stalls)), new Set(['PK_SNS_CERT_UNAVAILABLE', 'PK_SNS_BUSY']));
+  });
+
+  it('re-checks the validity dates of a cached certificate at use', async () => {
+    let now = Date.now();
+    const c = new CertificateCache({ timeoutMs: 1000, maxEntries: 10, now: () => now });
+    assert.equal(await code(c.get(new URL(`${base}/good-ages.pem`))), 'ok');
+    now = Date.parse('2200-01-01');
+    assert.equal(await code(c.get(new URL(`${base}/good-ages.pem`))), 'PK_SNS_CERT_INVALID');
   });
 });

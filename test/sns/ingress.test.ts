@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { parseConfig } from '../../src/config/load.ts';
 import { QueueFullError } from '../../src/controller/instance-queue.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { canonicalString, type SnsEnvelope } from '../../fake-aws/sns/signer.ts';
@@ -8,6 +9,19 @@ import { OTHER_TOPIC, TOPIC, snsHeaders, startSnsHarness, type SnsHarness } from
 
 const sample = (name: string): string => readFileSync(new URL(`../../src/sns/samples/${name}.json`, import.meta.url), 'utf8');
 const LAUNCH = sample('launch');
+
+/** A well-formed (unsigned) notification envelope with some fields replaced. */
+const envelopeWith = (fields: Record<string, string>): Record<string, string> => ({
+  Type: 'Notification',
+  MessageId: crypto.randomUUID(),
+  TopicArn: TOPIC,
+  Message: 'm',
+  Timestamp: new Date().toISOString(),
+  SignatureVersion: '1',
+  Signature: 'AA==',
+  SigningCertURL: 'https://localhost/x.pem',
+  ...fields,
+});
 
 describe('POST /sns', () => {
   let h: SnsHarness;
@@ -192,6 +206,13 @@ describe('POST /sns', () => {
       ['a Timestamp that is not a date', { Type: 'Notification', MessageId: 'x', TopicArn: TOPIC, Message: 'm', Timestamp: 'yesterday', SignatureVersion: '1', Signature: 'AA==', SigningCertURL: 'https://localhost/x.pem' }],
       ['a confirmation without a Token', { Type: 'SubscriptionConfirmation', MessageId: 'x', TopicArn: TOPIC, Message: 'm', Timestamp: new Date().toISOString(), SignatureVersion: '1', Signature: 'AA==', SigningCertURL: 'https://localhost/x.pem', SubscribeURL: 'https://localhost/' }],
       ['an empty body', ''],
+      ['a MessageId that is not a UUID', envelopeWith({ MessageId: 'x'.repeat(5000) })],
+      ['a TopicArn that is not an ARN', envelopeWith({ TopicArn: `${TOPIC}${'x'.repeat(300)}` })],
+      ['a Timestamp that is not ISO-8601', envelopeWith({ Timestamp: new Date().toString() })],
+      ['a SignatureVersion that is not a number', envelopeWith({ SignatureVersion: '1'.repeat(10) })],
+      ['a Signature that is not base64', envelopeWith({ Signature: 'not base64!' })],
+      ['a SigningCertURL longer than 2048 characters', envelopeWith({ SigningCertURL: `https://localhost/${'x'.repeat(2048)}.pem` })],
+      ['a Subject longer than 1024 characters', envelopeWith({ Subject: 'x'.repeat(1025) })],
     ];
     for (const [what, body] of malformed) {
       it(`${what} (400)`, async () => {
@@ -208,10 +229,25 @@ describe('POST /sns', () => {
       assert.equal(res.json.code, 'PK_SNS_BODY_TOO_LARGE');
     });
 
-    it('a body of 256 KiB, the SNS maximum, is accepted', async () => {
-      const message = JSON.stringify({ ...JSON.parse(LAUNCH), Cause: '"'.repeat(200 * 1024) });
-      const msg = h.signer.notification({ topicArn: TOPIC, message });
+    /** A launch message padded to `size` characters, with quotes that escaping in the body doubles. */
+    const launchOfSize = (size: number): string => {
+      const bare = JSON.stringify({ ...JSON.parse(LAUNCH), Cause: '' });
+      const quotes = '"'.repeat(20 * 1024);
+      const message = JSON.stringify({ ...JSON.parse(LAUNCH), Cause: quotes + 'x'.repeat(size - bare.length - 2 * quotes.length) });
+      assert.equal(message.length, size);
+      return message;
+    };
+
+    it('a Message of 256 KiB, the SNS maximum, is accepted', async () => {
+      const msg = h.signer.notification({ topicArn: TOPIC, message: launchOfSize(256 * 1024) });
       assert.equal((await h.post(msg)).status, 200);
+    });
+
+    it('a Message over 256 KiB, which SNS never sends (400)', async () => {
+      const msg = h.signer.notification({ topicArn: TOPIC, message: launchOfSize(256 * 1024 + 1) });
+      const res = await h.post(msg);
+      assert.equal(res.status, 400);
+      assert.equal(res.json.code, 'PK_SNS_MALFORMED');
     });
   });
 
@@ -266,6 +302,19 @@ describe('POST /sns', () => {
       assert.ok(results.every((r) => r.status === 200));
       assert.equal(h.endpoint.certFetches, 1);
       assert.equal(h.sink.events.length, 40);
+    });
+
+    it('64 certificate URLs on the allowed host that do not exist do not evict the genuine certificate', async () => {
+      const first = h.signer.notification({ topicArn: TOPIC, message: LAUNCH });
+      assert.equal((await h.post(first, snsHeaders(first))).status, 200);
+      for (let i = 0; i < 64; i++) {
+        const msg = h.signer.notification({ topicArn: TOPIC, message: LAUNCH });
+        const res = await h.post({ ...msg, SigningCertURL: h.endpoint.certUrl.replace('SimpleNotificationService-', `SimpleNotificationService-missing${i}`) });
+        assert.equal(res.json.code, 'PK_SNS_CERT_INVALID');
+      }
+      const later = h.signer.notification({ topicArn: TOPIC, message: LAUNCH });
+      assert.equal((await h.post(later, snsHeaders(later))).status, 200);
+      assert.equal(h.endpoint.certFetches, 1, 'the genuine certificate was never fetched again');
     });
 
     it('a certificate host that never answers: the request ends in bounded time with 503', async () => {
@@ -385,3 +434,34 @@ describe('POST /sns with sns.autoConfirm false', () => {
   });
 });
 
+
+describe('POST /sns with sns.signatureVersions ["2"]', () => {
+  let h: SnsHarness;
+  before(async () => {
+    h = await startSnsHarness({ signatureVersions: ['2'] });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('refuses a genuine SignatureVersion 1 message, naming the key, without fetching anything (403)', async () => {
+    const msg = h.signer.notification({ topicArn: TOPIC, message: LAUNCH, version: '1' });
+    const res = await h.post(msg, snsHeaders(msg));
+    assert.equal(res.status, 403);
+    assert.equal(res.json.code, 'PK_SNS_SIGNATURE_VERSION');
+    assert.match(String(res.json.message), /sns\.signatureVersions/);
+    assert.equal(h.endpoint.certFetches, 0);
+  });
+
+  it('accepts SignatureVersion 2', async () => {
+    const msg = h.signer.notification({ topicArn: TOPIC, message: LAUNCH, version: '2' });
+    assert.equal((await h.post(msg, snsHeaders(msg))).status, 200);
+  });
+
+  it('the setting takes only the versions SNS has, at least one', () => {
+    for (const signatureVersions of [['3'], []]) {
+      const text = JSON.stringify({ aws: { region: 'us-east-1' }, sns: { topicArns: [TOPIC], signatureVersions } });
+      assert.throws(() => parseConfig(text, 't'), /sns\.signatureVersions/);
+    }
+  });
+});
