@@ -31,6 +31,7 @@ import { InventoryCache } from './inventory-cache.ts';
 import { LifecycleHolds, type HoldOutcome } from './lifecycle-holds.ts';
 import { pairRows, type PairRow } from './pair-rows.ts';
 import { Resync, type ResyncRun } from './resync.ts';
+import { SharedRead } from './shared-read.ts';
 import { describeStatus, type ControllerStatus, type Readiness } from './status.ts';
 
 export type { ControllerStatus, Readiness } from './status.ts';
@@ -47,7 +48,7 @@ export interface ControllerFacade extends EventSink {
   resyncNow(): Promise<ResyncRun>;
   readiness(): Readiness;
   status(): ControllerStatus;
-  /** Every configured group's pairs with status and holder, read anew. */
+  /** Every configured group's pairs with status and holder (reads shared for 2 s). */
   pairRows(): Promise<PairRow[]>;
   /** The claims, of one group or all. */
   claims(group?: string): Promise<Claim[]>;
@@ -91,6 +92,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     config.claims.store === 'ssm' ? new SsmClaimStore({ client: clients.ssm, prefix: config.claims.ssmPrefix }) : new FileClaimStore(config.claims.path);
   const inventory = new InventoryCache({ ec2, maxAgeMs: INVENTORY_MAX_AGE_MS });
   const registry = new InstanceRegistry();
+  const claimLists = new SharedRead<Claim[]>();
   const groups = config.groups;
   const facts = new FactsPublisher({ service: { groups, inventory, claims }, file: config.notify.factsFile ? new FactsFile(config.notify.factsFile) : undefined, logger });
   const notify = (event: NotifyEvent): Promise<void> => {
@@ -154,7 +156,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     resyncNow: () => resync.run(),
     readiness: () => resync.readiness(),
     status: () => describeStatus({ resync, registry, groups, queueDepth: queue.depth, lifecycleHolds: holds.size }),
-    pairRows: () => pairRows({ groups, inventory, claims }),
+    pairRows: () => pairRows({ groups, inventory, claims, claimLists }),
     claims: (group) => claims.list(group),
     instances: () => registry.list(),
     facts: () => facts.current(),

@@ -6,6 +6,7 @@
  * wrong data or the wrong address.
  */
 import { holdsPair } from './attachment.ts';
+import { isValidNodeId, shownTagValue } from './node-id.ts';
 import type { Claim, EniInfo, Pair, VolumeInfo } from './pairs.ts';
 
 export function buildPairs(group: string, nodeIdTag: string, volumes: VolumeInfo[], enis: EniInfo[]): Pair[] {
@@ -24,8 +25,22 @@ export function buildPairs(group: string, nodeIdTag: string, volumes: VolumeInfo
     if (nodeId) entry(nodeId).enis.push(n);
   }
   return [...byNode]
-    .map(([nodeId, { volumes: vs, enis: ns }]) => classify(group, nodeId, vs, ns))
+    .map(([nodeId, { volumes: vs, enis: ns }]) => (isValidNodeId(nodeId) ? classify(group, nodeId, vs, ns) : invalid(group, nodeId, vs, ns)))
     .sort((a, b) => compareNodeIds(a.nodeId, b.nodeId));
+}
+
+/** A NodeID outside the documented set: broken, never used, and shown only quoted and bounded. */
+function invalid(group: string, nodeId: string, volumes: VolumeInfo[], enis: EniInfo[]): Pair {
+  const shown = shownTagValue(nodeId);
+  return {
+    group,
+    nodeId: shown,
+    condition: 'broken',
+    problem: `NodeID ${shown} is not valid (1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit)`,
+    volume: volumes.length === 1 ? volumes[0] : undefined,
+    eni: enis.length === 1 ? enis[0] : undefined,
+    availabilityZone: volumes[0]?.availabilityZone ?? enis[0]?.availabilityZone,
+  };
 }
 
 function classify(group: string, nodeId: string, volumes: VolumeInfo[], enis: EniInfo[]): Pair {

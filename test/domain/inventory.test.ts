@@ -172,6 +172,27 @@ describe('buildPairs', () => {
   });
 });
 
+describe('NodeIDs are tag values, validated before use (issue 12)', () => {
+  const hostile = ['a b', 'x\ny', '../etc', '-leading-dash', 'i-*', '$(reboot)', 'ü', 'n'.repeat(65), 'semi;colon'];
+  for (const nodeId of hostile) {
+    it(`${JSON.stringify(nodeId.slice(0, 20))}: broken, never free, shown quoted and bounded`, () => {
+      const pairs = buildPairs('g', 'NodeID', [volume('vol-1', nodeId)], [eni('eni-1', nodeId)]);
+      assert.equal(pairs.length, 1);
+      assert.equal(pairs[0]!.condition, 'broken');
+      assert.match(pairs[0]!.problem ?? '', /is not valid/);
+      assert.ok(pairs[0]!.nodeId.startsWith('"') && !/[\n\r]/.test(pairs[0]!.nodeId) && pairs[0]!.nodeId.length <= 70);
+      assert.deepEqual(freePairs(pairs, [], AZ), []);
+    });
+  }
+
+  it('accepts the documented set: letters, digits, dots, dashes, underscores, 1 to 64', () => {
+    for (const nodeId of ['1', 'etcd-1', 'zk_03', 'kafka.2', 'N'.repeat(64)]) {
+      const pairs = buildPairs('g', 'NodeID', [volume('vol-1', nodeId)], [eni('eni-1', nodeId)]);
+      assert.equal(pairs[0]!.condition, 'usable', nodeId);
+    }
+  });
+});
+
 describe('compareNodeIds', () => {
   it('compares numbers inside ids as numbers', () => {
     assert.ok(compareNodeIds('node-2', 'node-10') < 0);
