@@ -55,10 +55,41 @@ const webhook = z.strictObject({
   timeoutMs: z.number().int().min(1).max(120_000).default(5000),
 });
 
+/** What a shell and execve accept as a variable name. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The variables pairkeeper sets from the event. The operator's `env`/`passEnv` may not
+ * name them: a hook must be able to trust that NODE_ID is the event's.
+ */
+export const EVENT_FIELD_ENV_NAMES = ['NODE_ID', 'NODE_IP', 'INSTANCE_ID', 'VOLUME_ID', 'NETWORK_INTERFACE_ID', 'GROUP', 'AVAILABILITY_ZONE'] as const;
+const EVENT_ENV_NAMES: readonly string[] = ['PAIRKEEPER_EVENT', 'PAIRKEEPER_EVENT_TYPE', 'PAIRKEEPER_EVENT_ID', ...EVENT_FIELD_ENV_NAMES];
+
+const envName = z
+  .string()
+  .regex(ENV_NAME, 'not a valid environment variable name')
+  .refine((name) => !EVENT_ENV_NAMES.includes(name), { message: 'set by pairkeeper from the event' });
+
 const command = z.strictObject({
   /** argv: run as is, no shell. The event comes in the environment (PAIRKEEPER_EVENT, NODE_ID, NODE_IP, …). */
   run: z.array(z.string().min(1)).min(1),
   events,
+  /**
+   * The hook's environment is the event's variables, PATH, HOME and LANG, plus these
+   * fixed values (which win over a passed-on one); nothing else of pairkeeper's, so
+   * never its AWS credentials.
+   */
+  env: z
+    .record(z.string(), z.string().refine((value) => !value.includes('\0'), { message: 'contains a NUL byte' }))
+    .superRefine((vars, ctx) => {
+      for (const name of Object.keys(vars)) {
+        const checked = envName.safeParse(name);
+        if (!checked.success) ctx.addIssue({ code: 'custom', path: [name], message: checked.error.issues[0]!.message });
+      }
+    })
+    .default({}),
+  /** Names of pairkeeper's own variables to pass on to the hook, when pairkeeper has them. */
+  passEnv: z.array(envName).default([]),
   /** The command's process group is killed after this, and the delivery retried. */
   timeoutMs: z.number().int().min(1).max(3_600_000).default(30_000),
 });

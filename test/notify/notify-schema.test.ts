@@ -19,7 +19,7 @@ describe('notify configuration', () => {
     assert.deepEqual(host.parse({}).notify, { webhooks: [], commands: [], retry: { attempts: 5, baseMs: 1000, capMs: 60_000 }, queueLimit: 1000 });
     const { webhooks, commands } = notifySchema.parse({ webhooks: [{ url: 'https://salt:8000/hook/pairkeeper/{type}' }], commands: [{ run: ['/bin/true'] }] });
     assert.deepEqual(webhooks[0], { url: 'https://salt:8000/hook/pairkeeper/{type}', events: [...NOTIFY_EVENT_TYPES], headers: {}, authHeaderName: 'Authorization', timeoutMs: 5000 });
-    assert.deepEqual(commands[0], { run: ['/bin/true'], events: [...NOTIFY_EVENT_TYPES], timeoutMs: 30_000 });
+    assert.deepEqual(commands[0], { run: ['/bin/true'], events: [...NOTIFY_EVENT_TYPES], env: {}, passEnv: [], timeoutMs: 30_000 });
   });
 
   const bad: [string, unknown, RegExp][] = [
@@ -31,6 +31,10 @@ describe('notify configuration', () => {
     ['an empty argv', { commands: [{ run: [] }] }, /^notify\.commands\.0\.run:/],
     ['a bad header name', { webhooks: [{ url: 'http://salt/hook', headers: { 'X Bad': 'v' } }] }, /^notify\.webhooks\.0\.headers\.X Bad: not a valid HTTP header name$/],
     ['an unknown key', { webhooks: [{ url: 'http://salt/hook', token: 'abc' }] }, /^notify\.webhooks\.0: Unrecognized key/],
+    ['an env name that is not a variable name', { commands: [{ run: ['x'], env: { 'A-B': '1' } }] }, /^notify\.commands\.0\.env\.A-B: not a valid environment variable name$/],
+    ['an env value with a NUL byte', { commands: [{ run: ['x'], env: { A: 'a\0b' } }] }, /^notify\.commands\.0\.env\.A: contains a NUL byte$/],
+    ['env setting an event variable', { commands: [{ run: ['x'], env: { NODE_ID: '7' } }] }, /^notify\.commands\.0\.env\.NODE_ID: set by pairkeeper from the event$/],
+    ['passEnv naming an event variable', { commands: [{ run: ['x'], passEnv: ['PAIRKEEPER_EVENT'] }] }, /^notify\.commands\.0\.passEnv\.0: set by pairkeeper from the event$/],
     ['capMs below baseMs', { retry: { baseMs: 5000, capMs: 100 } }, /^notify\.retry\.capMs: capMs must be at least baseMs$/],
     ['zero attempts', { retry: { attempts: 0 } }, /^notify\.retry\.attempts:/],
   ];
