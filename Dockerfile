@@ -9,13 +9,26 @@
 # --stop-timeout: on SIGTERM pairkeeper lets work in flight finish for up to 20 s;
 # Docker's default of 10 s would kill it halfway.
 
-FROM node:24-slim AS deps
+# The base image, pinned by digest: a tag moves (node:24-slim is rebuilt for every
+# Node and Debian fix), a digest gives every rebuild the same bytes. Both stages use
+# it. To update (say monthly, or for a Node security release):
+#   docker buildx imagetools inspect node:24-slim --format '{{json .Manifest.Digest}}'
+# (the digest of the multi-platform index), put it here, rebuild and run the tests.
+# A one-off build can override it: --build-arg NODE_DIGEST=sha256:…
+ARG NODE_DIGEST=sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df
+
+FROM node:24-slim@${NODE_DIGEST} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only; the `node` devDependency (Node 24 for npm scripts) is not needed here.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
-FROM node:24-slim
+FROM node:24-slim@${NODE_DIGEST}
+# tini as PID 1 reaps orphans. A hook's children that outlive it (left running, or
+# killed with its process group at the timeout) are re-parented to PID 1, and node as
+# PID 1 never waits for them: they would pile up as zombies. tini passes SIGTERM on
+# to node, which drains, and exits with node's status.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 # The one config file (see config/pairkeeper.example.yaml); mount it read-only,
 # with any admin.tokenFile and listen.tls files beside it.
 ENV PAIRKEEPER_CONFIG=/etc/pairkeeper/pairkeeper.yaml
@@ -35,5 +48,5 @@ EXPOSE 8080 8081
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PAIRKEEPER_LISTEN_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # `docker run pairkeeper pairs` or `… check-config` runs the other commands of the CLI.
-ENTRYPOINT ["node", "src/cli.ts"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "src/cli.ts"]
 CMD ["serve"]

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import type { CommandConfig } from '../config/notify-schema.ts';
+import type { CommandConfig, EVENT_FIELD_ENV_NAMES } from '../config/notify-schema.ts';
 import type { NotifyEvent, NotifyEventType } from '../domain/notify-event.ts';
 import type { AttemptResult, Target } from './target.ts';
 
 /** The output kept for the delivery record: enough for the last error message. */
 const OUTPUT_TAIL_BYTES = 2048;
 
-/** Environment variable → event field; each is set only when the event has it. */
+/** Environment variable → event field (every name the schema reserves); each is set only when the event has it. */
 const EVENT_ENV = {
   NODE_ID: 'nodeId',
   NODE_IP: 'privateIp',
@@ -15,19 +15,29 @@ const EVENT_ENV = {
   NETWORK_INTERFACE_ID: 'networkInterfaceId',
   GROUP: 'group',
   AVAILABILITY_ZONE: 'availabilityZone',
-} as const satisfies Record<string, keyof NotifyEvent>;
+} as const satisfies Record<(typeof EVENT_FIELD_ENV_NAMES)[number], keyof NotifyEvent>;
+
+/** What every hook gets from pairkeeper's environment: enough to find programs, a home and a locale. */
+const ALWAYS_PASSED = ['PATH', 'HOME', 'LANG'];
 
 /**
- * pairkeeper's environment plus the event. A variable the event does not have is
- * removed rather than inherited, so a hook never mistakes pairkeeper's own NODE_ID
- * (say) for the event's.
+ * The hook's whole environment, built up rather than filtered down: PATH, HOME, LANG
+ * and the operator's `passEnv` names from `base` (when set there), the operator's
+ * fixed `env`, then the event. Nothing else of pairkeeper's gets through, so neither
+ * its AWS credentials (AWS_*, AWS_CONTAINER_* in ECS) nor a variable added to
+ * pairkeeper's environment later. A variable the event does not have is left unset,
+ * so a hook never mistakes a stale NODE_ID for the event's.
  */
-export function commandEnvironment(event: NotifyEvent, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, PAIRKEEPER_EVENT: JSON.stringify(event), PAIRKEEPER_EVENT_TYPE: event.type, PAIRKEEPER_EVENT_ID: event.id };
+export function commandEnvironment(event: NotifyEvent, config: Pick<CommandConfig, 'env' | 'passEnv'>, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of [...ALWAYS_PASSED, ...config.passEnv]) if (base[name] !== undefined) env[name] = base[name];
+  Object.assign(env, config.env);
+  env.PAIRKEEPER_EVENT = JSON.stringify(event);
+  env.PAIRKEEPER_EVENT_TYPE = event.type;
+  env.PAIRKEEPER_EVENT_ID = event.id;
   for (const [name, field] of Object.entries(EVENT_ENV)) {
     const value = event[field];
-    if (value === undefined) delete env[name];
-    else env[name] = value;
+    if (value !== undefined) env[name] = value;
   }
   return env;
 }
@@ -58,7 +68,7 @@ export class CommandTarget implements Target {
     const [file, ...args] = this.config.run as [string, ...string[]];
     const { timeoutMs } = this.config;
     return new Promise((resolve) => {
-      const child = spawn(file, args, { env: commandEnvironment(event), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(file, args, { env: commandEnvironment(event, this.config), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let output = Buffer.alloc(0);
       const keep = (chunk: Buffer) => {
         output = Buffer.concat([output, chunk]);

@@ -14,6 +14,22 @@ function hook(script: string, ...args: string[]): string[] {
   return [process.execPath, '-e', script, ...args];
 }
 
+/** Every variable a pair.attached event sets (see attached()). */
+const EVENT_VARIABLES = ['PAIRKEEPER_EVENT', 'PAIRKEEPER_EVENT_TYPE', 'PAIRKEEPER_EVENT_ID', 'NODE_ID', 'NODE_IP', 'INSTANCE_ID', 'VOLUME_ID', 'NETWORK_INTERFACE_ID', 'GROUP', 'AVAILABILITY_ZONE'];
+
+/** Sets (or, for undefined, removes) variables in this process's environment; returns the undo. */
+function setEnv(values: Record<string, string | undefined>): () => void {
+  const before = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+  const apply = (vars: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(vars)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  apply(values);
+  return () => apply(before);
+}
+
 /** Running, that is: a killed process its new parent has not reaped yet (a zombie) counts as gone. */
 function alive(pid: number): boolean {
   try {
@@ -55,7 +71,7 @@ describe('command notifications', () => {
     assert.equal(seen.env.NETWORK_INTERFACE_ID, 'eni-0fedcba9876543210');
     assert.equal(seen.env.GROUP, 'etcd');
     assert.equal(seen.env.AVAILABILITY_ZONE, 'eu-west-1a');
-    assert.equal(seen.env.PATH, process.env.PATH, "pairkeeper's environment is passed on");
+    assert.equal(seen.env.PATH, process.env.PATH, "pairkeeper's PATH is passed on");
     const [record] = notifier.deliveries();
     assert.equal(record?.outcome, 'delivered');
     assert.equal(record.exitCode, 0);
@@ -63,9 +79,57 @@ describe('command notifications', () => {
     await notifier.close();
   });
 
+  it("gives the hook an explicit environment: never pairkeeper's AWS credentials", async () => {
+    const out = join(dir, 'env.json');
+    const script = `require('fs').writeFileSync(process.argv[1], JSON.stringify(process.env))`;
+    const { notifier } = notifierFor({ commands: [{ run: hook(script, out) }] });
+    const restore = setEnv({
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret-of-pairkeeper',
+      AWS_SESSION_TOKEN: 'session-of-pairkeeper',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials',
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: 'token-of-pairkeeper',
+      PAIRKEEPER_CONFIG: '/etc/pairkeeper/pairkeeper.yaml',
+      HOME: '/var/lib/pairkeeper',
+      LANG: 'C.UTF-8',
+    });
+    try {
+      void notifier.emit(attached());
+      await notifier.idle();
+    } finally {
+      restore();
+    }
+    const seen = JSON.parse(await readFile(out, 'utf8')) as Record<string, string>;
+    assert.deepEqual(Object.keys(seen).sort(), [...EVENT_VARIABLES, 'HOME', 'LANG', 'PATH'].sort());
+    assert.deepEqual([seen.HOME, seen.LANG, seen.PATH], ['/var/lib/pairkeeper', 'C.UTF-8', process.env.PATH]);
+    await notifier.close();
+  });
+
+  it('passes on what the operator lists: env (fixed values) and passEnv (names from pairkeeper\'s environment)', async () => {
+    const out = join(dir, 'env.json');
+    const script = `require('fs').writeFileSync(process.argv[1], JSON.stringify(process.env))`;
+    const { notifier } = notifierFor({
+      commands: [{ run: hook(script, out), env: { SALT_TARGET: 'etcd*', PATH: '/opt/salt/bin:/usr/bin' }, passEnv: ['SALT_API_TOKEN_FILE', 'NOT_SET_ANYWHERE'] }],
+    });
+    const restore = setEnv({ SALT_API_TOKEN_FILE: '/run/salt/token', AWS_SECRET_ACCESS_KEY: 'secret-of-pairkeeper', NOT_SET_ANYWHERE: undefined });
+    try {
+      void notifier.emit(attached());
+      await notifier.idle();
+    } finally {
+      restore();
+    }
+    const seen = JSON.parse(await readFile(out, 'utf8')) as Record<string, string>;
+    assert.equal(seen.SALT_TARGET, 'etcd*');
+    assert.equal(seen.PATH, '/opt/salt/bin:/usr/bin', 'a fixed value wins over the passed-on PATH');
+    assert.equal(seen.SALT_API_TOKEN_FILE, '/run/salt/token');
+    assert.ok(!('NOT_SET_ANYWHERE' in seen), 'a listed name pairkeeper does not have stays unset');
+    assert.ok(!('AWS_SECRET_ACCESS_KEY' in seen));
+    await notifier.close();
+  });
+
   it('sets only the variables the event has, and never passes on an inherited one of the same name', () => {
     const waiting = notifyEvent('instance.waiting', { group: 'etcd', instanceId: 'i-1', availabilityZone: 'eu-west-1a', reason: 'no free pair in eu-west-1a' });
-    const env = commandEnvironment(waiting, { PATH: '/usr/bin', NODE_ID: 'stale', VOLUME_ID: 'vol-stale' });
+    const env = commandEnvironment(waiting, { env: {}, passEnv: [] }, { PATH: '/usr/bin', NODE_ID: 'stale', VOLUME_ID: 'vol-stale' });
     assert.deepEqual(Object.keys(env).sort(), ['AVAILABILITY_ZONE', 'GROUP', 'INSTANCE_ID', 'PAIRKEEPER_EVENT', 'PAIRKEEPER_EVENT_ID', 'PAIRKEEPER_EVENT_TYPE', 'PATH']);
     assert.equal(env.PAIRKEEPER_EVENT_TYPE, 'instance.waiting');
   });

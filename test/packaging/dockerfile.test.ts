@@ -27,6 +27,9 @@ function policy(text: string): string[] {
   for (const from of froms) {
     if (stages.has(from.getImage() ?? '')) continue; // FROM an earlier stage
     if (from.getImageName() !== 'node' || !/^24(\.\d+)*-slim$/.test(from.getImageTag() ?? '')) problems.push(`FROM ${from.getImage()}: expected node:24-slim`);
+    // With the ARG before the first FROM expanded: a tag alone moves under a rebuild, a digest does not.
+    const image = from.getExpandedArguments()[0]?.getValue() ?? '';
+    if (!/@sha256:[0-9a-f]{64}$/.test(image)) problems.push(`FROM ${image}: not pinned by digest (@sha256:…)`);
   }
   for (const run of file.getInstructions().filter((i) => i.getKeyword() === 'RUN')) {
     const command = run.getArgumentsContent() ?? '';
@@ -47,6 +50,11 @@ function policy(text: string): string[] {
   if (config?.getValue() !== CONFIG_PATH) problems.push(`no ENV PAIRKEEPER_CONFIG=${CONFIG_PATH}`);
   const command = [...args('ENTRYPOINT'), ...args('CMD')].join(' ');
   if (!/src\/cli\.ts.*serve/.test(command)) problems.push(`runs ${command || 'nothing'}: expected src/cli.ts serve`);
+  // node as PID 1 reaps no orphans: a hook's grandchildren would stay zombies. The
+  // image must be right on its own, not only under `docker run --init`.
+  const init = /^\[\s*"(\/usr\/bin\/tini)",\s*"--",/.exec(args('ENTRYPOINT').at(-1) ?? '')?.[1];
+  const installsTini = args('RUN').some((run) => /\bapt-get install\b[^;&|]*\btini\b/.test(run));
+  if (!init || !installsTini) problems.push('no init as PID 1: ENTRYPOINT ["/usr/bin/tini", "--", …] with tini installed in the image');
   return problems;
 }
 
@@ -84,12 +92,39 @@ describe('Dockerfile', () => {
     assert.deepEqual(policy(BROKEN), [
       'one stage: npm ci belongs in a build stage of its own',
       'FROM node:20: expected node:24-slim',
+      'FROM node:20: not pinned by digest (@sha256:…)',
       'RUN npm install: production dependencies only (npm ci --omit=dev)',
       'the image copies nothing from the build stage',
       'runs as root: needs a USER that is not root',
       'no HEALTHCHECK on /healthz',
       `no ENV PAIRKEEPER_CONFIG=${CONFIG_PATH}`,
       'runs ["node", "src/server.ts"]: expected src/cli.ts serve',
+      'no init as PID 1: ENTRYPOINT ["/usr/bin/tini", "--", …] with tini installed in the image',
     ]);
+  });
+
+  it('pins every base image by one digest, in an ARG that says how to update it', () => {
+    const file = DockerfileParser.parse(DOCKERFILE);
+    const stages = new Set(file.getFROMs().map((f) => f.getBuildStage()));
+    const bases = file.getFROMs().filter((f) => !stages.has(f.getImage()));
+    const digests = new Set(bases.map((f) => f.getImageDigest()));
+    assert.equal(digests.size, 1, 'every stage on the same base');
+    const [variable] = [...digests];
+    const name = /^\$\{(\w+)\}$/.exec(variable ?? '')?.[1];
+    assert.ok(name, `FROM …@${variable}: the digest comes from an ARG`);
+    const lines = DOCKERFILE.split('\n');
+    const at = lines.findIndex((l) => l.startsWith(`ARG ${name}=sha256:`));
+    assert.ok(at > 0, `ARG ${name}=sha256:… before the first FROM`);
+    const comment = lines.slice(0, at).reverse().findIndex((l) => !l.startsWith('#'));
+    const above = lines.slice(at - (comment < 0 ? at : comment), at).join('\n');
+    assert.match(above, /imagetools inspect node:24-slim/, 'the comment above the ARG says how to find the new digest');
+  });
+
+  it('would see a base image pinned by tag only, or an init that is not installed', () => {
+    const unpinned = DOCKERFILE.replaceAll('@${NODE_DIGEST}', '');
+    assert.ok(policy(unpinned).some((p) => /^FROM node:24-slim: not pinned by digest/.test(p)), policy(unpinned).join('; '));
+    const noTini = DOCKERFILE.replace(/apt-get install([^\n]*) tini/, 'apt-get install$1 curl');
+    assert.notEqual(noTini, DOCKERFILE);
+    assert.ok(policy(noTini).some((p) => p.startsWith('no init as PID 1')));
   });
 });

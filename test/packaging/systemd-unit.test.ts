@@ -68,6 +68,11 @@ function unitProblems(text: string): string[] {
   }
   const writable = last('Service', 'StateDirectory') === 'pairkeeper' || words('Service', 'ReadWritePaths').includes('/var/lib/pairkeeper');
   expect(writable, '/var/lib/pairkeeper (the claims file) is not writable under ProtectSystem=strict');
+  // Hooks run in the service's cgroup: a leaking or forking hook must hit a limit, not the Salt master beside it.
+  const memory = last('Service', 'MemoryMax');
+  expect(memory !== undefined && /^\d+[KMG]$/.test(memory), `MemoryMax=${memory ?? ''}: expected a bound in K, M or G`);
+  const tasks = last('Service', 'TasksMax');
+  expect(tasks !== undefined && /^\d+$/.test(tasks), `TasksMax=${tasks ?? ''}: expected a number of tasks`);
   expect(words('Install', 'WantedBy').includes('multi-user.target'), 'not WantedBy=multi-user.target');
   return problems;
 }
@@ -80,6 +85,7 @@ ExecStart=node src/server.ts
 Restart=always
 TimeoutStopSec=10s
 ProtectSystem=full
+MemoryMax=infinity
 `;
 
 const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).error === undefined;
@@ -115,6 +121,8 @@ describe('config/pairkeeper.service', () => {
       'not ProtectHome=yes',
       'not PrivateTmp=yes',
       '/var/lib/pairkeeper (the claims file) is not writable under ProtectSystem=strict',
+      'MemoryMax=infinity: expected a bound in K, M or G',
+      'TasksMax=: expected a number of tasks',
       'not WantedBy=multi-user.target',
     ]);
   });
