@@ -16,6 +16,7 @@ import type { FakeSsm } from './ssm/fake-ssm.ts';
  *   POST /_fake/chaos {duplicateRate?, delayMs?, dropRate?}
  *   POST /_fake/topics {name}                      POST /_fake/subscriptions {topicArn, endpoint}
  *   GET  /_fake/sns/deliveries
+ *   POST /_fake/ssm/throttling {scale?, higherThroughput?}  DELETE /_fake/ssm/throttling
  *   POST /_fake/groups {name, availabilityZones, minSize?, maxSize?, desiredCapacity?, tags?, lifecycleHooks?, notifications?}
  *   POST /_fake/groups/:name/desired-capacity {desiredCapacity}
  *   POST /_fake/groups/:name/launch-error {count?, reason?}
@@ -62,6 +63,12 @@ const routes: [method: string, path: RegExp, handler: Handler][] = [
     (t, body) => ({ subscriptionArn: t.sns.subscribe(text(body.topicArn, 'topicArn'), text(body.endpoint, 'endpoint')).arn }),
   ],
   ['GET', /^\/_fake\/sns\/deliveries$/, (t) => t.sns.deliveries],
+  [
+    'POST',
+    /^\/_fake\/ssm\/throttling$/,
+    (t, body) => t.ssm.throttling.enable({ ...(typeof body.scale === 'number' ? { scale: body.scale } : {}), higherThroughput: body.higherThroughput === true }),
+  ],
+  ['DELETE', /^\/_fake\/ssm\/throttling$/, (t) => t.ssm.throttling.disable()],
   [
     'POST',
     /^\/_fake\/groups$/,

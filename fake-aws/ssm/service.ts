@@ -98,7 +98,7 @@ export function createSsmService(ssm: FakeSsm): JsonService {
     handle(action, body) {
       const parameterAction = parameterActions[action];
       if (parameterAction) {
-        ssm.takeParameterToken();
+        ssm.throttling.take(action);
         return parameterAction(ssm, body);
       }
       const commandAction = commandActions[action];
