@@ -23,11 +23,11 @@ export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessK
 export interface FakeAwsOptions {
   region?: string;
   accountId?: string;
-  /** Seeds fault injection and delivery chaos. */
+  /** Seeds fault injection, delivery chaos and attach jitter. */
   seed?: number;
   port?: number;
   snsPort?: number;
-  /** EC2's transition delays (attach, launch, terminate, release); short by default. */
+  /** EC2's transition delays (attach, launch, terminate, release); short by default, AWS-like attaches with `attachDurations`. */
   ec2Timing?: Partial<Ec2Timing>;
   /** Auto Scaling's hook clock, EC2 polling and retry delay; hook seconds are real seconds by default. */
   autoScalingTiming?: Partial<AutoScalingTiming>;
@@ -63,7 +63,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const sns = new FakeSns({ endpoint: snsEndpoint, signer, region, accountId });
   sns.reseed(options.seed ?? 1);
 
-  const ec2 = new Ec2State({ accountId, timing: options.ec2Timing });
+  const ec2 = new Ec2State({ accountId, region, timing: options.ec2Timing, seed: options.seed ?? 1 });
   const ssm = new FakeSsm({ region, accountId, instanceLookup: (id) => ec2.instance(id) });
   const autoScaling = new FakeAutoScaling({ ec2, sns, region, accountId, timing: options.autoScalingTiming });
 
