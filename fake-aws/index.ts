@@ -7,14 +7,15 @@ import { Faults } from './faults.ts';
 import { startHttpServer, type FakeAwsHttpServer } from './server.ts';
 import { FakeSns } from './sns/fake-sns.ts';
 import { SnsHttpsEndpoint } from './sns/https-endpoint.ts';
+import { createSnsService } from './sns/service.ts';
 import { SnsSigner } from './sns/signer.ts';
 import { FakeSsm } from './ssm/fake-ssm.ts';
 import { createSsmService } from './ssm/service.ts';
 import { testTls } from './tls/index.ts';
 
 /**
- * A local AWS for tests, benchmarks and the sandbox: EC2, SSM and Auto Scaling on
- * one HTTP port (routed by API version / X-Amz-Target), and SNS with its HTTPS side
+ * A local AWS for tests, benchmarks and the sandbox: EC2, SSM, Auto Scaling and the SNS
+ * API on one HTTP port (routed by API version / X-Amz-Target), and SNS's HTTPS side
  * (signing certificate, SubscribeURL) on another.
  */
 /** Any credentials do for the fake; these are the ones everything that talks to it uses. */
@@ -68,7 +69,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const autoScaling = new FakeAutoScaling({ ec2, sns, region, accountId, timing: options.autoScalingTiming });
 
   const http: FakeAwsHttpServer = await startHttpServer({
-    services: [createEc2Service(ec2), createSsmService(ssm), createAutoScalingService(autoScaling)],
+    services: [createEc2Service(ec2), createSsmService(ssm), createAutoScalingService(autoScaling), createSnsService(sns)],
     extraRoutes: [createControlRoute({ faults, ec2, ssm, autoScaling, sns })],
     faults,
     ...(options.port === undefined ? {} : { port: options.port }),
@@ -92,6 +93,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       AWS_ENDPOINT_URL_EC2: http.url,
       AWS_ENDPOINT_URL_SSM: http.url,
       AWS_ENDPOINT_URL_AUTO_SCALING: http.url,
+      AWS_ENDPOINT_URL_SNS: http.url,
     }),
     close: async () => {
       await sns.idle();

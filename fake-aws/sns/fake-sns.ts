@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FakeAwsError } from '../errors.ts';
 import { seededRandom } from '../random.ts';
 import type { SnsHttpsEndpoint } from './https-endpoint.ts';
 import type { SignatureVersion, SnsEnvelope, SnsSigner } from './signer.ts';
@@ -25,10 +26,15 @@ export interface DeliveryChaos {
   dropRate: number;
 }
 
+/** The protocols this fake delivers to. */
+export type SubscriptionProtocol = 'http' | 'https';
+
 export interface Subscription {
   arn: string;
   topicArn: string;
+  protocol: SubscriptionProtocol;
   endpoint: string;
+  owner: string;
   token: string;
   confirmed: boolean;
 }
@@ -74,23 +80,49 @@ export class FakeSns {
     this.random = seededRandom(seed);
   }
 
+  /**
+   * Creates the topic, or answers the ARN of the one that has the name already: CreateTopic
+   * is idempotent by name, as on AWS.
+   */
   createTopic(name: string): string {
+    // Standard topics: 1–256 letters, digits, hyphens and underscores.
+    if (!/^[A-Za-z0-9_-]{1,256}$/.test(name)) throw new FakeAwsError('InvalidParameter', 'Invalid parameter: Topic Name');
     const arn = `arn:aws:sns:${this.region}:${this.accountId}:${name}`;
     this.topics.add(arn);
     return arn;
+  }
+
+  /** In creation order. */
+  listTopics(): string[] {
+    return [...this.topics];
   }
 
   listSubscriptions(): Subscription[] {
     return [...this.subscriptions.values()];
   }
 
-  /** Subscribes an HTTP(S) endpoint and sends it a SubscriptionConfirmation, as SNS does. */
-  subscribe(topicArn: string, endpoint: string): Subscription {
-    if (!this.topics.has(topicArn)) throw new Error(`no topic ${topicArn}`);
+  /**
+   * Subscribes an HTTP(S) endpoint and sends it a SubscriptionConfirmation, as SNS does.
+   * Subscribing the same endpoint again answers the existing subscription, and sends a
+   * pending one its confirmation again. The protocol defaults to the endpoint's scheme.
+   */
+  subscribe(topicArn: string, endpoint: string, protocol: string = endpoint.split(':')[0] ?? ''): Subscription {
+    if (!this.topics.has(topicArn)) throw new FakeAwsError('NotFound', 'Topic does not exist', 404);
+    if (protocol !== 'http' && protocol !== 'https') {
+      throw new FakeAwsError('InvalidParameter', `Invalid parameter: Amazon SNS does not support this protocol string: ${protocol}`);
+    }
+    if (!endpoint.startsWith(`${protocol}://`) || !URL.canParse(endpoint)) throw new FakeAwsError('InvalidParameter', 'Invalid parameter: Endpoint');
+    const existing = this.listSubscriptions().find((s) => s.topicArn === topicArn && s.protocol === protocol && s.endpoint === endpoint);
+    if (existing) {
+      if (!existing.confirmed) this.send(existing, this.confirmationFor(existing, 'SubscriptionConfirmation'));
+      return existing;
+    }
     const sub: Subscription = {
       arn: `${topicArn}:${randomUUID()}`,
       topicArn,
+      protocol,
       endpoint,
+      owner: this.accountId,
       token: randomUUID().replaceAll('-', '') + randomUUID().replaceAll('-', ''),
       confirmed: false,
     };
