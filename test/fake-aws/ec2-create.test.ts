@@ -225,3 +225,24 @@ describe('fake EC2: attach durations', () => {
     assert.equal(volume.attachment?.state, 'attaching');
   });
 });
+
+describe('fake EC2: control API for subnets, security groups and attach durations', () => {
+  const post = (path: string, body: unknown) => fetch(`${fake.url}/_fake/${path}`, { method: 'POST', body: JSON.stringify(body) });
+
+  it('seeds a subnet and a security group that the API then sees', async () => {
+    const subnet = (await (await post('subnets', { availabilityZone: AZ_B, tags: { Name: 'pairs-b' } })).json()) as { subnetId: string };
+    const group = (await (await post('security-groups', { name: 'etcd' })).json()) as { groupId: string };
+    const described = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnet.subnetId] }));
+    assert.deepEqual([described.Subnets?.[0]?.AvailabilityZone, described.Subnets?.[0]?.Tags?.[0]?.Value], [AZ_B, 'pairs-b']);
+    const { NetworkInterface } = await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet.subnetId, Groups: [group.groupId] }));
+    assert.deepEqual(NetworkInterface?.Groups?.map((g) => g.GroupName), ['etcd']);
+    assert.equal((await post('subnets', {})).status, 400);
+  });
+
+  it('turns AWS-like attach durations on (AWS ranges unless given) and off', async () => {
+    assert.equal((await post('ec2/attach-durations', { scale: 0.01 })).status, 200);
+    assert.deepEqual(fake.ec2.timing.attachDurations, { ...REALISTIC_ATTACH_DURATIONS, scale: 0.01 });
+    assert.equal((await fetch(`${fake.url}/_fake/ec2/attach-durations`, { method: 'DELETE' })).status, 200);
+    assert.equal(fake.ec2.timing.attachDurations, undefined);
+  });
+});
