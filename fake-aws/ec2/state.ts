@@ -109,9 +109,10 @@ export class Ec2State {
   /** The subnet the fake uses for an AZ when none is named: the first one made there. */
   private readonly defaultSubnets = new Map<string, FakeSubnet>();
   private readonly securityGroupMap = new Map<string, FakeSecurityGroup>();
+  private defaultGroup!: FakeSecurityGroup;
   private readonly usedIps = new Set<string>();
   private readonly timers = new Timers();
-  private random: () => number;
+  private readonly random: () => number;
   private seq = 0;
 
   constructor(options: Ec2StateOptions = {}) {
@@ -120,11 +121,6 @@ export class Ec2State {
     this.timing = { ...DEFAULT_EC2_TIMING, ...options.timing };
     this.random = seededRandom(options.seed ?? 1);
     this.addDefaultSecurityGroup();
-  }
-
-  /** Restarts the attach jitter's sequence, so a run can be repeated. */
-  reseed(seed: number): void {
-    this.random = seededRandom(seed);
   }
 
   /** How long this attach stays `attaching`. */
@@ -203,7 +199,7 @@ export class Ec2State {
 
   /** The VPC's `default` security group, which an ENI gets when its create names none. */
   get defaultSecurityGroup(): FakeSecurityGroup {
-    return [...this.securityGroupMap.values()].find((g) => g.groupName === 'default')!;
+    return this.defaultGroup;
   }
 
   createSecurityGroup(groupName: string): FakeSecurityGroup {
@@ -476,7 +472,7 @@ export class Ec2State {
   }
 
   private addDefaultSecurityGroup(): void {
-    this.createSecurityGroup('default');
+    this.defaultGroup = this.createSecurityGroup('default');
   }
 
   private allocateIp(net: FakeSubnet): string {
