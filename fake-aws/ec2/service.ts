@@ -52,9 +52,13 @@ const handlers: Record<string, Handler> = {
   /** The volume is `creating`, tagged from the start; `available` after createDelayMs. */
   CreateVolume(ec2, params) {
     const availabilityZone = required(params, 'AvailabilityZone');
+    // An AZ of this region is the region's name and a letter (us-east-1a).
+    if (!new RegExp(`^${ec2.region}[a-z]$`).test(availabilityZone)) {
+      throw ec2Errors.invalidValue(`Invalid availability zone: [${availabilityZone}]`);
+    }
     if (params.has('SnapshotId')) throw ec2Errors.invalidValue('fake EC2 does not create volumes from snapshots');
-    const rawSize = params.get('Size');
-    if (rawSize === null) throw ec2Errors.missing('size');
+    const size = integer(params, 'Size');
+    if (size === undefined) throw ec2Errors.missing('size');
     const volumeType = params.get('VolumeType') ?? 'gp2';
     if (!isVolumeType(volumeType)) throw ec2Errors.invalidValue(`Value (${volumeType}) for parameter volumeType is invalid.`);
     const encrypted = params.get('Encrypted') === 'true';
@@ -64,7 +68,7 @@ const handlers: Record<string, Handler> = {
     }
     const shape = {
       volumeType,
-      size: integer(params, 'Size')!,
+      size,
       iops: integer(params, 'Iops'),
       throughput: integer(params, 'Throughput'),
       multiAttachEnabled: params.get('MultiAttachEnabled') === 'true',

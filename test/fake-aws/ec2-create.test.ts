@@ -127,6 +127,7 @@ describe('fake EC2: CreateVolume', () => {
       [{ AvailabilityZone: AZ_A, Size: 10, TagSpecifications: [{ Tags: [{ Key: 'NodeID', Value: 'x' }] }] }, 'InvalidTagSpecification.Malformed'],
       [{ AvailabilityZone: AZ_A, Size: 10, TagSpecifications: tagged('volume', { 'aws:x': 'y' }) }, 'InvalidParameterValue'],
       [{ AvailabilityZone: AZ_A }, 'MissingParameter'],
+      [{ AvailabilityZone: 'eu-west-1a', Size: 10 }, 'InvalidParameterValue'],
       [{ AvailabilityZone: AZ_A, Size: 10, KmsKeyId: 'alias/k' }, 'InvalidParameterDependency'],
       [{ AvailabilityZone: AZ_A, Size: 10, VolumeType: 'io2' }, 'MissingParameter'],
       [{ AvailabilityZone: AZ_A, Size: 10, VolumeType: 'gp2', Iops: 3000 }, 'InvalidParameterCombination'],
