@@ -17,7 +17,7 @@ const { values } = parseArgs({
 });
 
 const aws = await startFakeAws({ port: Number(values.port), snsPort: Number(values['sns-port']), seed: Number(values.seed) });
-console.log(`local AWS on ${aws.url} (EC2, SSM, Auto Scaling, SQS, control API /_fake/), SNS on ${aws.snsEndpoint.url}`);
+console.log(`local AWS on ${aws.url} (EC2, SSM, Auto Scaling, SQS, SNS API, control API /_fake/), SNS signing and confirmation on ${aws.snsEndpoint.url}`);
 console.log('environment for SDK clients:');
 for (const [k, v] of Object.entries({ ...aws.env(), NODE_EXTRA_CA_CERTS: testTls.caPath })) console.log(`  export ${k}=${v}`);
 

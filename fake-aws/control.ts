@@ -1,5 +1,5 @@
 import type { FakeAutoScaling } from './autoscaling/fake-autoscaling.ts';
-import type { Ec2State } from './ec2/state.ts';
+import { REALISTIC_ATTACH_DURATIONS, type AttachDurations, type Ec2State } from './ec2/state.ts';
 import type { FakeEventBus } from './eventbridge/event-bus.ts';
 import { FakeAwsError } from './errors.ts';
 import type { Faults } from './faults.ts';
@@ -21,6 +21,9 @@ import type { FakeSsm } from './ssm/fake-ssm.ts';
  *   GET  /_fake/sns/deliveries
  *   POST /_fake/queues {name, attributes?}          GET /_fake/queues/:name (counts and messages)
  *   POST /_fake/rules {name, pattern, queueArn}     GET /_fake/events (everything put on the EventBridge bus)
+ *   POST /_fake/ssm/throttling {scale?, higherThroughput?}  DELETE /_fake/ssm/throttling
+ *   POST /_fake/subnets {availabilityZone, tags?}  POST /_fake/security-groups {name}
+ *   POST /_fake/ec2/attach-durations {volumeMs?, networkInterfaceMs?, scale?}  DELETE /_fake/ec2/attach-durations
  *   POST /_fake/groups {name, availabilityZones, minSize?, maxSize?, desiredCapacity?, tags?, lifecycleHooks?, notifications?}
  *   POST /_fake/groups/:name/desired-capacity {desiredCapacity}
  *   POST /_fake/groups/:name/launch-error {count?, reason?}
@@ -102,6 +105,24 @@ const routes: [method: string, path: RegExp, handler: Handler][] = [
   ['GET', /^\/_fake\/sns\/deliveries$/, (t) => t.sns.deliveries],
   [
     'POST',
+    /^\/_fake\/ssm\/throttling$/,
+    (t, body) => t.ssm.throttling.enable({ ...(typeof body.scale === 'number' ? { scale: body.scale } : {}), higherThroughput: body.higherThroughput === true }),
+  ],
+  ['DELETE', /^\/_fake\/ssm\/throttling$/, (t) => t.ssm.throttling.disable()],
+  [
+    'POST',
+    /^\/_fake\/subnets$/,
+    (t, body) => t.ec2.createSubnet({ availabilityZone: text(body.availabilityZone, 'availabilityZone'), tags: (body.tags ?? {}) as Record<string, string> }),
+  ],
+  ['POST', /^\/_fake\/security-groups$/, (t, body) => t.ec2.createSecurityGroup(text(body.name, 'name'))],
+  [
+    'POST',
+    /^\/_fake\/ec2\/attach-durations$/,
+    (t, body) => (t.ec2.timing.attachDurations = { ...REALISTIC_ATTACH_DURATIONS, ...(body as Partial<AttachDurations>) }),
+  ],
+  ['DELETE', /^\/_fake\/ec2\/attach-durations$/, (t) => void (t.ec2.timing.attachDurations = undefined)],
+  [
+    'POST',
     /^\/_fake\/groups$/,
     (t, body) => t.autoScaling.createGroup(body as unknown as Parameters<FakeAutoScaling['createGroup']>[0]),
   ],
@@ -169,6 +190,7 @@ function state(t: ControlTarget): unknown {
     instances: t.ec2.instances(),
     volumes: t.ec2.volumes(),
     networkInterfaces: t.ec2.networkInterfaces(),
+    subnets: t.ec2.subnets(),
     groups: t.autoScaling.groups(),
     lifecycleActions: t.autoScaling.actions.list().map((a) => ({
       token: a.token,

@@ -67,6 +67,15 @@ export class Faults {
     return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
   }
 
+  /**
+   * The calls that may change something, per `Service:Action`: every action but the
+   * read-only ones, which AWS names Describe*, List* and Get* throughout. This is how a
+   * test asserts "a second run changes nothing".
+   */
+  mutatingCalls(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.calls()).filter(([key]) => !/:(Describe|List|Get)[A-Z]/.test(key)));
+  }
+
   count(service: string, action: string): number {
     return this.counts.get(`${service}:${action}`) ?? 0;
   }

@@ -10,6 +10,7 @@ import { Faults } from './faults.ts';
 import { startHttpServer, type FakeAwsHttpServer } from './server.ts';
 import { FakeSns } from './sns/fake-sns.ts';
 import { SnsHttpsEndpoint } from './sns/https-endpoint.ts';
+import { createSnsService } from './sns/service.ts';
 import { SnsSigner } from './sns/signer.ts';
 import { FakeSqs, type SqsTiming } from './sqs/fake-sqs.ts';
 import { createSqsService } from './sqs/service.ts';
@@ -18,8 +19,8 @@ import { createSsmService } from './ssm/service.ts';
 import { testTls } from './tls/index.ts';
 
 /**
- * A local AWS for tests, benchmarks and the sandbox: EC2, SSM, Auto Scaling and SQS
- * on one HTTP port (routed by API version / X-Amz-Target), SNS with its HTTPS side
+ * A local AWS for tests, benchmarks and the sandbox: EC2, SSM, Auto Scaling, SQS and
+ * the SNS API on one HTTP port (routed by API version / X-Amz-Target), SNS's HTTPS side
  * (signing certificate, SubscribeURL) on another, and an EventBridge bus that
  * Auto Scaling and EC2 put their events on (rules copy them into SQS queues).
  */
@@ -29,11 +30,11 @@ export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessK
 export interface FakeAwsOptions {
   region?: string;
   accountId?: string;
-  /** Seeds fault injection and delivery chaos. */
+  /** Seeds fault injection, delivery chaos and attach jitter. */
   seed?: number;
   port?: number;
   snsPort?: number;
-  /** EC2's transition delays (attach, launch, terminate, release); short by default. */
+  /** EC2's transition delays (attach, launch, terminate, release); short by default, AWS-like attaches with `attachDurations`. */
   ec2Timing?: Partial<Ec2Timing>;
   /** Auto Scaling's hook clock, EC2 polling and retry delay; hook seconds are real seconds by default. */
   autoScalingTiming?: Partial<AutoScalingTiming>;
@@ -79,7 +80,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   sns.reseed(options.seed ?? 1);
 
   const events = new FakeEventBus({ region, accountId, sqs });
-  const ec2 = new Ec2State({ accountId, timing: options.ec2Timing });
+  const ec2 = new Ec2State({ accountId, region, timing: options.ec2Timing, seed: options.seed ?? 1 });
   ec2.onStateChange = (instance) => events.put(instanceStateChange(instance, region, accountId));
   const ssm = new FakeSsm({ region, accountId, instanceLookup: (id) => ec2.instance(id) });
   const autoScaling = new FakeAutoScaling({ ec2, sns, sqs, events, region, accountId, timing: options.autoScalingTiming });
@@ -88,7 +89,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const calls = new CallRecorder();
   calls.enabled = options.recordCalls ?? false;
   const http: FakeAwsHttpServer = await startHttpServer({
-    services: [createEc2Service(ec2, arns), createSsmService(ssm, ec2, arns), createAutoScalingService(autoScaling), createSqsService(sqs)],
+    services: [createEc2Service(ec2, arns), createSsmService(ssm, ec2, arns), createAutoScalingService(autoScaling), createSqsService(sqs), createSnsService(sns)],
     recorder: calls,
     extraRoutes: [createControlRoute({ faults, ec2, ssm, autoScaling, sns, sqs, events })],
     faults,
@@ -118,6 +119,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       AWS_ENDPOINT_URL_SSM: http.url,
       AWS_ENDPOINT_URL_AUTO_SCALING: http.url,
       AWS_ENDPOINT_URL_SQS: http.url,
+      AWS_ENDPOINT_URL_SNS: http.url,
     }),
     close: async () => {
       await sns.idle();

@@ -54,9 +54,20 @@ const handlers: Record<string, Handler> = {
     return { NotificationConfigurations: page, NextToken: nextToken };
   },
 
+  /**
+   * Creates the hook or updates the fields given. A new hook that notifies a target needs
+   * the role Auto Scaling publishes with (AWS: "required for new lifecycle hooks, but
+   * optional when updating"); the direct `putLifecycleHook` of tests does not ask for one.
+   */
   PutLifecycleHook(asg, params) {
-    asg.putLifecycleHook(required(params, 'AutoScalingGroupName'), {
-      name: required(params, 'LifecycleHookName'),
+    const groupName = required(params, 'AutoScalingGroupName');
+    const hookName = required(params, 'LifecycleHookName');
+    const isNew = !asg.requireGroup(groupName).hooks.has(hookName);
+    if (isNew && params.get('NotificationTargetARN') && !params.get('RoleARN')) {
+      throw validationError('RoleARN is required for a new lifecycle hook with a NotificationTargetARN.');
+    }
+    asg.putLifecycleHook(groupName, {
+      name: hookName,
       transition: (params.get('LifecycleTransition') ?? undefined) as LifecycleTransition | undefined,
       heartbeatTimeout: optionalInteger(params, 'HeartbeatTimeout'),
       defaultResult: (params.get('DefaultResult') ?? undefined) as LifecycleResult | undefined,

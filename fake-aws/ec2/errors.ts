@@ -14,6 +14,9 @@ export const ec2Errors = {
       'InvalidInstanceID.NotFound',
       ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`,
     ),
+  subnetNotFound: (id: string) => new FakeAwsError('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`),
+  securityGroupNotFound: (id: string, vpcId: string) =>
+    new FakeAwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist in VPC '${vpcId}'`),
   attachmentNotFound: (id: string) =>
     new FakeAwsError('InvalidAttachmentID.NotFound', `The network interface attachment ID '${id}' does not exist`),
   malformed: (code: string, id: string, prefix: string) =>
@@ -28,9 +31,11 @@ const MALFORMED_CODES: Record<string, string> = {
   i: 'InvalidInstanceID.Malformed',
   vol: 'InvalidVolumeID.Malformed',
   eni: 'InvalidNetworkInterfaceID.Malformed',
+  subnet: 'InvalidSubnetID.Malformed',
+  sg: 'InvalidGroupId.Malformed',
 };
 
 /** EC2 checks an id's shape before looking it up. */
-export function assertWellFormed(prefix: 'i' | 'vol' | 'eni', id: string): void {
+export function assertWellFormed(prefix: 'i' | 'vol' | 'eni' | 'subnet' | 'sg', id: string): void {
   if (!isWellFormedId(prefix, id)) throw ec2Errors.malformed(MALFORMED_CODES[prefix]!, id, prefix);
 }

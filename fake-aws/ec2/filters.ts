@@ -1,7 +1,7 @@
 import type { QueryFilter } from '../query-params.ts';
 import { ec2Errors } from './errors.ts';
 import type { Ec2State } from './state.ts';
-import { networkInterfaceStatus, volumeStatus, type FakeInstance, type FakeNetworkInterface, type FakeVolume } from './types.ts';
+import { networkInterfaceStatus, volumeStatus, type FakeInstance, type FakeNetworkInterface, type FakeSubnet, type FakeVolume } from './types.ts';
 
 /** A filter name and the values a resource has for it (none when the field is absent). */
 type Fields<T> = Record<string, (resource: T) => (string | number | boolean | undefined)[]>;
@@ -11,6 +11,9 @@ const VOLUME_FIELDS: Fields<FakeVolume> = {
   'availability-zone': (v) => [v.availabilityZone],
   status: (v) => [volumeStatus(v)],
   size: (v) => [v.size],
+  'volume-type': (v) => [v.volumeType],
+  encrypted: (v) => [v.encrypted],
+  'multi-attach-enabled': (v) => [v.multiAttachEnabled],
   'attachment.instance-id': (v) => [v.attachment?.instanceId],
   'attachment.status': (v) => [v.attachment?.state],
   'attachment.device': (v) => [v.attachment?.device],
@@ -24,11 +27,21 @@ const ENI_FIELDS: Fields<FakeNetworkInterface> = {
   'subnet-id': (e) => [e.subnetId],
   'vpc-id': (e) => [e.vpcId],
   'private-ip-address': (e) => [e.privateIpAddress],
+  'group-id': (e) => e.securityGroupIds,
   'attachment.instance-id': (e) => [e.attachment?.instanceId],
   'attachment.status': (e) => [e.attachment?.status],
   'attachment.device-index': (e) => [e.attachment?.deviceIndex],
   'attachment.attachment-id': (e) => [e.attachment?.attachmentId],
   'attachment.delete-on-termination': (e) => [e.attachment?.deleteOnTermination],
+};
+
+const SUBNET_FIELDS: Fields<FakeSubnet> = {
+  'subnet-id': (s) => [s.subnetId],
+  'availability-zone': (s) => [s.availabilityZone],
+  'vpc-id': (s) => [s.vpcId],
+  'cidr-block': (s) => [s.cidrBlock],
+  state: () => ['available'],
+  'default-for-az': () => [false],
 };
 
 function instanceFields(ec2: Ec2State): Fields<FakeInstance> {
@@ -95,4 +108,5 @@ function compile<T extends { tags: Map<string, string> }>(filters: QueryFilter[]
 
 export const volumeFilter = (filters: QueryFilter[]) => compile(filters, VOLUME_FIELDS);
 export const networkInterfaceFilter = (filters: QueryFilter[]) => compile(filters, ENI_FIELDS);
+export const subnetFilter = (filters: QueryFilter[]) => compile(filters, SUBNET_FIELDS);
 export const instanceFilter = (ec2: Ec2State, filters: QueryFilter[]) => compile(filters, instanceFields(ec2));

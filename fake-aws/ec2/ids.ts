@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** An id shaped like EC2's current long ids: prefix, hyphen, 17 lowercase hex digits. */
-export function ec2Id(prefix: 'i' | 'r' | 'vol' | 'eni' | 'eni-attach' | 'subnet' | 'vpc'): string {
+export function ec2Id(prefix: 'i' | 'r' | 'vol' | 'eni' | 'eni-attach' | 'subnet' | 'vpc' | 'sg'): string {
   return `${prefix}-${randomBytes(9).toString('hex').slice(0, 17)}`;
 }
 

@@ -11,10 +11,11 @@ export interface PagingRule {
   idsName: string;
 }
 
-export const PAGING: Readonly<Record<'volumes' | 'networkInterfaces' | 'instances', PagingRule>> = {
+export const PAGING: Readonly<Record<'volumes' | 'networkInterfaces' | 'instances' | 'subnets', PagingRule>> = {
   volumes: { min: 5, max: 500, clamp: true, idsName: 'volumeSet' },
   networkInterfaces: { min: 5, max: 1000, idsName: 'networkInterfaceIdSet' },
   instances: { min: 5, max: 1000, idsName: 'instancesSet' },
+  subnets: { min: 5, max: 1000, idsName: 'subnetIds' },
 };
 
 /** A validated MaxResults/NextToken pair; validated before any lookup, as EC2 does. */

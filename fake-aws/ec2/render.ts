@@ -6,6 +6,7 @@ import {
   volumeStatus,
   type FakeInstance,
   type FakeNetworkInterface,
+  type FakeSubnet,
   type FakeVolume,
   type NetworkInterfaceAttachment,
   type VolumeAttachment,
@@ -31,11 +32,33 @@ export function volumeXml(v: FakeVolume): XmlObject {
     createTime: v.createTime.toISOString(),
     attachmentSet: v.attachment ? [volumeAttachmentXml(v.volumeId, v.attachment)] : [],
     tagSet: tagSet(v.tags),
-    volumeType: 'gp3',
-    iops: 3000,
-    throughput: 125,
-    encrypted: false,
-    multiAttachEnabled: false,
+    volumeType: v.volumeType,
+    iops: v.iops,
+    throughput: v.throughput,
+    encrypted: v.encrypted,
+    kmsKeyId: v.kmsKeyId,
+    multiAttachEnabled: v.multiAttachEnabled,
+  };
+}
+
+/** DescribeSubnets' item; the fake's subnets are all in one VPC, none default for its AZ. */
+export function subnetXml(s: FakeSubnet, ec2: Ec2State): XmlObject {
+  const used = ec2.networkInterfaces().filter((e) => e.subnetId === s.subnetId).length;
+  return {
+    subnetId: s.subnetId,
+    subnetArn: `arn:aws:ec2:${ec2.region}:${ec2.accountId}:subnet/${s.subnetId}`,
+    state: 'available',
+    vpcId: s.vpcId,
+    ownerId: ec2.accountId,
+    cidrBlock: s.cidrBlock,
+    // A /20 has 4096 addresses; AWS keeps five of them.
+    availableIpAddressCount: 4091 - used,
+    availabilityZone: s.availabilityZone,
+    defaultForAz: false,
+    mapPublicIpOnLaunch: false,
+    assignIpv6AddressOnCreation: false,
+    ipv6CidrBlockAssociationSet: [],
+    tagSet: tagSet(s.tags),
   };
 }
 
@@ -51,7 +74,8 @@ export function volumeAttachmentXml(volumeId: string, a: VolumeAttachment): XmlO
   };
 }
 
-export function networkInterfaceXml(e: FakeNetworkInterface, accountId: string): XmlObject {
+export function networkInterfaceXml(e: FakeNetworkInterface, ec2: Ec2State): XmlObject {
+  const { accountId } = ec2;
   const a = e.attachment;
   return {
     networkInterfaceId: e.networkInterfaceId,
@@ -61,7 +85,7 @@ export function networkInterfaceXml(e: FakeNetworkInterface, accountId: string):
     description: e.description,
     ownerId: accountId,
     requesterManaged: false,
-    ...eniAddressing(e),
+    ...eniAddressing(e, ec2),
     attachment: a && {
       attachmentId: a.attachmentId,
       instanceId: a.instanceId,
@@ -125,7 +149,7 @@ export function reservationXml(ec2: Ec2State, i: FakeInstance): XmlObject {
           vpcId: e.vpcId,
           description: e.description,
           ownerId: ec2.accountId,
-          ...eniAddressing(e),
+          ...eniAddressing(e, ec2),
           attachment: { attachmentId: e.attachment!.attachmentId, ...eniAttachmentState(e.attachment!) },
           privateIpAddressesSet: privateIpAddressesSet(e),
           interfaceType: 'interface',
@@ -140,14 +164,14 @@ export function reservationXml(ec2: Ec2State, i: FakeInstance): XmlObject {
  * (DescribeNetworkInterfaces) and inside its instance (DescribeInstances); only the
  * fields around them differ between the two.
  */
-function eniAddressing(e: FakeNetworkInterface): XmlObject {
+function eniAddressing(e: FakeNetworkInterface, ec2: Ec2State): XmlObject {
   return {
     status: networkInterfaceStatus(e),
     macAddress: e.macAddress,
     privateIpAddress: e.privateIpAddress,
     privateDnsName: privateDnsName(e),
     sourceDestCheck: true,
-    groupSet: [],
+    groupSet: e.securityGroupIds.map((groupId) => ({ groupId, groupName: ec2.securityGroup(groupId)?.groupName })),
   };
 }
 

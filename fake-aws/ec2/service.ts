@@ -5,10 +5,12 @@ import { readFilters, readList, readTags } from '../query-params.ts';
 import type { XmlObject } from '../xml.ts';
 import { ec2CallResources } from './call-resources.ts';
 import { assertWellFormed, ec2Errors } from './errors.ts';
-import { instanceFilter, networkInterfaceFilter, volumeFilter } from './filters.ts';
+import { instanceFilter, networkInterfaceFilter, subnetFilter, volumeFilter } from './filters.ts';
 import { PAGING, paginate, readPageRequest } from './paging.ts';
-import { networkInterfaceXml, reservationXml, volumeAttachmentXml, volumeXml } from './render.ts';
+import { networkInterfaceXml, reservationXml, subnetXml, volumeAttachmentXml, volumeXml } from './render.ts';
 import type { Ec2State } from './state.ts';
+import { assertWritableTagKey, readTagSpecifications } from './tag-specifications.ts';
+import { assertVolumeShape, isVolumeType } from './volume-rules.ts';
 
 type Handler = (ec2: Ec2State, params: URLSearchParams) => XmlObject;
 
@@ -35,7 +37,64 @@ const handlers: Record<string, Handler> = {
     const matches = networkInterfaceFilter(readFilters(params));
     const selected = ec2.networkInterfaces().filter((e) => (!ids.length || ids.includes(e.networkInterfaceId)) && matches(e));
     const { page, nextToken } = paginate(selected, pageRequest);
-    return { networkInterfaceSet: page.map((e) => networkInterfaceXml(e, ec2.accountId)), nextToken };
+    return { networkInterfaceSet: page.map((e) => networkInterfaceXml(e, ec2)), nextToken };
+  },
+
+  DescribeSubnets(ec2, params) {
+    const ids = readIds(params, 'SubnetId', 'subnet');
+    const pageRequest = readPageRequest(params, PAGING.subnets, ids.length > 0);
+    const missing = ids.find((id) => !ec2.subnet(id));
+    if (missing) throw ec2Errors.subnetNotFound(missing);
+    const matches = subnetFilter(readFilters(params));
+    const selected = ec2.subnets().filter((s) => (!ids.length || ids.includes(s.subnetId)) && matches(s));
+    const { page, nextToken } = paginate(selected, pageRequest);
+    return { subnetSet: page.map((s) => subnetXml(s, ec2)), nextToken };
+  },
+
+  /** The volume is `creating`, tagged from the start; `available` after createDelayMs. */
+  CreateVolume(ec2, params) {
+    const availabilityZone = required(params, 'AvailabilityZone');
+    // An AZ of this region is the region's name and a letter (us-east-1a).
+    if (!new RegExp(`^${ec2.region}[a-z]$`).test(availabilityZone)) {
+      throw ec2Errors.invalidValue(`Invalid availability zone: [${availabilityZone}]`);
+    }
+    if (params.has('SnapshotId')) throw ec2Errors.invalidValue('fake EC2 does not create volumes from snapshots');
+    const size = integer(params, 'Size');
+    if (size === undefined) throw ec2Errors.missing('size');
+    const volumeType = params.get('VolumeType') ?? 'gp2';
+    if (!isVolumeType(volumeType)) throw ec2Errors.invalidValue(`Value (${volumeType}) for parameter volumeType is invalid.`);
+    const encrypted = params.get('Encrypted') === 'true';
+    const kmsKeyId = params.get('KmsKeyId') ?? undefined;
+    if (kmsKeyId !== undefined && !encrypted) {
+      throw new FakeAwsError('InvalidParameterDependency', 'The parameter KmsKeyId requires the parameter Encrypted to be set.');
+    }
+    const shape = {
+      volumeType,
+      size,
+      iops: integer(params, 'Iops'),
+      throughput: integer(params, 'Throughput'),
+      multiAttachEnabled: params.get('MultiAttachEnabled') === 'true',
+    };
+    assertVolumeShape(shape);
+    const tags = readTagSpecifications(params, 'volume');
+    const volume = ec2.createVolume({ availabilityZone, ...shape, encrypted, kmsKeyId, tags, creating: true });
+    return volumeXml(volume);
+  },
+
+  CreateNetworkInterface(ec2, params) {
+    const subnetId = required(params, 'SubnetId');
+    assertWellFormed('subnet', subnetId);
+    const securityGroupIds = readList(params, 'SecurityGroupId');
+    for (const id of securityGroupIds) assertWellFormed('sg', id);
+    const tags = readTagSpecifications(params, 'network-interface');
+    const eni = ec2.createNetworkInterface({
+      subnetId,
+      securityGroupIds,
+      privateIpAddress: params.get('PrivateIpAddress') ?? undefined,
+      description: params.get('Description') ?? undefined,
+      tags,
+    });
+    return { networkInterface: networkInterfaceXml(eni, ec2) };
   },
 
   DescribeInstances(ec2, params) {
@@ -93,10 +152,7 @@ const handlers: Record<string, Handler> = {
     const ids = requiredList(params, 'ResourceId');
     const tags = readTags(params);
     if (!tags.length) throw ec2Errors.missing('Tag');
-    for (const { key } of tags) {
-      if (!key) throw ec2Errors.invalidValue('Tag key cannot be empty');
-      if (key.startsWith('aws:')) throw ec2Errors.invalidValue("Tag keys starting with 'aws:' are reserved for internal use");
-    }
+    for (const { key } of tags) assertWritableTagKey(key);
     // Validate every id before changing any, so a bad id leaves nothing half-tagged.
     const targets = ids.map((id) => ec2.tagsOf(id));
     for (const target of targets) for (const { key, value } of tags) target.set(key, value ?? '');
@@ -149,7 +205,16 @@ function requiredList(params: URLSearchParams, prefix: string): string[] {
   return values;
 }
 
-function readIds(params: URLSearchParams, prefix: string, idPrefix: 'i' | 'vol' | 'eni'): string[] {
+/** An integer parameter; EC2 words a bad one as it does any invalid value. */
+function integer(params: URLSearchParams, name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw ec2Errors.invalidValue(`Value (${raw}) for parameter ${name.charAt(0).toLowerCase()}${name.slice(1)} is invalid.`);
+  return n;
+}
+
+function readIds(params: URLSearchParams, prefix: string, idPrefix: 'i' | 'vol' | 'eni' | 'subnet'): string[] {
   const ids = readList(params, prefix);
   for (const id of ids) assertWellFormed(idPrefix, id);
   return ids;

@@ -1,17 +1,35 @@
 import { FakeAwsError } from '../errors.ts';
+import { seededRandom } from '../random.ts';
 import { Timers } from '../timers.ts';
 import { ec2Errors } from './errors.ts';
 import { ec2Id, macAddress } from './ids.ts';
 import { Ec2Throttling } from './throttling.ts';
-import type { FakeInstance, FakeNetworkInterface, FakeVolume, InstanceStateName, NetworkInterfaceAttachment, VolumeAttachment } from './types.ts';
+import type {
+  FakeInstance,
+  FakeNetworkInterface,
+  FakeSecurityGroup,
+  FakeSubnet,
+  FakeVolume,
+  InstanceStateName,
+  NetworkInterfaceAttachment,
+  VolumeAttachment,
+  VolumeType,
+} from './types.ts';
 
 /**
  * How long EC2's asynchronous transitions take. Real EC2 takes seconds to minutes;
  * the defaults are short so tests see every state without waiting.
  */
 export interface Ec2Timing {
-  /** attaching → attached and detaching → detached. */
+  /** attaching → attached and detaching → detached, unless `attachDurations` says otherwise for attaches. */
   attachDelayMs: number;
+  /**
+   * Attaches that take as long as on AWS: each attach draws its duration from its range
+   * (seeded jitter), times `scale` so tests keep the shape at a faster pace. Off by default.
+   */
+  attachDurations?: AttachDurations | undefined;
+  /** CreateVolume's `creating` → `available`. */
+  createDelayMs: number;
   /** pending → running. */
   launchDelayMs: number;
   /** shutting-down → terminated. */
@@ -20,8 +38,22 @@ export interface Ec2Timing {
   releaseDelayMs: number;
 }
 
+export interface AttachDurations {
+  /** [min, max] ms from AttachVolume to `attached`. */
+  volumeMs: [number, number];
+  /** [min, max] ms from AttachNetworkInterface to `attached`. */
+  networkInterfaceMs: [number, number];
+  /** Multiplies every duration drawn: 1 is AWS's pace, 0.01 a hundred times faster. */
+  scale: number;
+}
+
+/** What attaches take on AWS: an EBS volume about 2–5 s, an ENI about 1–2 s. */
+export const REALISTIC_ATTACH_DURATIONS: Readonly<AttachDurations> = { volumeMs: [2000, 5000], networkInterfaceMs: [1000, 2000], scale: 1 };
+
 export const DEFAULT_EC2_TIMING: Readonly<Ec2Timing> = {
   attachDelayMs: 20,
+  attachDurations: undefined,
+  createDelayMs: 20,
   launchDelayMs: 20,
   terminateDelayMs: 20,
   releaseDelayMs: 20,
@@ -29,7 +61,10 @@ export const DEFAULT_EC2_TIMING: Readonly<Ec2Timing> = {
 
 export interface Ec2StateOptions {
   accountId?: string;
+  region?: string;
   timing?: Partial<Ec2Timing>;
+  /** Seeds the attach jitter. */
+  seed?: number;
 }
 
 type Tags = Record<string, string>;
@@ -38,11 +73,21 @@ const ROOT_DEVICE = '/dev/xvda';
 /** sd[f-p] is what AWS recommends; xvd* and sd* in general are accepted, as on Xen and Nitro. */
 const EBS_DEVICE = /^\/dev\/(sd[a-z]|xvd[a-z]{1,2})\d{0,2}$/;
 
-/** One subnet per AZ: 10.0.(16·n).0/20, so a few thousand addresses each. */
-interface AzNetwork {
-  subnetId: string;
-  index: number;
-  nextHost: number;
+/** What CreateVolume sets besides its AZ; the defaults are AWS's (gp2, 3 IOPS per GiB with a floor of 100, unencrypted). */
+export interface CreateVolumeInput {
+  availabilityZone: string;
+  size?: number;
+  volumeType?: VolumeType;
+  iops?: number | undefined;
+  throughput?: number | undefined;
+  encrypted?: boolean;
+  kmsKeyId?: string | undefined;
+  multiAttachEnabled?: boolean;
+  tags?: Tags;
+  /** Created from this snapshot (what pairkeeper must never format). */
+  snapshotId?: string | undefined;
+  /** A volume made by CreateVolume is `creating` for createDelayMs; seeded ones are ready at once. */
+  creating?: boolean;
 }
 
 /**
@@ -53,6 +98,7 @@ interface AzNetwork {
  */
 export class Ec2State {
   readonly accountId: string;
+  readonly region: string;
   readonly vpcId = ec2Id('vpc');
   /** Mutable: tests and benchmarks change timing between phases. */
   readonly timing: Ec2Timing;
@@ -63,14 +109,31 @@ export class Ec2State {
   private readonly instanceMap = new Map<string, FakeInstance>();
   private readonly volumeMap = new Map<string, FakeVolume>();
   private readonly eniMap = new Map<string, FakeNetworkInterface>();
-  private readonly networks = new Map<string, AzNetwork>();
+  /** By id, in creation order; 10.0.(16·n).0/20 each, so a few thousand addresses. */
+  private readonly subnetMap = new Map<string, FakeSubnet>();
+  /** The subnet the fake uses for an AZ when none is named: the first one made there. */
+  private readonly defaultSubnets = new Map<string, FakeSubnet>();
+  private readonly securityGroupMap = new Map<string, FakeSecurityGroup>();
+  private defaultGroup!: FakeSecurityGroup;
   private readonly usedIps = new Set<string>();
   private readonly timers = new Timers();
+  private readonly random: () => number;
   private seq = 0;
 
   constructor(options: Ec2StateOptions = {}) {
     this.accountId = options.accountId ?? '123456789012';
+    this.region = options.region ?? 'us-east-1';
     this.timing = { ...DEFAULT_EC2_TIMING, ...options.timing };
+    this.random = seededRandom(options.seed ?? 1);
+    this.addDefaultSecurityGroup();
+  }
+
+  /** How long this attach stays `attaching`. */
+  attachDuration(kind: 'volume' | 'network-interface'): number {
+    const durations = this.timing.attachDurations;
+    if (!durations) return this.timing.attachDelayMs;
+    const [min, max] = kind === 'volume' ? durations.volumeMs : durations.networkInterfaceMs;
+    return (min + this.random() * (max - min)) * durations.scale;
   }
 
   instance(id: string): FakeInstance | undefined {
@@ -108,7 +171,50 @@ export class Ec2State {
 
   /** The subnet the fake uses for an AZ (created on first use). */
   subnetFor(availabilityZone: string): string {
-    return this.network(availabilityZone).subnetId;
+    return this.defaultSubnet(availabilityZone).subnetId;
+  }
+
+  subnet(id: string): FakeSubnet | undefined {
+    return this.subnetMap.get(id);
+  }
+
+  /** In creation order, which is also the order DescribeSubnets pages through. */
+  subnets(): FakeSubnet[] {
+    return [...this.subnetMap.values()];
+  }
+
+  /** Another subnet in the AZ (the first one of an AZ is also its default). */
+  createSubnet(options: { availabilityZone: string; tags?: Tags }): FakeSubnet {
+    const index = this.subnetMap.size;
+    if (index >= 16) throw new FakeAwsError('InvalidSubnet.Range', 'The CIDR is invalid for this VPC: 10.0.0.0/16 holds 16 subnets of /20.');
+    const subnet: FakeSubnet = {
+      subnetId: ec2Id('subnet'),
+      availabilityZone: options.availabilityZone,
+      vpcId: this.vpcId,
+      index,
+      cidrBlock: `10.0.${index * 16}.0/20`,
+      nextHost: 4,
+      tags: new Map(Object.entries(options.tags ?? {})),
+      seq: this.seq++,
+    };
+    this.subnetMap.set(subnet.subnetId, subnet);
+    if (!this.defaultSubnets.has(subnet.availabilityZone)) this.defaultSubnets.set(subnet.availabilityZone, subnet);
+    return subnet;
+  }
+
+  /** The VPC's `default` security group, which an ENI gets when its create names none. */
+  get defaultSecurityGroup(): FakeSecurityGroup {
+    return this.defaultGroup;
+  }
+
+  createSecurityGroup(groupName: string): FakeSecurityGroup {
+    const group = { groupId: ec2Id('sg'), groupName };
+    this.securityGroupMap.set(group.groupId, group);
+    return group;
+  }
+
+  securityGroup(id: string): FakeSecurityGroup | undefined {
+    return this.securityGroupMap.get(id);
   }
 
   /** A `pending` instance with its primary ENI (device 0) and root volume, `running` after launchDelayMs. */
@@ -178,11 +284,20 @@ export class Ec2State {
     });
   }
 
-  createVolume(options: { availabilityZone: string; tags?: Tags; size?: number; snapshotId?: string }): FakeVolume {
+  createVolume(options: CreateVolumeInput): FakeVolume {
+    const size = options.size ?? 10;
+    const volumeType = options.volumeType ?? 'gp2';
     const volume: FakeVolume = {
       volumeId: ec2Id('vol'),
       availabilityZone: options.availabilityZone,
-      size: options.size ?? 10,
+      size,
+      volumeType,
+      iops: options.iops ?? defaultIops(volumeType, size),
+      throughput: options.throughput ?? (volumeType === 'gp3' ? 125 : undefined),
+      encrypted: options.encrypted ?? false,
+      kmsKeyId: options.encrypted ? (options.kmsKeyId ?? 'alias/aws/ebs') : undefined,
+      multiAttachEnabled: options.multiAttachEnabled ?? false,
+      creating: options.creating ?? false,
       createTime: new Date(),
       attachment: undefined,
       tags: new Map(Object.entries(options.tags ?? {})),
@@ -190,27 +305,41 @@ export class Ec2State {
       seq: this.seq++,
     };
     this.volumeMap.set(volume.volumeId, volume);
+    if (volume.creating) this.timers.later(this.timing.createDelayMs, () => (volume.creating = false));
     return volume;
   }
 
-  createNetworkInterface(options: {
-    availabilityZone: string;
-    subnetId?: string;
-    privateIpAddress?: string;
-    description?: string;
-    tags?: Tags;
-  }): FakeNetworkInterface {
-    const ip = options.privateIpAddress ?? this.allocateIp(options.availabilityZone);
+  /** In the named subnet (its AZ follows), or else in the AZ's default subnet. */
+  createNetworkInterface(
+    options: (
+      | { subnetId: string; availabilityZone?: undefined }
+      | { availabilityZone: string; subnetId?: string | undefined }
+    ) & {
+      privateIpAddress?: string | undefined;
+      description?: string | undefined;
+      securityGroupIds?: string[] | undefined;
+      tags?: Tags;
+    },
+  ): FakeNetworkInterface {
+    const subnet = options.subnetId === undefined ? this.defaultSubnet(options.availabilityZone!) : this.requireSubnet(options.subnetId);
+    if (options.availabilityZone !== undefined && options.availabilityZone !== subnet.availabilityZone) {
+      throw ec2Errors.combination(`Subnet ${subnet.subnetId} is in ${subnet.availabilityZone}, not ${options.availabilityZone}`);
+    }
+    const securityGroupIds = options.securityGroupIds?.length ? [...new Set(options.securityGroupIds)] : [this.defaultSecurityGroup.groupId];
+    const unknownGroup = securityGroupIds.find((id) => !this.securityGroupMap.has(id));
+    if (unknownGroup) throw ec2Errors.securityGroupNotFound(unknownGroup, this.vpcId);
+    const ip = options.privateIpAddress ?? this.allocateIp(subnet);
     if (this.usedIps.has(ip)) throw new FakeAwsError('InvalidIPAddress.InUse', 'The specified address is already in use.');
     this.usedIps.add(ip);
     const eni: FakeNetworkInterface = {
       networkInterfaceId: ec2Id('eni'),
-      availabilityZone: options.availabilityZone,
-      subnetId: options.subnetId ?? this.subnetFor(options.availabilityZone),
+      availabilityZone: subnet.availabilityZone,
+      subnetId: subnet.subnetId,
       vpcId: this.vpcId,
       privateIpAddress: ip,
       macAddress: macAddress(),
       description: options.description ?? '',
+      securityGroupIds,
       attachment: undefined,
       tags: new Map(Object.entries(options.tags ?? {})),
       seq: this.seq++,
@@ -225,6 +354,7 @@ export class Ec2State {
     const volume = this.volumeMap.get(volumeId);
     if (!volume) throw ec2Errors.volumeNotFound(volumeId);
     const instance = this.requireInstance(instanceId);
+    if (volume.creating) throw new FakeAwsError('IncorrectState', `${volumeId} is not 'available'.`);
     if (volume.attachment) throw new FakeAwsError('VolumeInUse', `${volumeId} is already attached to an instance`);
     if (volume.availabilityZone !== instance.availabilityZone) {
       throw new FakeAwsError(
@@ -241,7 +371,7 @@ export class Ec2State {
     }
     const attachment: VolumeAttachment = { instanceId, device, state: 'attaching', attachTime: new Date(), deleteOnTermination: false };
     volume.attachment = attachment;
-    this.timers.later(this.timing.attachDelayMs, () => {
+    this.timers.later(this.attachDuration('volume'), () => {
       if (volume.attachment === attachment) attachment.state = 'attached';
     });
     return volume;
@@ -274,7 +404,7 @@ export class Ec2State {
       deleteOnTermination: false,
     };
     eni.attachment = attachment;
-    this.timers.later(this.timing.attachDelayMs, () => {
+    this.timers.later(this.attachDuration('network-interface'), () => {
       if (eni.attachment === attachment) attachment.status = 'attached';
     });
     return attachment;
@@ -326,7 +456,10 @@ export class Ec2State {
     this.instanceMap.clear();
     this.volumeMap.clear();
     this.eniMap.clear();
-    this.networks.clear();
+    this.subnetMap.clear();
+    this.defaultSubnets.clear();
+    this.securityGroupMap.clear();
+    this.addDefaultSecurityGroup();
     this.usedIps.clear();
     this.throttling.reset();
   }
@@ -362,18 +495,21 @@ export class Ec2State {
     }
   }
 
-  private network(availabilityZone: string): AzNetwork {
-    let net = this.networks.get(availabilityZone);
-    if (!net) {
-      // AWS reserves the first four addresses of a subnet.
-      net = { subnetId: ec2Id('subnet'), index: this.networks.size, nextHost: 4 };
-      this.networks.set(availabilityZone, net);
-    }
-    return net;
+  private defaultSubnet(availabilityZone: string): FakeSubnet {
+    return this.defaultSubnets.get(availabilityZone) ?? this.createSubnet({ availabilityZone });
   }
 
-  private allocateIp(availabilityZone: string): string {
-    const net = this.network(availabilityZone);
+  private requireSubnet(subnetId: string): FakeSubnet {
+    const subnet = this.subnetMap.get(subnetId);
+    if (!subnet) throw ec2Errors.subnetNotFound(subnetId);
+    return subnet;
+  }
+
+  private addDefaultSecurityGroup(): void {
+    this.defaultGroup = this.createSecurityGroup('default');
+  }
+
+  private allocateIp(net: FakeSubnet): string {
     for (;;) {
       if (net.nextHost >= 4095) throw new FakeAwsError('InsufficientFreeAddressesInSubnet', `No free addresses in ${net.subnetId}`);
       const host = net.nextHost++;
@@ -381,4 +517,11 @@ export class Ec2State {
       if (!this.usedIps.has(ip)) return ip;
     }
   }
+}
+
+/** gp2's baseline is 3 IOPS per GiB (100 to 16,000); gp3 starts at 3,000; io1/io2 must say theirs. */
+function defaultIops(volumeType: VolumeType, size: number): number | undefined {
+  if (volumeType === 'gp2') return Math.min(16_000, Math.max(100, 3 * size));
+  if (volumeType === 'gp3') return 3000;
+  return undefined;
 }

@@ -34,10 +34,21 @@ export interface VolumeAttachment {
   deleteOnTermination: boolean;
 }
 
+export type VolumeType = 'standard' | 'gp2' | 'gp3' | 'io1' | 'io2' | 'st1' | 'sc1';
+
 export interface FakeVolume {
   volumeId: string;
   availabilityZone: string;
   size: number;
+  volumeType: VolumeType;
+  /** Only for the types that have provisioned or baseline IOPS (gp3, io1, io2; gp2's baseline). */
+  iops: number | undefined;
+  throughput: number | undefined;
+  encrypted: boolean;
+  kmsKeyId: string | undefined;
+  multiAttachEnabled: boolean;
+  /** Between CreateVolume and `available`. */
+  creating: boolean;
   createTime: Date;
   attachment: VolumeAttachment | undefined;
   tags: Map<string, string>;
@@ -63,13 +74,33 @@ export interface FakeNetworkInterface {
   privateIpAddress: string;
   macAddress: string;
   description: string;
+  securityGroupIds: string[];
   attachment: NetworkInterfaceAttachment | undefined;
   tags: Map<string, string>;
   seq: number;
 }
 
-/** A volume is `in-use` from the moment an attach is accepted until the detach completes. */
-export function volumeStatus(volume: FakeVolume): 'available' | 'in-use' {
+export interface FakeSubnet {
+  subnetId: string;
+  availabilityZone: string;
+  vpcId: string;
+  /** 10.0.(16·index).0/20. */
+  index: number;
+  cidrBlock: string;
+  /** The next host number to hand out; AWS reserves the first four addresses. */
+  nextHost: number;
+  tags: Map<string, string>;
+  seq: number;
+}
+
+export interface FakeSecurityGroup {
+  groupId: string;
+  groupName: string;
+}
+
+/** A volume is `creating` until EC2 has made it, then `in-use` from the moment an attach is accepted until the detach completes. */
+export function volumeStatus(volume: FakeVolume): 'creating' | 'available' | 'in-use' {
+  if (volume.creating) return 'creating';
   return volume.attachment ? 'in-use' : 'available';
 }
 

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { partitionOf } from '../call-recorder.ts';
+import { FakeAwsError } from '../errors.ts';
 import { seededRandom } from '../random.ts';
 import type { FakeSqs } from '../sqs/fake-sqs.ts';
 import type { SnsHttpsEndpoint } from './https-endpoint.ts';
@@ -28,12 +30,16 @@ export interface DeliveryChaos {
   dropRate: number;
 }
 
+/** The protocols this fake delivers to. */
+export type SubscriptionProtocol = 'http' | 'https' | 'sqs';
+
 export interface Subscription {
   arn: string;
   topicArn: string;
-  protocol: 'http' | 'https' | 'sqs';
+  protocol: SubscriptionProtocol;
   /** A URL, or a queue ARN for `sqs`. */
   endpoint: string;
+  owner: string;
   /** SQS only: the queue gets the Message itself instead of the envelope. */
   rawMessageDelivery: boolean;
   token: string;
@@ -83,24 +89,54 @@ export class FakeSns {
     this.random = seededRandom(seed);
   }
 
+  /**
+   * Creates the topic, or answers the ARN of the one that has the name already: CreateTopic
+   * is idempotent by name, as on AWS.
+   */
   createTopic(name: string): string {
-    const arn = `arn:aws:sns:${this.region}:${this.accountId}:${name}`;
+    // Standard topics: 1–256 letters, digits, hyphens and underscores.
+    if (!/^[A-Za-z0-9_-]{1,256}$/.test(name)) throw new FakeAwsError('InvalidParameter', 'Invalid parameter: Topic Name');
+    const arn = this.topicArnOf(name);
     this.topics.add(arn);
     return arn;
+  }
+
+  /** The ARN a topic of this name has (or would have). */
+  topicArnOf(name: string): string {
+    return `arn:${partitionOf(this.region)}:sns:${this.region}:${this.accountId}:${name}`;
+  }
+
+  /** In creation order. */
+  listTopics(): string[] {
+    return [...this.topics];
   }
 
   listSubscriptions(): Subscription[] {
     return [...this.subscriptions.values()];
   }
 
-  /** Subscribes an HTTP(S) endpoint and sends it a SubscriptionConfirmation, as SNS does. */
-  subscribe(topicArn: string, endpoint: string): Subscription {
-    if (!this.topics.has(topicArn)) throw new Error(`no topic ${topicArn}`);
+  /**
+   * Subscribes an HTTP(S) endpoint and sends it a SubscriptionConfirmation, as SNS does.
+   * Subscribing the same endpoint again answers the existing subscription, and sends a
+   * pending one its confirmation again. The protocol defaults to the endpoint's scheme.
+   */
+  subscribe(topicArn: string, endpoint: string, protocol: string = endpoint.split(':')[0] ?? ''): Subscription {
+    if (!this.topics.has(topicArn)) throw new FakeAwsError('NotFound', 'Topic does not exist', 404);
+    if (protocol !== 'http' && protocol !== 'https') {
+      throw new FakeAwsError('InvalidParameter', `Invalid parameter: Amazon SNS does not support this protocol string: ${protocol}`);
+    }
+    if (!endpoint.startsWith(`${protocol}://`) || !URL.canParse(endpoint)) throw new FakeAwsError('InvalidParameter', 'Invalid parameter: Endpoint');
+    const existing = this.listSubscriptions().find((s) => s.topicArn === topicArn && s.protocol === protocol && s.endpoint === endpoint);
+    if (existing) {
+      if (!existing.confirmed) this.send(existing, this.confirmationFor(existing, 'SubscriptionConfirmation'));
+      return existing;
+    }
     const sub: Subscription = {
       arn: `${topicArn}:${randomUUID()}`,
       topicArn,
-      protocol: endpoint.startsWith('https:') ? 'https' : 'http',
+      protocol,
       endpoint,
+      owner: this.accountId,
       rawMessageDelivery: false,
       token: randomUUID().replaceAll('-', '') + randomUUID().replaceAll('-', ''),
       confirmed: false,
@@ -119,6 +155,7 @@ export class FakeSns {
       topicArn,
       protocol: 'sqs',
       endpoint: queueArn,
+      owner: this.accountId,
       rawMessageDelivery: options.rawMessageDelivery ?? false,
       token: '',
       confirmed: true,

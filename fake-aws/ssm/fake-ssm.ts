@@ -1,12 +1,8 @@
 import { partitionOf } from '../call-recorder.ts';
-import { FakeAwsError } from '../errors.ts';
-import { TokenBucket } from '../token-bucket.ts';
 import { SsmAgents, type InstanceView } from './agents.ts';
 import { CommandRunner } from './commands.ts';
 import { ParameterStore } from './parameters.ts';
-
-/** Parameter Store's default throughput: about 40 transactions per second, shared by reads and writes. */
-export const DEFAULT_PARAMETER_TPS = 40;
+import { SsmThrottling } from './throttling.ts';
 
 /**
  * The fake SSM's state: Parameter Store, Run Command and the agents that Run Command
@@ -18,27 +14,14 @@ export class FakeSsm {
   readonly parameters = new ParameterStore();
   readonly agents: SsmAgents;
   readonly commands: CommandRunner;
-  /** Off by default so tests are not throttled unless they ask for it. */
-  private throughput: TokenBucket | undefined;
+  /** Off by default so tests are not throttled unless they ask for it; calls are counted either way. */
+  readonly throttling = new SsmThrottling();
 
   constructor(options: { region: string; accountId: string; instanceLookup?: (instanceId: string) => InstanceView | undefined }) {
     this.region = options.region;
     this.accountId = options.accountId;
     this.agents = new SsmAgents(options.instanceLookup);
     this.commands = new CommandRunner(this.agents, options.accountId);
-  }
-
-  /**
-   * Throttles Parameter Store calls with a token bucket of `tps` capacity refilled at
-   * `tps` per second (`scale` speeds the refill for benchmarks); `undefined` turns it off.
-   */
-  limitThroughput(tps: number | undefined = DEFAULT_PARAMETER_TPS, scale = 1): void {
-    this.throughput = tps === undefined ? undefined : new TokenBucket(tps, tps * scale);
-  }
-
-  /** Takes a token for one Parameter Store call, or answers ThrottlingException as AWS does. */
-  takeParameterToken(): void {
-    if (this.throughput && !this.throughput.take()) throw new FakeAwsError('ThrottlingException', 'Rate exceeded', 400);
   }
 
   parameterArn(name: string): string {
@@ -49,6 +32,6 @@ export class FakeSsm {
     this.parameters.clear();
     this.agents.reset();
     this.commands.reset();
-    this.throughput = undefined;
+    this.throttling.reset();
   }
 }

@@ -103,7 +103,7 @@ export function createSsmService(ssm: FakeSsm, ec2: Ec2State, arns: Arns): JsonS
     handle(action, body) {
       const parameterAction = parameterActions[action];
       if (parameterAction) {
-        ssm.takeParameterToken();
+        ssm.throttling.take(action);
         return parameterAction(ssm, body);
       }
       const commandAction = commandActions[action];

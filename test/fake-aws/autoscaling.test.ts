@@ -309,6 +309,41 @@ describe('fake Auto Scaling through the real AutoScalingClient', () => {
       assert.deepEqual([bad.name, bad.status], ['ValidationError', 400]);
     });
 
+    it('delivery follows the configurations: only the configured types reach a topic, and a second put replaces them', async () => {
+      aws.autoScaling.createGroup({ name: 'web', availabilityZones: [azA], maxSize: 2 });
+      const put = (NotificationTypes: string[]) =>
+        client.send(new PutNotificationConfigurationCommand({ AutoScalingGroupName: 'web', TopicARN: topicArn, NotificationTypes }));
+      await put(['autoscaling:EC2_INSTANCE_LAUNCH']);
+      await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 }));
+      await received((m) => m.body.Event === 'autoscaling:EC2_INSTANCE_LAUNCH', 'the launch notification');
+      await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 0 }));
+      // The group forgets a member only after its terminate notification would have been published.
+      await until(async () => (await states('web')).length === 0, 'the instance to leave the group');
+      await aws.sns.idle();
+      assert.deepEqual(receiver.messages().filter((m) => m.body.Event === 'autoscaling:EC2_INSTANCE_TERMINATE'), []);
+
+      await put(['autoscaling:EC2_INSTANCE_TERMINATE']);
+      const configs = await client.send(new DescribeNotificationConfigurationsCommand({ AutoScalingGroupNames: ['web'] }));
+      assert.deepEqual(configs.NotificationConfigurations?.map((c) => c.NotificationType), ['autoscaling:EC2_INSTANCE_TERMINATE']);
+      await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 }));
+      await inService('web', 1);
+      await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 0 }));
+      await received((m) => m.body.Event === 'autoscaling:EC2_INSTANCE_TERMINATE', 'the terminate notification');
+      assert.equal(receiver.messages().filter((m) => m.body.Event === 'autoscaling:EC2_INSTANCE_LAUNCH').length, 1);
+    });
+
+    it('the Put* calls are counted as mutating calls, the Describe* calls are not', async () => {
+      aws.autoScaling.createGroup({ name: 'web', availabilityZones: [azA], maxSize: 2 });
+      aws.faults.resetCounts();
+      await client.send(
+        new PutNotificationConfigurationCommand({ AutoScalingGroupName: 'web', TopicARN: topicArn, NotificationTypes: ['autoscaling:EC2_INSTANCE_LAUNCH'] }),
+      );
+      await client.send(new PutLifecycleHookCommand({ AutoScalingGroupName: 'web', LifecycleHookName: 'pair', LifecycleTransition: LAUNCHING }));
+      await client.send(new DescribeNotificationConfigurationsCommand({ AutoScalingGroupNames: ['web'] }));
+      await client.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: 'web' }));
+      assert.deepEqual(aws.faults.mutatingCalls(), { 'AutoScaling:PutLifecycleHook': 1, 'AutoScaling:PutNotificationConfiguration': 1 });
+    });
+
     it('publishes signed launch and terminate activity messages in AWS format', async () => {
       aws.autoScaling.createGroup({ name: 'web', availabilityZones: [azA], maxSize: 2, notifications: [{ topicArn }] });
       await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 }));
@@ -422,6 +457,27 @@ describe('fake Auto Scaling through the real AutoScalingClient', () => {
         client.send(new PutLifecycleHookCommand({ AutoScalingGroupName: 'web', LifecycleHookName: 'x', LifecycleTransition: LAUNCHING, HeartbeatTimeout: 10 })),
       );
       assert.deepEqual([tooShort.name, tooShort.status], ['ValidationError', 400]);
+    });
+
+    it('PutLifecycleHook updates an existing hook in place; a new hook with a target needs RoleARN', async () => {
+      aws.autoScaling.createGroup({ name: 'web', availabilityZones: [azA], maxSize: 2 });
+      const noRole = await failure(
+        client.send(new PutLifecycleHookCommand({ AutoScalingGroupName: 'web', LifecycleHookName: 'pair', LifecycleTransition: LAUNCHING, NotificationTargetARN: topicArn })),
+      );
+      assert.deepEqual([noRole.name, noRole.status], ['ValidationError', 400]);
+      const role = 'arn:aws:iam::123456789012:role/asg-sns';
+      await client.send(
+        new PutLifecycleHookCommand({ AutoScalingGroupName: 'web', LifecycleHookName: 'pair', LifecycleTransition: LAUNCHING, NotificationTargetARN: topicArn, RoleARN: role, HeartbeatTimeout: 300 }),
+      );
+      // An update names only what changes; the target and role stay.
+      await client.send(new PutLifecycleHookCommand({ AutoScalingGroupName: 'web', LifecycleHookName: 'pair', HeartbeatTimeout: 600, DefaultResult: 'CONTINUE' }));
+      const { LifecycleHooks } = await client.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: 'web' }));
+      assert.deepEqual(
+        LifecycleHooks?.map((h) => [h.LifecycleHookName, h.LifecycleTransition, h.NotificationTargetARN, h.RoleARN, h.HeartbeatTimeout, h.DefaultResult]),
+        [['pair', LAUNCHING, topicArn, role, 600, 'CONTINUE']],
+      );
+      const missingGroup = await failure(client.send(new PutLifecycleHookCommand({ AutoScalingGroupName: 'nope', LifecycleHookName: 'pair', LifecycleTransition: LAUNCHING })));
+      assert.deepEqual([missingGroup.name, missingGroup.status], ['ValidationError', 400]);
     });
 
     it('holds a launch in Pending:Wait until CompleteLifecycleAction CONTINUE by token; a used token is stale', async () => {

@@ -51,7 +51,7 @@ beforeEach(() => {
  * a transitional state (pending, attaching, detaching, shutting-down) can be asserted
  * without racing its timer.
  */
-function hold(...delays: (keyof Ec2Timing)[]): void {
+function hold(...delays: Exclude<keyof Ec2Timing, 'attachDurations'>[]): void {
   for (const d of delays) fake.ec2.timing[d] = 60_000;
 }
 

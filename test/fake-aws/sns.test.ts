@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { CreateTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
+import { testTls } from '../../fake-aws/tls/index.ts';
+import { failure } from '../helpers/aws-failure.ts';
+import { fakeAwsClientConfig } from '../../fake-aws/clients.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** A subscriber that records deliveries and answers with the statuses it is told to. */
 class Receiver {
@@ -12,8 +18,9 @@ class Receiver {
   url = '';
   private server: Server | undefined;
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+  /** `https` serves with the test CA's localhost certificate, as a subscriber behind TLS would. */
+  async start(scheme: 'http' | 'https' = 'http'): Promise<this> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       let raw = '';
       req.on('data', (c: Buffer) => (raw += c.toString()));
       req.on('end', () => {
@@ -21,9 +28,11 @@ class Receiver {
         if (this.hang) return;
         res.writeHead(this.statuses.shift() ?? 200).end();
       });
-    });
+    };
+    this.server = scheme === 'https' ? createHttpsServer({ cert: testTls.localhostCert, key: testTls.localhostKey }, handler) : createServer(handler);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/sns`;
+    const host = scheme === 'https' ? 'localhost' : '127.0.0.1';
+    this.url = `${scheme}://${host}:${(this.server.address() as AddressInfo).port}/sns`;
     return this;
   }
 
@@ -135,5 +144,90 @@ describe('fake SNS deliveries', () => {
     await aws.sns.idle();
     assert.equal(rx.received[1]!.body.Type, 'UnsubscribeConfirmation');
     assert.equal(aws.sns.listSubscriptions().length, 0);
+  });
+});
+
+/**
+ * SNS's wire codes (`InvalidParameter`, `NotFound`) are mapped by the SDK's model to its
+ * exception classes (`InvalidParameterException`, `NotFoundException`); an unknown wire
+ * code would surface under its own name, so these names prove the codes.
+ */
+describe('fake SNS API through the real SNSClient', () => {
+  let aws: FakeAws;
+  let sns: SNSClient;
+  let rx: Receiver;
+
+  beforeEach(async () => {
+    aws = await startFakeAws();
+    sns = new SNSClient(fakeAwsClientConfig(aws));
+    rx = await new Receiver().start('https');
+  });
+  afterEach(async () => {
+    sns.destroy();
+    await aws.close();
+    await rx.close();
+  });
+
+  it('CreateTopic is idempotent by name and refuses a bad name; ListTopics lists it', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'pairkeeper' }));
+    assert.equal(TopicArn, `arn:aws:sns:${aws.region}:${aws.accountId}:pairkeeper`);
+    assert.equal((await sns.send(new CreateTopicCommand({ Name: 'pairkeeper' }))).TopicArn, TopicArn);
+    const bad = await failure(sns.send(new CreateTopicCommand({ Name: 'no spaces' })));
+    assert.deepEqual([bad.name, bad.status], ['InvalidParameterException', 400]);
+    assert.deepEqual((await sns.send(new ListTopicsCommand({}))).Topics?.map((t) => t.TopicArn), [TopicArn]);
+  });
+
+  it('Subscribe of an https endpoint goes through the confirmation flow; subscribing again changes nothing', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'pairkeeper' }));
+    const first = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'https', Endpoint: rx.url }));
+    assert.equal(first.SubscriptionArn, 'pending confirmation');
+    await waitFor(() => rx.received.length === 1, 'the SubscriptionConfirmation');
+    const confirmation = rx.received[0]!.body;
+    assert.equal(confirmation.Type, 'SubscriptionConfirmation');
+    const listed = async () => (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions ?? [];
+    assert.deepEqual(
+      (await listed()).map((s) => [s.SubscriptionArn, s.Protocol, s.Endpoint, s.Owner, s.TopicArn]),
+      [['PendingConfirmation', 'https', rx.url, aws.accountId, TopicArn]],
+    );
+
+    assert.equal((await fetch(confirmation.SubscribeURL!)).status, 200);
+    const [confirmed] = await listed();
+    assert.match(confirmed?.SubscriptionArn ?? '', new RegExp(`^${TopicArn}:`));
+
+    const again = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'https', Endpoint: rx.url }));
+    assert.equal(again.SubscriptionArn, confirmed?.SubscriptionArn);
+    assert.equal((await listed()).length, 1);
+    aws.sns.publish(TopicArn!, 'hello');
+    await aws.sns.idle();
+    assert.deepEqual(rx.received.map((r) => r.body.Type), ['SubscriptionConfirmation', 'Notification']);
+  });
+
+  it('a pending subscription asked for again gets its confirmation again', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'pairkeeper' }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'https', Endpoint: rx.url }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'https', Endpoint: rx.url }));
+    await aws.sns.idle();
+    assert.deepEqual(rx.received.map((r) => r.body.Type), ['SubscriptionConfirmation', 'SubscriptionConfirmation']);
+    assert.equal(aws.sns.listSubscriptions().length, 1);
+  });
+
+  it('refuses an unknown topic (NotFound, 404), an unknown protocol and an endpoint of another scheme', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'pairkeeper' }));
+    const missing = `arn:aws:sns:${aws.region}:${aws.accountId}:nope`;
+    const notFound = await failure(sns.send(new SubscribeCommand({ TopicArn: missing, Protocol: 'https', Endpoint: rx.url })));
+    assert.deepEqual([notFound.name, notFound.status], ['NotFoundException', 404]);
+    assert.equal((await failure(sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: missing })))).name, 'NotFoundException');
+    assert.equal((await failure(sns.send(new SubscribeCommand({ TopicArn, Protocol: 'carrier-pigeon', Endpoint: rx.url })))).name, 'InvalidParameterException');
+    assert.equal((await failure(sns.send(new SubscribeCommand({ TopicArn, Protocol: 'http', Endpoint: rx.url })))).name, 'InvalidParameterException');
+    assert.equal(aws.sns.listSubscriptions().length, 0);
+  });
+
+  it('creates and subscribes are the mutating calls counted; lists are not', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'pairkeeper' }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'https', Endpoint: rx.url }));
+    await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
+    await sns.send(new ListTopicsCommand({}));
+    assert.deepEqual(aws.faults.mutatingCalls(), { 'SNS:CreateTopic': 1, 'SNS:Subscribe': 1 });
+    assert.equal(aws.faults.count('SNS', 'ListSubscriptionsByTopic'), 1);
   });
 });

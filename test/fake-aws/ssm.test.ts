@@ -168,13 +168,70 @@ describe('fake SSM through the real SSMClient', () => {
       assert.equal(aws.faults.count('SSM', 'PutParameter'), 1);
     });
 
-    it('the optional token bucket throttles Parameter Store once its burst is spent', async () => {
-      aws.ssm.limitThroughput(3, 0);
+    it('is off by default but counts reads and writes in their buckets', async () => {
       await ssm.send(new PutParameterCommand({ Name: '/t', Value: 'x', Type: 'String' }));
-      await ssm.send(new GetParameterCommand({ Name: '/t' }));
-      await ssm.send(new GetParameterCommand({ Name: '/t' }));
-      const err = await failure(ssm.send(new GetParameterCommand({ Name: '/t' })));
+      for (let n = 0; n < 50; n++) await ssm.send(new GetParameterCommand({ Name: '/t' }));
+      await ssm.send(new GetParametersByPathCommand({ Path: '/' }));
+      assert.equal(aws.ssm.throttling.enabled, false);
+      const stats = aws.ssm.throttling.stats();
+      assert.deepEqual(stats['read'], { refillPerSecond: 40, capacity: 40, calls: 51, throttled: 0 });
+      assert.deepEqual(stats['write'], { refillPerSecond: 3, capacity: 3, calls: 1, throttled: 0 });
+    });
+
+    it('standard throughput: 3 writes, then ThrottlingException (400, Rate exceeded); reads have their own bucket', async () => {
+      aws.ssm.throttling.enable({ scale: 0 });
+      for (let n = 0; n < 3; n++) await ssm.send(new PutParameterCommand({ Name: `/t/${n}`, Value: 'x', Type: 'String' }));
+      const put = await failure(ssm.send(new PutParameterCommand({ Name: '/t/3', Value: 'x', Type: 'String' })));
+      assert.deepEqual([put.name, put.status, put.message], ['ThrottlingException', 400, 'Rate exceeded']);
+      // DeleteParameter draws from the same write bucket.
+      const del = await failure(ssm.send(new DeleteParameterCommand({ Name: '/t/0' })));
+      assert.equal(del.name, 'ThrottlingException');
+      assert.equal(aws.ssm.parameters.get('/t/3'), undefined);
+      assert.ok(aws.ssm.parameters.get('/t/0'));
+      await ssm.send(new GetParameterCommand({ Name: '/t/0' }));
+      assert.deepEqual(aws.ssm.throttling.stats()['write'], { refillPerSecond: 3, capacity: 3, calls: 3, throttled: 2 });
+    });
+
+    it('standard throughput: GetParameter, GetParameters and GetParametersByPath share 40 reads', async () => {
+      aws.ssm.throttling.enable({ scale: 0 });
+      aws.ssm.parameters.put({ name: '/t', value: 'x', type: 'String' });
+      for (let n = 0; n < 10; n++) await ssm.send(new GetParameterCommand({ Name: '/t' }));
+      for (let n = 0; n < 10; n++) await ssm.send(new GetParametersCommand({ Names: ['/t'] }));
+      for (let n = 0; n < 20; n++) await ssm.send(new GetParametersByPathCommand({ Path: '/' }));
+      const err = await failure(ssm.send(new GetParametersCommand({ Names: ['/t'] })));
       assert.deepEqual([err.name, err.status], ['ThrottlingException', 400]);
+      assert.equal((await failure(ssm.send(new GetParametersByPathCommand({ Path: '/' })))).name, 'ThrottlingException');
+      // Writes are unaffected by an empty read bucket.
+      await ssm.send(new PutParameterCommand({ Name: '/t', Value: 'y', Overwrite: true }));
+    });
+
+    it('higher throughput: 10 writes, and GetParametersByPath on its own 100', async () => {
+      aws.ssm.throttling.enable({ scale: 0, higherThroughput: true });
+      for (let n = 0; n < 10; n++) await ssm.send(new PutParameterCommand({ Name: `/t/${n}`, Value: 'x', Type: 'String' }));
+      assert.equal((await failure(ssm.send(new PutParameterCommand({ Name: '/t/10', Value: 'x', Type: 'String' })))).name, 'ThrottlingException');
+      for (let n = 0; n < 100; n++) await ssm.send(new GetParametersByPathCommand({ Path: '/t' }));
+      assert.equal((await failure(ssm.send(new GetParametersByPathCommand({ Path: '/t' })))).name, 'ThrottlingException');
+      await ssm.send(new GetParameterCommand({ Name: '/t/0' }));
+      assert.deepEqual(Object.keys(aws.ssm.throttling.stats()).sort(), ['read', 'read-by-path', 'write']);
+    });
+
+    it('refills at the scaled rate', async () => {
+      aws.ssm.throttling.enable({ scale: 20 }); // 3/s × 20: a write token every ~17 ms
+      for (let n = 0; n < 3; n++) await ssm.send(new PutParameterCommand({ Name: `/t/${n}`, Value: 'x', Type: 'String' }));
+      await until(
+        () => ssm.send(new PutParameterCommand({ Name: '/t/3', Value: 'x', Type: 'String' })).then(() => true, () => undefined),
+        'a write token',
+      );
+      assert.equal(aws.ssm.parameters.get('/t/3')?.value, 'x');
+    });
+
+    it('the control API turns it on and off', async () => {
+      const post = (body: unknown) => fetch(`${aws.url}/_fake/ssm/throttling`, { method: 'POST', body: JSON.stringify(body) });
+      assert.equal((await post({ scale: 0 })).status, 200);
+      for (let n = 0; n < 3; n++) await ssm.send(new PutParameterCommand({ Name: `/t/${n}`, Value: 'x', Type: 'String' }));
+      assert.equal((await failure(ssm.send(new PutParameterCommand({ Name: '/t/3', Value: 'x', Type: 'String' })))).name, 'ThrottlingException');
+      assert.equal((await fetch(`${aws.url}/_fake/ssm/throttling`, { method: 'DELETE' })).status, 200);
+      await ssm.send(new PutParameterCommand({ Name: '/t/3', Value: 'x', Type: 'String' }));
     });
   });
 
