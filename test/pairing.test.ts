@@ -16,7 +16,7 @@ const start = worldsClosedAfterEach();
 
 for (const store of ['file', 'ssm'] as const) {
   describe(`pairing with the ${store} claim store`, () => {
-    it('a launched instance gets a pair in its AZ: volume first at /dev/sdf, ENI at index 1, holder tags, claim attached', async () => {
+    it('a launched instance gets a pair in its AZ: volume first at /dev/sdf, ENI at index 1, holder tags, one claim (never rewritten)', async () => {
       const w = await start({ claims: store });
       w.aws.autoScaling.setDesiredCapacity('etcd', 1);
       const check = await settle(w, 1);
@@ -34,7 +34,7 @@ for (const store of ['file', 'ssm'] as const) {
       assert.equal(volume.tags.get(HOLDER_TAG), instance!.instanceId);
       assert.equal(eni.tags.get(HOLDER_TAG), instance!.instanceId);
       const claims = await w.app.controller.claims('etcd');
-      assert.deepEqual(claims.map((c) => [c.nodeId, c.instanceId, c.state]), [[held.nodeId, instance!.instanceId, 'attached']]);
+      assert.deepEqual(claims.map((c) => [c.nodeId, c.instanceId, c.state]), [[held.nodeId, instance!.instanceId, 'claimed']]);
     });
 
     it('a terminated instance’s pair is released: ENI detached, claim gone, holder tags cleared, pair free again', async () => {
@@ -249,7 +249,10 @@ describe('pairing', () => {
     const w = await start();
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
     const held = (await settle(w, 1)).complete[0]!;
-    const json = (await w.app.adminApp.inject({ method: 'GET', url: '/v1/pairs' })).json<{ pairs: Record<string, string>[] }>();
+    // /v1/pairs answers from reads up to 2 s old (shared with the launch): the pair shows attached within that.
+    const pairsNow = async () => (await w.app.adminApp.inject({ method: 'GET', url: '/v1/pairs' })).json<{ pairs: Record<string, string>[] }>();
+    await waitFor(async () => (await pairsNow()).pairs.find((p) => p.nodeId === held.nodeId)?.status === 'attached', '/v1/pairs to show the pair attached');
+    const json = await pairsNow();
     const row = json.pairs.find((p) => p.nodeId === held.nodeId)!;
     assert.equal(row.status, 'attached');
     assert.equal(row.holder, held.instanceId);
@@ -261,7 +264,7 @@ describe('pairing', () => {
     assert.equal(lines.length, w.seeded.pairs.length + 1);
     assert.ok(lines.some((l) => l.includes(held.nodeId) && l.includes('attached') && l.includes(held.instanceId)));
     const claims = (await w.app.adminApp.inject({ method: 'GET', url: '/v1/claims', headers: { accept: 'text/plain' } })).body;
-    assert.match(claims, new RegExp(`etcd\\s+${held.nodeId}\\s+${held.instanceId}\\s+attached`));
+    assert.match(claims, new RegExp(`etcd\\s+${held.nodeId}\\s+${held.instanceId}\\s+claimed`));
     const instances = (await w.app.adminApp.inject({ method: 'GET', url: '/v1/instances' })).json<{ instances: { instanceId: string; status: string }[] }>();
     assert.deepEqual(instances.instances.map((i) => [i.instanceId, i.status]), [[held.instanceId, 'paired']]);
   });

@@ -56,7 +56,7 @@ describe('resync', () => {
     assert.equal(run.actions.adopt, 1);
     await w.app.controller.idle();
     const claims = await w.app.controller.claims('etcd');
-    assert.deepEqual(claims.map((c) => [c.nodeId, c.instanceId, c.state]), [[held.nodeId, held.instanceId, 'attached']]);
+    assert.deepEqual(claims.map((c) => [c.nodeId, c.instanceId, c.state]), [[held.nodeId, held.instanceId, 'claimed']]);
     assert.equal(w.aws.faults.count('EC2', 'AttachVolume'), 0);
     assertInvariants(await settle(w, 1));
   });

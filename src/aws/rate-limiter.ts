@@ -69,3 +69,23 @@ export class RateLimiter {
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 }
+
+/**
+ * Parameter Store's buckets, per account and region: GetParameter, GetParameters and
+ * GetParametersByPath share about 40 calls a second at standard throughput (with higher
+ * throughput GetParametersByPath has 100 of its own, the others far more); PutParameter
+ * and DeleteParameter share about 3 a second (about 10 with higher throughput: not in
+ * AWS's docs, but what AWS support tells throttled users). One second's worth of burst.
+ * The buckets are the account's: `share` is this replica's part of them (0.5 each for
+ * two), burst included, so that replicas starting together do not overdraw the burst.
+ */
+export function ssmBucketOf(action: string, higherThroughput: boolean): string {
+  if (action === 'PutParameter' || action === 'DeleteParameter') return 'write';
+  if (action === 'GetParametersByPath' && higherThroughput) return 'read-by-path';
+  return 'read';
+}
+
+export function ssmBucketSize(bucket: string, options: { higherThroughput: boolean; share: number }): BucketSize {
+  const tps = bucket === 'write' ? (options.higherThroughput ? 10 : 3) : bucket === 'read-by-path' ? 100 : options.higherThroughput ? 10_000 : 40;
+  return { capacity: Math.max(1, Math.floor(tps * options.share)), refillPerSecond: tps * options.share };
+}

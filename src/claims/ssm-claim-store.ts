@@ -25,25 +25,31 @@ export interface SsmClaimStoreOptions {
   prefix: string;
   /** Applied to every SSM call, on top of whatever the client itself retries. */
   retry?: RetryPolicy;
+  /** Waits for Parameter Store's bucket of the action (see ssmBucketOf), before every attempt. */
+  pace?: (action: SsmAction) => Promise<void>;
 }
+
+export type SsmAction = 'PutParameter' | 'GetParameter' | 'GetParametersByPath' | 'DeleteParameter';
 
 export class SsmClaimStore implements ClaimStore {
   private readonly client: SSMClient;
   private readonly prefix: string;
   private readonly policy: RetryPolicy;
+  private readonly pace: (action: SsmAction) => Promise<void>;
 
   constructor(options: SsmClaimStoreOptions) {
     if (!/^(\/[\w.-]+)+$/.test(options.prefix)) throw new ConfigError(`claims prefix ${options.prefix} is not an SSM path such as /pairkeeper`);
     this.client = options.client;
     this.prefix = options.prefix;
     this.policy = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.pace = options.pace ?? (() => Promise.resolve());
   }
 
   async create(claim: Claim): Promise<boolean> {
     const name = this.nameOf(claim.group, claim.nodeId);
     const value = serialize(claim);
     let attempts = 0;
-    const created = await this.call(`creating claim ${name}`, () => {
+    const created = await this.call('PutParameter', `creating claim ${name}`, () => {
       attempts++;
       const put = new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: false });
       return this.client.send(put).then(() => true, answer('already-exists', false));
@@ -67,7 +73,7 @@ export class SsmClaimStore implements ClaimStore {
     let token: string | undefined;
     do {
       const input = { Path: path, Recursive: true, MaxResults: 10, NextToken: token };
-      const page = await this.call(`listing claims under ${path}`, () => this.client.send(new GetParametersByPathCommand(input)));
+      const page = await this.call('GetParametersByPath', `listing claims under ${path}`, () => this.client.send(new GetParametersByPathCommand(input)));
       for (const p of page.Parameters ?? []) claims.push(this.parse(p.Name ?? '(unnamed)', p.Value));
       token = page.NextToken;
     } while (token);
@@ -90,7 +96,7 @@ export class SsmClaimStore implements ClaimStore {
     const name = this.nameOf(claim.group, claim.nodeId);
     if ((await this.get(claim.group, claim.nodeId))?.instanceId !== claim.instanceId) return false;
     const put = new PutParameterCommand({ Name: name, Value: serialize(claim), Type: 'String', Overwrite: true });
-    await this.call(`updating claim ${name}`, () => this.client.send(put));
+    await this.call('PutParameter', `updating claim ${name}`, () => this.client.send(put));
     return true;
   }
 
@@ -98,7 +104,7 @@ export class SsmClaimStore implements ClaimStore {
     const name = this.nameOf(group, nodeId);
     if ((await this.get(group, nodeId))?.instanceId !== instanceId) return false;
     // After a lost answer a retry finds the name gone and answers false; harmless, as the claim is gone either way.
-    return this.call(`releasing claim ${name}`, () =>
+    return this.call('DeleteParameter', `releasing claim ${name}`, () =>
       this.client.send(new DeleteParameterCommand({ Name: name })).then(() => true, answer('not-found', false)),
     );
   }
@@ -109,7 +115,7 @@ export class SsmClaimStore implements ClaimStore {
 
   /** The raw value of a parameter, or undefined when there is none. */
   private read(name: string): Promise<string | undefined> {
-    return this.call(`reading claim ${name}`, () =>
+    return this.call('GetParameter', `reading claim ${name}`, () =>
       this.client.send(new GetParameterCommand({ Name: name })).then((out) => out.Parameter?.Value ?? '', answer('not-found', undefined)),
     );
   }
@@ -132,9 +138,9 @@ export class SsmClaimStore implements ClaimStore {
     return claim;
   }
 
-  /** SSM calls with retries; a failure reaches the caller classified, naming the call. */
-  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return awsCall(what, fn, this.policy);
+  /** SSM calls, paced, with retries; a failure reaches the caller classified, naming the call. */
+  private call<T>(action: SsmAction, what: string, fn: () => Promise<T>): Promise<T> {
+    return awsCall(what, () => this.pace(action).then(fn), this.policy);
   }
 }
 

@@ -124,6 +124,15 @@ export const configSchema = z.strictObject({
      */
     ec2RateScale: z.number().positive().default(1),
     /**
+     * Parameter Store calls (the ssm claim store) are paced the same way, with its
+     * buckets: 40 reads and about 3 writes a second per account and region.
+     */
+    ssmRateScale: z.number().positive().default(1),
+    /** The buckets are the account's: this replica's share of them (0.5 each for two replicas). */
+    ssmShare: z.number().positive().max(1).default(1),
+    /** The account has Parameter Store's higher throughput on (about 10 writes a second, 100 GetParametersByPath). */
+    ssmHigherThroughput: z.boolean().default(false),
+    /**
      * The grid EC2 reads fall on: attachments in progress are re-read, and single
      * instances, volumes and ENIs are read, once per tick with one call per kind.
      */

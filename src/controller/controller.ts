@@ -41,7 +41,7 @@ export function taskOf(action: ResyncAction): Task {
   return action.kind === 'adopt' ? { kind: 'adopt', nodeId: action.nodeId } : { kind: action.kind };
 }
 
-export type WorkOutcome = 'paired' | 'unchanged' | 'waiting' | 'gone' | 'refused' | 'holds-others' | 'released' | 'adopted' | 'failed';
+export type WorkOutcome = 'paired' | 'unchanged' | 'elsewhere' | 'waiting' | 'gone' | 'refused' | 'holds-others' | 'released' | 'adopted' | 'failed';
 
 export interface ControllerDeps {
   groups: GroupConfig[];

@@ -10,10 +10,11 @@ import type { Logger } from 'pino';
 import { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../aws/clients.ts';
 import { Ec2Gateway } from '../aws/ec2-gateway.ts';
-import { PACING_MARGIN, RateLimiter, ec2BucketFor } from '../aws/rate-limiter.ts';
+import { PACING_MARGIN, RateLimiter, ec2BucketFor, ssmBucketOf, ssmBucketSize } from '../aws/rate-limiter.ts';
 import { DEFAULT_RETRY_POLICY } from '../aws/retry.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
 import { FileClaimStore } from '../claims/file-claim-store.ts';
+import { ClaimView } from './claim-view.ts';
 import { SsmClaimStore } from '../claims/ssm-claim-store.ts';
 import type { Config } from '../config/schema.ts';
 import type { EventSink } from '../domain/autoscaling-event.ts';
@@ -88,9 +89,9 @@ export function createController(config: Config, options: { logger: Logger; clie
     retry: DEFAULT_RETRY_POLICY,
     batchWindowMs: config.aws.pollIntervalMs,
   });
-  const claims: ClaimStore =
-    config.claims.store === 'ssm' ? new SsmClaimStore({ client: clients.ssm, prefix: config.claims.ssmPrefix }) : new FileClaimStore(config.claims.path);
+  const claims: ClaimStore = config.claims.store === 'ssm' ? ssmClaimStore(config, clients) : new FileClaimStore(config.claims.path);
   const inventory = new InventoryCache({ ec2, maxAgeMs: INVENTORY_MAX_AGE_MS });
+  const claimView = new ClaimView(claims);
   const registry = new InstanceRegistry();
   const claimLists = new SharedRead<Claim[]>();
   const groups = config.groups;
@@ -107,6 +108,7 @@ export function createController(config: Config, options: { logger: Logger; clie
   const pairing = new InstancePairing({
     ec2,
     claims,
+    claimView,
     inventory,
     registry,
     logger,
@@ -138,6 +140,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     autoScaling,
     ec2,
     claims,
+    claimView,
     inventory,
     controller,
     topicArns: config.sns.topicArns,
@@ -173,4 +176,11 @@ export function createController(config: Config, options: { logger: Logger; clie
       if (!options.clients) destroyAwsClients(clients);
     },
   };
+}
+
+/** Claims in Parameter Store, paced with its buckets (this replica's share of them) as EC2 calls are with EC2's. */
+function ssmClaimStore(config: Config, clients: AwsClients): SsmClaimStore {
+  const { ssmHigherThroughput: higher, ssmRateScale, ssmShare } = config.aws;
+  const limiter = new RateLimiter({ sizeOf: (bucket) => ssmBucketSize(bucket, { higherThroughput: higher, share: ssmShare }), scale: ssmRateScale * PACING_MARGIN });
+  return new SsmClaimStore({ client: clients.ssm, prefix: config.claims.ssmPrefix, pace: (action) => limiter.take(ssmBucketOf(action, higher)) });
 }

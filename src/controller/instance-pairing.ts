@@ -11,18 +11,16 @@ import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
 import type { GroupConfig } from '../config/schema.ts';
 import { canTakeAttachments, holdersOf, isAnnounced, isAttachedTo, isGoneState, isWholeOn } from '../domain/attachment.ts';
-import { compareNodeIds, eniHolders, freePairs } from '../domain/inventory.ts';
+import { eniHolders, freePairs } from '../domain/inventory.ts';
 import { HOLDER_TAG, PREPARED_TAG, type Claim, type EniInfo, type InstanceInfo, type Pair, type VolumeInfo } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
 import { notifyEvent, type NotifyEvent } from '../domain/notify-event.ts';
 import { pollUntil } from '../poll.ts';
+import { rendezvousOrder } from '../domain/rendezvous.ts';
 import type { VolumePreparer } from '../volume-prep/volume-preparer.ts';
+import type { ClaimView } from './claim-view.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
 import type { InventoryCache } from './inventory-cache.ts';
-import { SharedRead } from './shared-read.ts';
-
-/** How long one list of claims serves the first look of every launch. */
-const SHARED_CLAIMS_MS = 1000;
 
 /** paired: this launch attached something; unchanged: the pair was already whole (a duplicate, a resync). */
 type Attached = 'paired' | 'unchanged';
@@ -34,18 +32,19 @@ export type LaunchOutcome =
   | { outcome: 'refused'; reason: string }
   /** Holds parts of pairs it has no claim on: reported, left alone, and a hook gets the no-pair result. */
   | { outcome: 'holds-others'; reason: string }
+  /** Another replica claimed a pair for this instance (the same message reached both): it finishes, and its resync if it crashes. */
+  | { outcome: 'elsewhere'; reason: string }
   | { outcome: 'waiting'; reason: string };
 
 /**
  * The steps of launch, adopt and release, in order. A crash after any of them leaves
- * a state resync finishes: the claim, the attachments, the claim's state and the
- * tags are all in EC2 and the claim store, never only in memory.
+ * a state resync finishes: the claim, the attachments and the tags are all in EC2
+ * and the claim store, never only in memory.
  */
 export const PAIRING_STEPS = [
   'claim-created',
   'volume-attached',
   'eni-attached',
-  'claim-marked',
   'prepared',
   'announced',
   'holder-tagged',
@@ -58,12 +57,27 @@ export const PAIRING_STEPS = [
 ] as const;
 export type PairingStep = (typeof PAIRING_STEPS)[number];
 
-/** This pair cannot be had right now; try the next one. */
-class PairUnavailable extends Error {}
+/**
+ * This pair cannot be had right now; try the next one. `deviceTaken`: the instance
+ * already has a volume at the group's device, most likely its pair from another
+ * replica that claimed at the same moment, so trying more pairs would not help.
+ */
+class PairUnavailable extends Error {
+  readonly deviceTaken: boolean;
+  constructor(message: string, options: { deviceTaken?: boolean } = {}) {
+    super(message);
+    this.deviceTaken = options.deviceTaken ?? false;
+  }
+}
+
+/** A claim of another replica names this instance: step back, before any EC2 mutating call. */
+type SteppedBack = { elsewhere: string };
 
 export interface InstancePairingDeps {
   ec2: Ec2Gateway;
   claims: ClaimStore;
+  /** The claims as this replica knows them (resync's list and what its own work learned): the launch path never lists. */
+  claimView: ClaimView;
   inventory: InventoryCache;
   registry: InstanceRegistry;
   logger: Logger;
@@ -86,7 +100,6 @@ export interface InstancePairingDeps {
 
 export class InstancePairing {
   private readonly deps: InstancePairingDeps;
-  private readonly claimLists = new SharedRead<Claim[]>();
   /** Announcements told and not yet recorded (by group, NodeID and instance). */
   private readonly announcing = new Map<string, Promise<void>>();
   /** Holder-tag writes of announcements told, in flight. */
@@ -124,6 +137,11 @@ export class InstancePairing {
         registry.set(instanceId, group.name, { status: 'refused', availabilityZone: az, reason });
         return { outcome: done, reason };
       }
+      if (typeof done === 'object') {
+        registry.set(instanceId, group.name, { status: 'elsewhere', availabilityZone: az, reason: done.elsewhere });
+        log.info({ reason: done.elsewhere }, 'another replica is pairing the instance; leaving it the work');
+        return { outcome: 'elsewhere', reason: done.elsewhere };
+      }
       if (done) return { outcome: done };
     }
     const reason = `no free pair in ${az}`;
@@ -136,8 +154,7 @@ export class InstancePairing {
   /**
    * Records the claim of a pair whose volume is found on a member that has no claim
    * (a lost claim store, a crash between steps, a claim released by mistake). Checked
-   * again on fresh reads first. A pair found whole is recorded as attached; otherwise
-   * as claimed, and the launch that follows finishes it.
+   * again on fresh reads first; the launch that follows finishes whatever is missing.
    */
   async adopt(group: GroupConfig, instanceId: string, nodeId: string): Promise<void> {
     const log = this.deps.logger.child({ instanceId, group: group.name, nodeId });
@@ -149,21 +166,22 @@ export class InstancePairing {
     }
     const whole = isWholeOn(pair, instanceId);
     const now = new Date().toISOString();
-    if (!(await this.deps.claims.create({ group: group.name, nodeId, instanceId, state: whole ? 'attached' : 'claimed', since: now, updatedAt: now }))) {
+    const claim: Claim = { group: group.name, nodeId, instanceId, state: 'claimed', since: now, updatedAt: now };
+    if (!(await this.deps.claims.create(claim))) {
       log.info('adopt: someone claimed the pair first');
       return;
     }
+    this.deps.claimView.saw(claim, { mine: true });
     this.step('claim-adopted', instanceId, nodeId);
     log.warn({ whole }, 'adopted a pair found on the instance with no claim; the pair work that follows finishes it');
   }
 
   /** One pass over the free pairs of the instance's AZ; false when none could be had. */
-  private async tryPairs(group: GroupConfig, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | 'holds-others' | undefined> {
+  private async tryPairs(group: GroupConfig, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | 'holds-others' | SteppedBack | undefined> {
     const { instanceId, availabilityZone: az } = instance;
-    // The first look shares a recent list of claims (a burst would otherwise list once per
-    // launch; with the SSM store that is many calls): a stale list only costs a create that
-    // answers "already exists". The second look lists anew.
-    const claims = fresh ? await this.deps.claims.list(group.name) : await this.sharedClaims(group.name);
+    // Never a list here (lists belong to resync): the claims as this replica knows them. A stale
+    // view only costs a create that answers "already exists", and that claim is then read.
+    const claims = await this.deps.claimView.claims(group.name);
     // A second look shares only a read started a moment ago: the many launches that look again at once still share one.
     const pairs = await this.deps.inventory.get(group, fresh ? { maxAgeMs: 50 } : {});
     const held = claims.find((c) => c.instanceId === instanceId);
@@ -184,12 +202,11 @@ export class InstancePairing {
       const state = (await this.deps.ec2.instances.read(holder))?.state;
       if (state !== undefined && isGoneState(state)) gone.add(holder);
     }
-    const taken = new Set(claims.map((c) => c.nodeId));
-    for (const pair of rotate(freePairs(pairs, claims, az, (id) => gone.has(id)), instanceId)) {
-      if (taken.has(pair.nodeId)) continue;
+    for (const pair of rendezvousOrder(freePairs(pairs, claims, az, (id) => gone.has(id)), instanceId, (p) => p.nodeId)) {
+      // What this replica learned while walking (its other launches' claims, claims it ran into) counts too.
+      if (this.deps.claimView.isTaken(group.name, pair.nodeId)) continue;
       const done = await this.claimAndAttach(group, pairs, pair, instance, log);
       if (done) return done;
-      taken.add(pair.nodeId);
     }
     return undefined;
   }
@@ -198,34 +215,44 @@ export class InstancePairing {
    * Claims one free pair and attaches it; undefined when the claim was lost or the pair
    * turned out to be unavailable (then the next pair is tried).
    */
-  private async claimAndAttach(group: GroupConfig, pairs: Pair[], pair: Pair, instance: InstanceInfo, log: Logger): Promise<Attached | undefined> {
+  private async claimAndAttach(group: GroupConfig, pairs: Pair[], pair: Pair, instance: InstanceInfo, log: Logger): Promise<Attached | SteppedBack | undefined> {
     const { instanceId } = instance;
+    const { claimView } = this.deps;
     const now = new Date().toISOString();
     const claim: Claim = { group: group.name, nodeId: pair.nodeId, instanceId, state: 'claimed', since: now, updatedAt: now };
-    if (!(await this.deps.claims.create(claim))) return undefined;
-    this.step('claim-created', instanceId, pair.nodeId);
-    // Another replica may be pairing the same instance with another pair: one pair per
-    // instance, so the earlier claim stays and the later one steps back. Two claims made
-    // at the same moment can each miss the other; then EC2 refuses the second volume at
-    // the same device, and that replica steps back there.
-    const rival = earliest((await this.deps.claims.list(group.name)).filter((c) => c.instanceId === instanceId));
-    if (rival && rival.nodeId !== claim.nodeId) {
-      await this.deps.claims.release(group.name, claim.nodeId, instanceId);
-      return this.resume(group, pairs, rival, instance, log);
+    if (!(await claimView.creatingClaim(group.name, pair.nodeId, () => this.deps.claims.create(claim)))) {
+      // Whose is it? One read: another instance's sends us to the next pair; this instance's
+      // (the same message reached another replica, which chose the same pair first) means the
+      // work is taken care of, and this replica steps back before any EC2 mutating call.
+      const holder = await this.deps.claims.get(group.name, pair.nodeId);
+      if (!holder) {
+        claimView.gone(group.name, pair.nodeId);
+        return undefined;
+      }
+      claimView.saw(holder, { mine: false });
+      if (holder.instanceId !== instanceId) return undefined;
+      if (claimView.isMine(holder)) return this.resume(group, pairs, holder, instance, log);
+      return { elsewhere: `another replica claimed ${pair.nodeId} for ${instanceId}` };
     }
+    claimView.saw(claim, { mine: true });
+    this.step('claim-created', instanceId, pair.nodeId);
     try {
-      return await this.attach(group, pair, instance, claim, log);
+      return await this.attach(group, pair, instance, log);
     } catch (err) {
       if (!(err instanceof PairUnavailable)) throw err;
+      await this.release(group.name, pair.nodeId, instanceId);
+      // Two replicas whose views differed claimed two pairs for one instance: EC2 refused the second volume at the device.
+      if (err.deviceTaken) return { elsewhere: err.message };
       log.info({ nodeId: pair.nodeId, reason: err.message }, 'pair unavailable; trying the next');
-      await this.deps.claims.release(group.name, pair.nodeId, instanceId);
-      const other = (await this.deps.claims.list(group.name)).find((c) => c.instanceId === instanceId);
-      return other ? this.resume(group, pairs, other, instance, log) : undefined;
+      return undefined;
     }
   }
 
-  private sharedClaims(group: string): Promise<Claim[]> {
-    return this.claimLists.get(group, SHARED_CLAIMS_MS, () => this.deps.claims.list(group));
+  /** Releases a claim of this instance and forgets it in the view. */
+  private async release(group: string, nodeId: string, instanceId: string): Promise<boolean> {
+    const released = await this.deps.claims.release(group, nodeId, instanceId);
+    this.deps.claimView.gone(group, nodeId);
+    return released;
   }
 
   /**
@@ -239,7 +266,7 @@ export class InstancePairing {
     } catch (err) {
       if (!(err instanceof PairUnavailable)) throw err;
       log.warn({ nodeId: held.nodeId, reason: err.message }, 'claimed pair unavailable; releasing the claim and trying the free pairs');
-      await this.deps.claims.release(group.name, held.nodeId, instance.instanceId);
+      await this.release(group.name, held.nodeId, instance.instanceId);
       return undefined;
     }
   }
@@ -252,13 +279,11 @@ export class InstancePairing {
   private async alreadyHolds(group: GroupConfig, pairs: Pair[], onIt: Pair[], instance: InstanceInfo, log: Logger): Promise<Attached | 'holds-others'> {
     const { instanceId } = instance;
     const [only] = onIt;
-    const claims = await this.deps.claims.list(group.name);
-    const adoptable =
-      onIt.length === 1 && only!.condition === 'usable' && only!.volume?.attachment?.instanceId === instanceId && !claims.some((c) => c.nodeId === only!.nodeId);
-    if (adoptable) {
-      await this.adopt(group, instanceId, only!.nodeId);
-      const adopted = (await this.deps.claims.list(group.name)).find((c) => c.instanceId === instanceId && c.nodeId === only!.nodeId);
-      if (adopted) return this.resume(group, pairs, adopted, instance, log);
+    const candidate = onIt.length === 1 && only!.condition === 'usable' && only!.volume?.attachment?.instanceId === instanceId ? only : undefined;
+    if (candidate && !(await this.deps.claims.get(group.name, candidate.nodeId))) {
+      await this.adopt(group, instanceId, candidate.nodeId);
+      const adopted = await this.deps.claims.get(group.name, candidate.nodeId);
+      if (adopted?.instanceId === instanceId) return this.resume(group, pairs, adopted, instance, log);
     }
     log.warn({ nodeIds: onIt.map((p) => p.nodeId) }, 'the instance already holds parts of pairs it has no claim on; left alone for a person');
     return 'holds-others';
@@ -268,7 +293,8 @@ export class InstancePairing {
   private async resume(group: GroupConfig, pairs: Pair[], held: Claim, instance: InstanceInfo, log: Logger): Promise<Attached> {
     const pair = pairs.find((p) => p.nodeId === held.nodeId);
     if (!pair || pair.condition !== 'usable') throw new PairkeeperError('PK_PAIR_BROKEN', `claimed pair ${held.nodeId} is not usable any more`);
-    return this.attach(group, pair, instance, held, log);
+    this.deps.claimView.saw(held, { mine: true });
+    return this.attach(group, pair, instance, log);
   }
 
   /**
@@ -288,7 +314,9 @@ export class InstancePairing {
       log.warn({ state: instance.state }, 'terminate for an instance that is not terminating; ignored');
       return;
     }
-    const claim = (await this.deps.claims.list(group.name)).find((c) => c.instanceId === instanceId);
+    // The view first (resync's list and this replica's own work); a list only when it has not seen the instance's claim.
+    const holding = (claims: Claim[]) => claims.find((c) => c.instanceId === instanceId);
+    const claim = holding(await this.deps.claimView.claims(group.name)) ?? holding(await this.deps.claims.list(group.name));
     if (!claim) {
       if (registry.get(instanceId)?.status === 'waiting' || !registry.get(instanceId)) registry.set(instanceId, group.name, { status: 'gone' });
       log.info('terminate: the instance holds no pair');
@@ -312,7 +340,7 @@ export class InstancePairing {
       await ec2.untag([pair.volume.volumeId, pair.eni.networkInterfaceId], [HOLDER_TAG]);
       this.step('untagged', instanceId, claim.nodeId);
     }
-    const released = await this.deps.claims.release(group.name, claim.nodeId, instanceId);
+    const released = await this.release(group.name, claim.nodeId, instanceId);
     this.step('claim-released', instanceId, claim.nodeId);
     registry.set(instanceId, group.name, { status: 'released' });
     log.info({ nodeId: claim.nodeId }, 'pair released');
@@ -331,11 +359,12 @@ export class InstancePairing {
   }
 
   /**
-   * Volume, then ENI, then the claim marked attached, the volume prepared, and the
-   * attachment announced: each step skipped when it is found done, so a repeated
-   * launch (or resync after a crash) finishes exactly what is missing.
+   * Volume, then ENI, then the volume prepared, and the attachment announced: each
+   * step skipped when it is found done, so a repeated launch (or resync after a crash)
+   * finishes exactly what is missing. The claim is not written again: that the pair is
+   * attached is EC2's to say (holdsPair), and Parameter Store takes about 3 writes a second.
    */
-  private async attach(group: GroupConfig, pair: Pair, instance: InstanceInfo, claim: Claim, log: Logger): Promise<Attached> {
+  private async attach(group: GroupConfig, pair: Pair, instance: InstanceInfo, log: Logger): Promise<Attached> {
     const { instanceId } = instance;
     const eniId = pair.eni!.networkInterfaceId;
     const started = performance.now();
@@ -350,10 +379,6 @@ export class InstancePairing {
       const volume = await this.attachVolume(group, pair, instanceId, log);
       const attachedEni = await this.attachEni(group, eni, instanceId, pair.nodeId);
       [volumeNow, eniNow, changed] = [volume.info, attachedEni.info, volume.changed || attachedEni.changed];
-    }
-    if (claim.state !== 'attached') {
-      await this.deps.claims.update({ ...claim, state: 'attached', updatedAt: new Date().toISOString() });
-      this.step('claim-marked', instanceId, pair.nodeId);
     }
     await this.prepare(group, volumeNow, instanceId, pair.nodeId, log);
     this.deps.registry.set(instanceId, group.name, { status: 'paired', nodeId: pair.nodeId, availabilityZone: pair.availabilityZone });
@@ -428,7 +453,7 @@ export class InstancePairing {
         // Someone else won the volume (invariant 2's last line): we never touch the ENI.
         if (answer === 'volume-in-use') throw new PairUnavailable(`${volumeId} is in use by ${holder ?? 'another instance'}`);
         // The device is taken on the instance: it already has a volume there, likely its pair from another replica.
-        if (answer === 'device-in-use') throw new PairUnavailable(`${group.volumeDevice} is already in use on ${instanceId}`);
+        if (answer === 'device-in-use') throw new PairUnavailable(`${group.volumeDevice} is already in use on ${instanceId}`, { deviceTaken: true });
         throw (answer as { failed: unknown }).failed;
       }
     }
@@ -510,11 +535,6 @@ export class InstancePairing {
   }
 }
 
-/** The claim made first (then the lower NodeID): every replica picks the same one. */
-function earliest(claims: Claim[]): Claim | undefined {
-  return [...claims].sort((a, b) => a.since.localeCompare(b.since) || compareNodeIds(a.nodeId, b.nodeId))[0];
-}
-
 /** Attached to the instance, or not (any more) attaching to it: either way, waiting longer won't change it. */
 function settled(attachment: { instanceId: string; state: string } | undefined, instanceId: string): boolean {
   return attachment?.instanceId !== instanceId || isAttachedTo(attachment, instanceId);
@@ -523,19 +543,6 @@ function settled(attachment: { instanceId: string; state: string } | undefined, 
 /** Seen when the instance went away mid-attach: its terminate will release the claim, a retry will see it gone. */
 function attachmentLost(resourceId: string, instanceId: string): PairkeeperError {
   return new PairkeeperError('PK_ATTACHMENT_LOST', `${resourceId} is no longer attaching to ${instanceId}`);
-}
-
-/**
- * The free pairs in stable order, starting at a place that depends on the instance:
- * many instances launched at once then try different pairs first instead of all
- * racing for the first one.
- */
-function rotate(pairs: Pair[], instanceId: string): Pair[] {
-  if (pairs.length === 0) return pairs;
-  let h = 0;
-  for (const ch of instanceId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  const start = h % pairs.length;
-  return [...pairs.slice(start), ...pairs.slice(0, start)];
 }
 
 /** What a notification says of a pair: where it is, its volume, ENI and address. */

@@ -3,7 +3,8 @@
  * waking instances that wait for a pair when one is released. Bounded: finished
  * entries (released, gone) are forgotten first.
  */
-export type InstanceStatus = 'pairing' | 'preparing' | 'paired' | 'waiting' | 'refused' | 'failed' | 'abandoned' | 'releasing' | 'released' | 'gone';
+/** elsewhere: another replica claimed a pair for it (the same message reached both) and finishes it. */
+export type InstanceStatus = 'pairing' | 'preparing' | 'paired' | 'elsewhere' | 'waiting' | 'refused' | 'failed' | 'abandoned' | 'releasing' | 'released' | 'gone';
 
 export interface InstanceRecord {
   instanceId: string;

@@ -17,6 +17,7 @@ import type { GroupMember } from '../domain/group-members.ts';
 import type { Claim, Pair } from '../domain/pairs.ts';
 import { instancesToCheck, planResync, type ResyncAction, type ResyncReport } from '../domain/resync-plan.ts';
 import { taskOf, type Controller } from './controller.ts';
+import type { ClaimView } from './claim-view.ts';
 import type { InventoryCache } from './inventory-cache.ts';
 import type { Readiness } from './status.ts';
 
@@ -52,6 +53,8 @@ export interface ResyncDeps {
   autoScaling: AutoScalingGateway;
   ec2: Ec2Gateway;
   claims: ClaimStore;
+  /** Given every list resync makes: the launch path chooses from it instead of listing. */
+  claimView: ClaimView;
   inventory: InventoryCache;
   controller: Controller;
   /** Hooks whose notification target is one of these topics are pairkeeper's. */
@@ -167,7 +170,9 @@ export class Resync {
       return { applied: [], reports: [notFound], summary: undefined };
     }
     const hooks = (await this.deps.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.deps.topicArns.includes(h.notificationTargetArn));
+    const listStarted = performance.now();
     const claims = await this.deps.claims.list(group.name);
+    this.deps.claimView.replace(group.name, claims, listStarted);
     const pairs = await this.deps.inventory.get(group, { maxAgeMs: 0 });
     const ec2States = new Map(
       await Promise.all(instancesToCheck(groupMembers, claims, pairs).map(async (id) => [id, (await this.deps.ec2.instances.read(id))?.state] as const)),

@@ -28,14 +28,17 @@ export function isWholeOn(pair: Pick<Pair, 'volume' | 'eni'>, instanceId: string
   return isAttachedTo(pair.volume?.attachment, instanceId) && isAttachedTo(pair.eni?.attachment, instanceId);
 }
 
-/** A node holds its pair: a usable pair, its claim says attached, and EC2 agrees that both parts are on the claimant. */
+/**
+ * A node holds its pair: a usable pair, claimed, and EC2 says both parts are attached
+ * to the claimant. EC2 alone says "attached": the claim is not written again once the
+ * pair is whole (a claim's own `state`, kept by older versions, is not read).
+ */
 export function holdsPair(pair: Pair, claim: Claim | undefined): claim is Claim {
-  return pair.condition === 'usable' && claim?.state === 'attached' && claim.nodeId === pair.nodeId && isWholeOn(pair, claim.instanceId);
+  return pair.condition === 'usable' && claim !== undefined && claim.nodeId === pair.nodeId && isWholeOn(pair, claim.instanceId);
 }
 
 /**
- * Every step of pairing done for the claimant: the pair whole on it, the claim marked
- * attached, the attachment announced (the holder tag is written once the
+ * Every step of pairing done for the claimant: the pair whole on it, the attachment announced (the holder tag is written once the
  * `pair.attached` notification has been delivered or given up), and the volume
  * prepared on it when the group prepares volumes. Anything less is work for resync.
  */

@@ -8,7 +8,7 @@
  * is four passes over one view of the group, as external-dns splits its plan:
  * claims, members, odd pairs, double pairs.
  */
-import { holdersOf, isGoneState, isPairFinished, isWholeOn } from './attachment.ts';
+import { holdersOf, isGoneState, isPairFinished } from './attachment.ts';
 import type { GroupMember, LifecycleHookInfo } from './group-members.ts';
 import type { Claim, Pair } from './pairs.ts';
 
@@ -165,7 +165,7 @@ function planMembers(view: GroupView, plan: ResyncPlan): void {
       if (waitingOnUs.length > 0) pairIt();
       continue;
     }
-    // A crash can stop pairing after any step (claim not marked, not prepared, not announced): all of it is work.
+    // A crash can stop pairing after any step (not attached, not prepared, not announced): all of it is work.
     const finished = held.some((c) => isPairFinished(view.pairOf.get(c.nodeId)!, c, view.input.prepares ?? false));
     if (!finished || waitingOnUs.length > 0) pairIt();
   }
@@ -189,8 +189,8 @@ function planUnclaimedMember(view: GroupView, plan: ResyncPlan, instanceId: stri
     (eniHolder === undefined || eniHolder === instanceId || !view.isAlive(eniHolder));
   if (only && adoptable) {
     plan.actions.push({ kind: 'adopt', instanceId, nodeId: only.nodeId });
-    // The adopted claim, as adopt records it: attached when the pair is whole.
-    const adopted = { group: only.group, nodeId: only.nodeId, instanceId, state: isWholeOn(only, instanceId) ? 'attached' : 'claimed', since: '', updatedAt: '' } as const;
+    // The adopted claim, as adopt records it.
+    const adopted = { group: only.group, nodeId: only.nodeId, instanceId, state: 'claimed', since: '', updatedAt: '' } as const;
     if (!isPairFinished(only, adopted, view.input.prepares ?? false) || waitingOnUs.length > 0) plan.actions.push({ kind: 'pair', instanceId, launchHooks: waitingOnUs });
     return true;
   }

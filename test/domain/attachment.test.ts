@@ -41,7 +41,8 @@ describe('one definition of "attached"', () => {
         }
       }
     }
-    // Only both attached to i-1 with i-1's claim saying attached, and the same for i-2.
-    assert.equal(attached, 2);
+    // Only both attached to i-1 with a claim of i-1 (its state field, "claimed" or an older
+    // version's "attached", is not read: EC2 says attached), and both on i-2 with i-2's claim.
+    assert.equal(attached, 3);
   });
 });
