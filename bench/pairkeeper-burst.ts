@@ -10,6 +10,7 @@ import { startFakeAws } from '../fake-aws/index.ts';
 import { buildApp } from '../src/app.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { clientsFor } from '../fake-aws/clients.ts';
+import { timingProxy } from './replica-scale-out.ts';
 
 /**
  * pairkeeper's side of the burst: `instances` running instances in `azs`, one
@@ -24,11 +25,15 @@ export interface PairkeeperBurstResult {
   calls: Record<string, number>;
   throttled: number;
   pairs: PairCheck;
+  snsAnswerMs: number[];
+  /** Resident set of the bench process (service and fake AWS together): before the burst, and its peak during it. */
+  rssIdleMb: number;
+  rssPeakMb: number;
 }
 
-export async function runPairkeeperBurst(options: { instances: number; pairs: number; azs: string[]; scale: number }): Promise<PairkeeperBurstResult> {
+export async function runPairkeeperBurst(options: { instances: number; pairs: number; azs: string[]; scale: number; attachDelayMs: number }): Promise<PairkeeperBurstResult> {
   const { instances: n, pairs, azs, scale } = options;
-  const aws = await startFakeAws({ ec2Timing: { attachDelayMs: 2000 / scale, launchDelayMs: 20 } });
+  const aws = await startFakeAws({ ec2Timing: { attachDelayMs: options.attachDelayMs, launchDelayMs: 20 } });
   try {
     seedPairs(aws.ec2, { azs, pairs, tags: { Service: 'bench' } });
     const launched = Array.from({ length: n }, (_, k) => aws.ec2.runInstance({ availabilityZone: azs[k % azs.length]! }));
@@ -48,7 +53,9 @@ export async function runPairkeeperBurst(options: { instances: number; pairs: nu
     const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
     const app = await buildApp({ config, logger, clients: clientsFor(aws.url, aws.region) });
     await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
-    const subscription = aws.sns.subscribe(topicArn, `http://127.0.0.1:${(app.publicApp.server.address() as AddressInfo).port}/sns`);
+    const snsAnswerMs: number[] = [];
+    const proxy = await timingProxy((app.publicApp.server.address() as AddressInfo).port, snsAnswerMs);
+    const subscription = aws.sns.subscribe(topicArn, `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/sns`);
     for (let waited = 0; !subscription.confirmed; waited += 10) {
       if (waited > 10_000) throw new Error('pairkeeper did not confirm its subscription (is NODE_EXTRA_CA_CERTS set? use npm run bench)');
       await sleep(10);
@@ -57,6 +64,9 @@ export async function runPairkeeperBurst(options: { instances: number; pairs: nu
     aws.ec2.throttling.enable({ scale });
 
     aws.faults.resetCounts();
+    const rssIdleMb = process.memoryUsage().rss / 2 ** 20;
+    let rssPeakMb = rssIdleMb;
+    const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, process.memoryUsage().rss / 2 ** 20)), 50);
     // Signing is the fake SNS's work, done synchronously here; deliveries start after the loop, and so does the clock.
     for (const instance of launched) {
       aws.sns.publish(
@@ -79,10 +89,12 @@ export async function runPairkeeperBurst(options: { instances: number; pairs: nu
     }
     await app.controller.idle(); // tags and claims done too
     const wallMs = performance.now() - started;
+    clearInterval(sampler);
+    proxy.close();
     const calls = Object.fromEntries(Object.entries(aws.faults.calls()).filter(([k]) => k.startsWith('EC2:')).map(([k, v]) => [k.slice(4), v]));
     const throttled = Object.values(aws.ec2.throttling.stats()).reduce((sum, b) => sum + b.throttled, 0);
     await app.close();
-    return { wallMs, calls, throttled, pairs: check };
+    return { wallMs, calls, throttled, pairs: check, snsAnswerMs, rssIdleMb, rssPeakMb };
   } finally {
     await aws.close();
   }
