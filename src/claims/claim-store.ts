@@ -11,8 +11,6 @@ export interface ClaimStore {
   get(group: string, nodeId: string): Promise<Claim | undefined>;
   /** Every claim, or every claim of one group, in (group, nodeId) order. */
   list(group?: string): Promise<Claim[]>;
-  /** Replaces a claim that still names `claim.instanceId`; false if it is gone or held by another. */
-  update(claim: Claim): Promise<boolean>;
   /** Deletes the claim only if it still names `instanceId`. Returns whether it deleted it. */
   release(group: string, nodeId: string, instanceId: string): Promise<boolean>;
 }

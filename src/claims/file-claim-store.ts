@@ -45,15 +45,6 @@ export class FileClaimStore implements ClaimStore {
       .map((c) => ({ ...c }));
   }
 
-  update(claim: Claim): Promise<boolean> {
-    return this.change((claims) => {
-      const key = keyOf(claim.group, claim.nodeId);
-      if (claims.get(key)?.instanceId !== claim.instanceId) return false;
-      claims.set(key, { ...claim });
-      return true;
-    });
-  }
-
   release(group: string, nodeId: string, instanceId: string): Promise<boolean> {
     return this.change((claims) => {
       const key = keyOf(group, nodeId);

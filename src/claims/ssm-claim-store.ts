@@ -81,24 +81,15 @@ export class SsmClaimStore implements ClaimStore {
   }
 
   /*
-   * update and release read, check the holder, then write. SSM has no conditional
-   * write (PutParameter cannot say "only if still version N", DeleteParameter cannot
-   * say "only if the value is still X"), so between the read and the write the claim
-   * could be released and re-created for another instance, and the write would then
-   * clobber or delete the new claim. That is acceptable because only the holder's own
-   * work updates or releases its claim, one step at a time per instance, and a claim
-   * is released for good only once its instance is gone, after which nothing acts for
-   * that instance. Should replicas race anyway, EC2's VolumeInUse still refuses a
-   * second holder, and resync re-reads claims against attachments every period.
+   * release reads, checks the holder, then deletes. SSM has no conditional delete
+   * (DeleteParameter cannot say "only if the value is still X"), so between the read
+   * and the delete the claim could be released and re-created for another instance,
+   * and the delete would remove the new claim. That is acceptable because only the
+   * holder's own work releases its claim, and a claim is released for good only once
+   * its instance is gone, after which nothing acts for that instance. Should replicas
+   * race anyway, EC2's VolumeInUse still refuses a second holder, and resync re-reads
+   * claims against attachments every period.
    */
-
-  async update(claim: Claim): Promise<boolean> {
-    const name = this.nameOf(claim.group, claim.nodeId);
-    if ((await this.get(claim.group, claim.nodeId))?.instanceId !== claim.instanceId) return false;
-    const put = new PutParameterCommand({ Name: name, Value: serialize(claim), Type: 'String', Overwrite: true });
-    await this.call('PutParameter', `updating claim ${name}`, () => this.client.send(put));
-    return true;
-  }
 
   async release(group: string, nodeId: string, instanceId: string): Promise<boolean> {
     const name = this.nameOf(group, nodeId);

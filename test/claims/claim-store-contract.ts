@@ -75,18 +75,6 @@ export function claimStoreContract(name: string, makeStore: () => Promise<ClaimS
       assert.deepEqual(await store.get('web', 'n1'), claim('web', 'n1', 'i-1'));
     });
 
-    it('updates only a claim that still names the instance', async () => {
-      await store.create(claim('web', 'n1', 'i-1'));
-      assert.equal(await store.update(claim('web', 'n1', 'i-2', 'attached')), false);
-      assert.equal(await store.update(claim('web', 'n9', 'i-1', 'attached')), false);
-      assert.deepEqual(await store.get('web', 'n1'), claim('web', 'n1', 'i-1'));
-      assert.equal(await store.get('web', 'n9'), undefined);
-
-      const attached = { ...claim('web', 'n1', 'i-1', 'attached'), updatedAt: '2025-01-02T03:05:00.000Z' };
-      assert.equal(await store.update(attached), true);
-      assert.deepEqual(await store.get('web', 'n1'), attached);
-    });
-
     it('releases only a claim that still names the instance', async () => {
       await store.create(claim('web', 'n1', 'i-1'));
       assert.equal(await store.release('web', 'n1', 'i-2'), false);
@@ -101,7 +89,6 @@ export function claimStoreContract(name: string, makeStore: () => Promise<ClaimS
       assert.equal(await store.release('web', 'n1', 'i-old'), true);
       assert.equal(await store.create(claim('web', 'n1', 'i-new')), true);
       assert.equal(await store.release('web', 'n1', 'i-old'), false);
-      assert.equal(await store.update(claim('web', 'n1', 'i-old', 'attached')), false);
       assert.deepEqual(await store.get('web', 'n1'), claim('web', 'n1', 'i-new'));
     });
 

@@ -57,7 +57,6 @@ describe('FileClaimStore on disk', () => {
   it('leaves no temporary file behind and keeps the file private (0600)', async () => {
     const store = new FileClaimStore(path);
     await store.create(claim('web', 'n1', 'i-1'));
-    await store.update(claim('web', 'n1', 'i-1', 'attached'));
     await store.release('web', 'n1', 'i-1');
     assert.deepEqual(await readdir(join(dir, 'var')), ['claims.json']);
     assert.equal((await stat(path)).mode & 0o777, 0o600);
