@@ -32,13 +32,13 @@ function claim(nodeId: string, instanceId: string, state: Claim['state'] = 'atta
 const NOW = new Date('2025-05-01T12:00:03.123Z');
 
 describe('buildFacts', () => {
-  it('lists only the nodes whose claim is attached and whose volume and ENI EC2 shows on that instance', () => {
+  it('lists only the claimed nodes whose volume and ENI EC2 shows attached on the claimant', () => {
     const etcd: GroupFactsInput = {
       name: 'etcd',
       volumeDevice: '/dev/sdf',
       pairs: [
         pair('1', on('i-1', 'attached', '/dev/sdg'), on('i-1')), // whole: a node
-        pair('2', on('i-2'), on('i-2')), // claim still 'claimed': mid-attach
+        pair('2', on('i-2'), on('i-2')), // whole; its claim says 'claimed' (never rewritten): a node
         pair('3', on('i-3'), on('i-9')), // ENI on someone else
         pair('4', on('i-4', 'attaching'), on('i-4')), // volume not attached yet
         pair('5', on('i-5'), on('i-5')), // no claim at all
@@ -55,6 +55,7 @@ describe('buildFacts', () => {
         etcd: {
           nodes: {
             '1': { instanceId: 'i-1', privateIp: '10.0.1.1', volumeId: 'vol-1', device: '/dev/sdg', networkInterfaceId: 'eni-1', availabilityZone: AZ },
+            '2': { instanceId: 'i-2', privateIp: '10.0.1.2', volumeId: 'vol-2', device: '/dev/sdf', networkInterfaceId: 'eni-2', availabilityZone: AZ },
             '8': { instanceId: 'i-8', privateIp: '10.0.1.8', volumeId: 'vol-8', device: '/dev/sdf', networkInterfaceId: 'eni-8', availabilityZone: AZ },
           },
         },
