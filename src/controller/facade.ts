@@ -48,7 +48,7 @@ export interface ControllerFacade extends EventSink {
   resyncNow(): Promise<ResyncRun>;
   readiness(): Readiness;
   status(): ControllerStatus;
-  /** Every configured group's pairs with status and holder (reads shared for 2 s). */
+  /** Every configured group's pairs with status and holder, read anew (requests within a second share the read). */
   pairRows(): Promise<PairRow[]>;
   /** The claims, of one group or all. */
   claims(group?: string): Promise<Claim[]>;
@@ -72,6 +72,8 @@ export interface ControllerReports {
   onStep?: (step: PairingStep, ids: { instanceId: string; nodeId: string }) => void;
 }
 
+/** /v1/pairs answers from one read for this long. */
+const PAIR_ROWS_SHARED_MS = 1000;
 /** Reads of a group's pairs are shared for this long: a burst of launches costs one inventory. */
 const INVENTORY_MAX_AGE_MS = 2000;
 
@@ -92,7 +94,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     config.claims.store === 'ssm' ? new SsmClaimStore({ client: clients.ssm, prefix: config.claims.ssmPrefix }) : new FileClaimStore(config.claims.path);
   const inventory = new InventoryCache({ ec2, maxAgeMs: INVENTORY_MAX_AGE_MS });
   const registry = new InstanceRegistry();
-  const claimLists = new SharedRead<Claim[]>();
+  const rowReads = new SharedRead<PairRow[]>();
   const groups = config.groups;
   const facts = new FactsPublisher({ service: { groups, inventory, claims }, file: config.notify.factsFile ? new FactsFile(config.notify.factsFile) : undefined, logger });
   const notify = (event: NotifyEvent): Promise<void> => {
@@ -156,7 +158,9 @@ export function createController(config: Config, options: { logger: Logger; clie
     resyncNow: () => resync.run(),
     readiness: () => resync.readiness(),
     status: () => describeStatus({ resync, registry, groups, queueDepth: queue.depth, lifecycleHolds: holds.size }),
-    pairRows: () => pairRows({ groups, inventory, claims, claimLists }),
+    // Requests within a second share one fresh read: an operator's dashboard polling the route cannot
+    // turn it into a stream of AWS calls competing with pairing for the same rate limits.
+    pairRows: () => rowReads.get('rows', PAIR_ROWS_SHARED_MS, () => pairRows({ groups, inventory, claims })),
     claims: (group) => claims.list(group),
     instances: () => registry.list(),
     facts: () => facts.current(),
