@@ -137,7 +137,7 @@ async function unfinished(w: World, h: HookServer): Promise<string[]> {
 }
 
 /** What is left of one pair and instance, in a line: claim, attachments, tags, hook, announcements. */
-async function stateOf(w: World, h: HookServer, at: { instanceId: string; nodeId: string }): Promise<string> {
+function stateOf(w: World, h: HookServer, at: { instanceId: string; nodeId: string }): string {
   const pair = w.seeded.pairs.find((p) => p.nodeId === at.nodeId)!;
   const volume = w.aws.ec2.volume(pair.volumeId)!;
   const eni = w.aws.ec2.networkInterface(pair.eniId)!;
@@ -247,14 +247,75 @@ for (const store of STORES) {
         await waitFor(() => crashAt.hit !== undefined, `the ${scenario} scenario to reach step ${step} (a step no scenario reaches fails here)`, 15_000);
         const crashed = w.replicas[0]!;
         await crashed.kill();
-        const left = await stateOf(w, h, crashAt.hit!);
+        const left = stateOf(w, h, crashAt.hit!);
         const fresh = await w.restart(crashed);
         const runs = await resyncRuns(fresh.app, 2);
         await quiet(w);
         assert.deepEqual(await unfinished(w, h), [], `after a crash at ${step}, the start-up resync and one more finish everything`);
         assert.deepEqual(watch.stop(), [], 'no invariant broke at any moment');
-        t.diagnostic(`crash at ${step}: left ${left}; resync actions ${runs.join(' then ')}; now ${await stateOf(w, h, crashAt.hit!)}; SendCommand for ${prepared.length}`);
+        t.diagnostic(`crash at ${step}: left ${left}; resync actions ${runs.join(' then ')}; now ${stateOf(w, h, crashAt.hit!)}; SendCommand for ${prepared.length}`);
       });
     }
   });
 }
+
+describe('a randomized run: crashes at random steps, SNS loss, duplicates and reordering, throttling storms, a queue of 3', () => {
+  const FINAL_SIZE = 3;
+  for (const { seed, store } of SEEDS) {
+    it(`seed ${seed}, ${store} claim store`, async (t: TestContext) => {
+      const random = seededRandom(seed);
+      const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(random() * items.length)];
+      const crashAt: CrashPoint = { step: undefined, hit: undefined };
+      const { w, hook: h } = await start(store, crashAt, { seed, config: { work: { queueLimit: 3 } } });
+      const watch = watchInvariants(w.aws);
+      w.aws.sns.chaos = { dropRate: 0.2, duplicateRate: 0.3, delayMs: [0, 60] };
+      const script: string[] = [];
+      for (let round = 0; round < 24; round++) {
+        const roll = random();
+        if (roll < 0.3) {
+          const size = 2 + Math.floor(random() * 4);
+          script.push(`desired ${size}`);
+          w.aws.autoScaling.setDesiredCapacity('etcd', size);
+        } else if (roll < 0.45) {
+          const victim = pick(w.aws.ec2.instances().filter((i) => i.state === 'running' && w.aws.autoScaling.memberOf(i.instanceId)));
+          if (victim) {
+            script.push(`terminate ${victim.instanceId}`);
+            w.aws.autoScaling.terminateInstance(victim.instanceId, false);
+          }
+        } else if (roll < 0.65) {
+          const errorRate = 0.3 + random() * 0.5;
+          script.push(`throttling storm ${errorRate.toFixed(2)}`);
+          for (const action of STORM_ACTIONS) w.aws.faults.set('EC2', action, { errorRate, code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' });
+        } else {
+          // Armed until it strikes: the next time any instance reaches the step.
+          crashAt.step = pick(PAIRING_STEPS);
+          script.push(`crash armed at ${crashAt.step}`);
+        }
+        await new Promise((r) => setTimeout(r, 100 + random() * 300));
+        w.aws.faults.clear();
+        if (crashAt.hit) {
+          script.push(`crashed at ${crashAt.hit.step} (${crashAt.hit.instanceId}), restarted`);
+          await w.restart(w.replicas[0]!);
+          Object.assign(crashAt, { step: undefined, hit: undefined });
+        }
+      }
+      // The storm is over: no more crashes, losses or throttling, and the group settles at its final size.
+      crashAt.step = undefined;
+      if (crashAt.hit) {
+        script.push(`crashed at ${crashAt.hit.step} (${crashAt.hit.instanceId}), restarted`);
+        await w.restart(w.replicas[0]!);
+      }
+      w.aws.sns.chaos = { dropRate: 0, duplicateRate: 0, delayMs: [0, 0] };
+      w.aws.autoScaling.setDesiredCapacity('etcd', FINAL_SIZE);
+      t.diagnostic(`script: ${script.join('; ')}`);
+      let left: string[] = [];
+      const inService = () => [...w.aws.autoScaling.groups()[0]!.members.values()].filter((m) => m.lifecycleState === 'InService').length;
+      await waitFor(async () => (left = await unfinished(w, h)).length === 0 && inService() === FINAL_SIZE, `convergence (script: ${script.join('; ')})`, 30_000).catch(
+        (err: unknown) => {
+          throw new Error(`${(err as Error).message}; left: ${left.join('; ')}`);
+        },
+      );
+      assert.deepEqual(watch.stop(), [], 'no invariant broke at any moment');
+    });
+  }
+});

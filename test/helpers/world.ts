@@ -101,15 +101,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     clients.ec2.middlewareStack.add(killSwitch(), { step: 'initialize' });
     clients.ssm.middlewareStack.add(killSwitch(), { step: 'initialize' });
     clients.autoScaling.middlewareStack.add(killSwitch(), { step: 'initialize' });
-    let built: App | undefined;
+    // Filled once built: a step can only come after the app has started making AWS calls.
+    const built: { app?: App } = {};
     const crash = () => {
       killed = true;
-      built?.publicApp.server.closeAllConnections();
-      void built?.notifier.close();
+      built.app?.publicApp.server.closeAllConnections();
+      void built.app?.notifier.close();
     };
     const onStep = options.onStep;
     const app = await buildApp({ config, logger: createLogger('debug', logs), clients, ...(onStep ? { onStep: (step, ids) => onStep(step, ids, crash) } : {}) });
-    built = app;
+    built.app = app;
     await app.publicApp.listen({ host: '127.0.0.1', port });
     const snsUrl = `http://127.0.0.1:${(app.publicApp.server.address() as AddressInfo).port}/sns`;
     let closed: Promise<void> | undefined;
