@@ -84,9 +84,11 @@ async function start(store: 'file' | 'ssm', crashAt: CrashPoint, extra: { seed?:
   });
   // Long enough never to time out here: a completed hook is pairkeeper's doing, not the default result.
   if (extra.launchHook !== false) w.aws.autoScaling.putLifecycleHook('etcd', { name: 'pk-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 3600, notificationTargetArn: w.topicArn });
-  const prepared: string[] = [];
-  w.aws.ssm.commands.handler = (instanceId) => {
-    prepared.push(instanceId);
+  // Each script run, and whether its volume was already recorded as prepared on that instance (a run for nothing).
+  const prepared: { instanceId: string; again: boolean }[] = [];
+  w.aws.ssm.commands.handler = (instanceId, _document, parameters) => {
+    const volumeId = /VOLUME_ID='([^']*)'/.exec(parameters.commands?.[0] ?? '')?.[1];
+    prepared.push({ instanceId, again: volumeId !== undefined && w.aws.ec2.volume(volumeId)?.tags.get(PREPARED_TAG) === instanceId });
     return { status: 'Success', stdout: 'prepared' };
   };
   return { w, hook, prepared };
@@ -256,12 +258,14 @@ for (const store of STORES) {
         const crashed = w.replicas[0]!;
         await crashed.kill();
         const left = stateOf(w, h, crashAt.hit!);
+        const sentBeforeRestart = prepared.length;
         const fresh = await w.restart(crashed);
         const runs = await resyncRuns(fresh.app, 2);
         await quiet(w);
         assert.deepEqual(await unfinished(w, h), [], `after a crash at ${step}, the start-up resync and one more finish everything`);
         assert.deepEqual(watch.stop(), [], 'no invariant broke at any moment');
-        t.diagnostic(`crash at ${step}: left ${left}; resync actions ${runs.join(' then ')}; now ${stateOf(w, h, crashAt.hit!)}; SendCommand for ${prepared.length}`);
+        assert.deepEqual(prepared.filter((p) => p.again), [], 'no volume prepared again on the instance it was recorded prepared on');
+        t.diagnostic(`crash at ${step}: left ${left}; resync actions ${runs.join(' then ')}; now ${stateOf(w, h, crashAt.hit!)}; ${prepared.length} preparations, ${sentBeforeRestart} before the restart`);
       });
     }
   });
@@ -274,7 +278,7 @@ describe('a randomized run: crashes at random steps, SNS loss, duplicates and re
       const random = seededRandom(seed);
       const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(random() * items.length)];
       const crashAt: CrashPoint = { step: undefined, hit: undefined };
-      const { w, hook: h } = await start(store, crashAt, { seed, config: { work: { queueLimit: 3 } } });
+      const { w, hook: h, prepared } = await start(store, crashAt, { seed, config: { work: { queueLimit: 3 } } });
       const watch = watchInvariants(w.aws);
       w.aws.sns.chaos = { dropRate: 0.2, duplicateRate: 0.3, delayMs: [0, 60] };
       const script: string[] = [];
@@ -324,6 +328,7 @@ describe('a randomized run: crashes at random steps, SNS loss, duplicates and re
         },
       );
       assert.deepEqual(watch.stop(), [], 'no invariant broke at any moment');
+      assert.deepEqual(prepared.filter((p) => p.again), [], 'no volume prepared again on the instance it was recorded prepared on');
     });
   }
 });
