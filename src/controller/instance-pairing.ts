@@ -341,7 +341,7 @@ export class InstancePairing {
     const started = performance.now();
     const eni = await this.deps.ec2.networkInterfaces.read(eniId);
     if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
-    let volumeNow = pair.volume!;
+    let volumeNow: VolumeInfo;
     let eniNow = eni;
     // Whether this call attached anything, or found it done (a duplicate, a stale read, another replica).
     let changed = false;

@@ -88,7 +88,9 @@ async function start(store: 'file' | 'ssm', crashAt: CrashPoint, extra: { seed?:
   const prepared: { instanceId: string; again: boolean }[] = [];
   w.aws.ssm.commands.handler = (instanceId, _document, parameters) => {
     const volumeId = /VOLUME_ID='([^']*)'/.exec(parameters.commands?.[0] ?? '')?.[1];
-    prepared.push({ instanceId, again: volumeId !== undefined && w.aws.ec2.volume(volumeId)?.tags.get(PREPARED_TAG) === instanceId });
+    // Fails the preparation, hence the test: without the volume this check would pass for nothing.
+    if (!volumeId) throw new Error('the command names no VOLUME_ID');
+    prepared.push({ instanceId, again: w.aws.ec2.volume(volumeId)?.tags.get(PREPARED_TAG) === instanceId });
     return { status: 'Success', stdout: 'prepared' };
   };
   return { w, hook, prepared };
