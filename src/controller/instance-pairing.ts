@@ -341,7 +341,7 @@ export class InstancePairing {
     const started = performance.now();
     const eni = await this.deps.ec2.networkInterfaces.read(eniId);
     if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
-    let volumeNow = pair.volume!;
+    let volumeNow: VolumeInfo;
     let eniNow = eni;
     // Whether this call attached anything, or found it done (a duplicate, a stale read, another replica).
     let changed = false;
@@ -350,6 +350,13 @@ export class InstancePairing {
       const volume = await this.attachVolume(group, pair, instanceId, log);
       const attachedEni = await this.attachEni(group, eni, instanceId, pair.nodeId);
       [volumeNow, eniNow, changed] = [volume.info, attachedEni.info, volume.changed || attachedEni.changed];
+    } else {
+      // Found whole in the shared inventory, which can predate the tags an earlier task for
+      // this instance wrote (after a restart: resync's pair, then the hook's message): read
+      // the volume anew (the ENI just was), or it would be prepared and announced again.
+      const volume = await this.deps.ec2.volumes.read(pair.volume!.volumeId);
+      if (!isAttachedTo(volume?.attachment, instanceId)) throw attachmentLost(pair.volume!.volumeId, instanceId);
+      volumeNow = volume!;
     }
     if (claim.state !== 'attached') {
       await this.deps.claims.update({ ...claim, state: 'attached', updatedAt: new Date().toISOString() });

@@ -5,7 +5,7 @@ import type { InitializeMiddleware } from '@smithy/types';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App } from '../../src/app.ts';
-import type { InstanceRecord } from '../../src/controller/facade.ts';
+import type { InstanceRecord, PairingStep } from '../../src/controller/facade.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedPairs, type PairsDescription, type SeedResult } from '../../fake-aws/ec2/seed.ts';
@@ -27,6 +27,12 @@ export interface Replica {
    * sent completes at AWS, as after a real kill.
    */
   kill(): Promise<void>;
+  /**
+   * The start of kill(), at once, for a crash from inside (an onStep hook): the kill
+   * switch flips, connections are cut, and notifications not yet sent are lost, as
+   * they would be with the process. kill() or restart() finishes it.
+   */
+  crash(): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +63,8 @@ export interface WorldOptions {
   config?: Record<string, unknown>;
   /** 0: no pairkeeper in this process (a test runs its own, e.g. as a child process). Default 1. */
   replicas?: 0 | 1;
+  /** Told as any replica does a pairing step, with that replica's crash(): a crash-point test stops it there. */
+  onStep?: (step: PairingStep, ids: { instanceId: string; nodeId: string }, crash: () => void) => void;
 }
 
 /**
@@ -93,17 +101,25 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     clients.ec2.middlewareStack.add(killSwitch(), { step: 'initialize' });
     clients.ssm.middlewareStack.add(killSwitch(), { step: 'initialize' });
     clients.autoScaling.middlewareStack.add(killSwitch(), { step: 'initialize' });
-    const app = await buildApp({ config, logger: createLogger('debug', logs), clients });
+    // Filled once built: a step can only come after the app has started making AWS calls.
+    const built: { app?: App } = {};
+    const crash = () => {
+      killed = true;
+      built.app?.publicApp.server.closeAllConnections();
+      void built.app?.notifier.close();
+    };
+    const onStep = options.onStep;
+    const app = await buildApp({ config, logger: createLogger('debug', logs), clients, ...(onStep ? { onStep: (step, ids) => onStep(step, ids, crash) } : {}) });
+    built.app = app;
     await app.publicApp.listen({ host: '127.0.0.1', port });
     const snsUrl = `http://127.0.0.1:${(app.publicApp.server.address() as AddressInfo).port}/sns`;
     let closed: Promise<void> | undefined;
     const kill = async () => {
-      killed = true;
-      app.publicApp.server.closeAllConnections();
+      crash();
       // The app's own shutdown order; what was in flight fails at its next AWS call and finishes failing.
-      await app.close();
+      await (closed ??= app.close());
     };
-    const replica = { app, logs, snsUrl, kill, close: () => (closed ??= killed ? Promise.resolve() : app.close()) };
+    const replica = { app, logs, snsUrl, kill, crash, close: () => (closed ??= app.close()) };
     replicas.push(replica);
     return replica;
   };
