@@ -85,7 +85,7 @@ describe('operating pairkeeper', () => {
     assert.deepEqual(group!.members, { InService: 4 });
     const pairs = group!.pairs as Record<string, Record<string, number>>;
     assert.deepEqual(Object.values(pairs).map((p) => p.attached), [1, 1, 1]);
-    const waiting = group!.waiting as { instanceId: string }[];
+    const waiting = group!.waiting as { instanceId: string; availabilityZone: string; since: string }[];
     assert.equal(waiting.length, 1);
     assert.deepEqual(group!.problems, []);
 
@@ -98,7 +98,8 @@ describe('operating pairkeeper', () => {
     assert.ok(lines.includes('group etcd'));
     assert.ok(lines.includes('  members  4 InService'));
     assert.equal(lines.filter((l) => /^ {2}pairs {4}us-east-1[abc]: 1 attached$/.test(l)).length, 3);
-    assert.ok(lines.includes(`  waiting  ${waiting[0]!.instanceId} (${(waiting[0] as { availabilityZone: string }).availabilityZone}, since ${(waiting[0] as { since: string }).since})`));
+    const [waiter] = waiting;
+    assert.ok(lines.includes(`  waiting  ${waiter!.instanceId} (${waiter!.availabilityZone}, since ${waiter!.since})`));
     assert.ok(lines.includes('recent failures: none'));
     const both = await w.app.adminApp.inject({ url: '/v1/status', headers: { accept: 'text/plain, application/json' } });
     assert.equal(both.json<{ ready: boolean }>().ready, true, 'a client that takes JSON gets JSON');
