@@ -106,7 +106,7 @@ Try:
 ${[
   [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":3}'`, 'scale out: 3 launches, 3 pairs attached'],
   [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":8}'`, 'more than the 6 pairs: two instances wait (held by the launch hook for 60 s, then let go to wait)'],
-  [`curl -s -H 'Accept: text/plain' ${admin}/v1/status`, `the summary: readiness, last resync, members, pairs per AZ, who waits (or: PAIRKEEPER_ADMIN_PORT=${ports.admin} node src/cli.ts status)`],
+  [`curl -s -H 'Accept: text/plain' ${admin}/v1/status`, `the summary: readiness, last resync, members, pairs per AZ, who waits (or: PAIRKEEPER_ADMIN_PORT=${ports.admin} node src/cli.ts status --config config/sandbox.yaml)`],
   [`curl -s -H 'Accept: text/plain' ${admin}/v1/pairs`, 'pairs: free, attached (and to whom), broken'],
   [`curl -s -H 'Accept: text/plain' ${admin}/v1/instances`, 'instances: paired, waiting (and why)'],
   [`curl -s ${admin}/v1/events`, 'what pairkeeper received'],
