@@ -263,6 +263,33 @@ describe('pairs create and setup refuse, and complete', () => {
     assert.deepEqual(operatorMutations(from), []);
   });
 
+  it('setup finishes what is half there: adds the missing notification types, keeps a hook of another name aimed at the topic, updates it without asking for the role again', async () => {
+    const topicArn = aws.sns.createTopic('pairkeeper-test');
+    aws.autoScaling.createGroup({ name: 'partial', availabilityZones: AZS, maxSize: 0 });
+    aws.autoScaling.putNotificationConfiguration('partial', topicArn, ['autoscaling:EC2_INSTANCE_LAUNCH', 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR']);
+    aws.autoScaling.putLifecycleHook('partial', { name: 'pk-hook', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 600, notificationTargetArn: topicArn });
+    const config = JSON.parse(configFile('partial').text) as { groups: { name: string }[] };
+    config.groups[0]!.name = 'partial';
+    const path = join(dir, 'partial-group.json');
+    writeFileSync(path, JSON.stringify(config));
+
+    let from = mark();
+    const first = await pairkeeper(['setup', '--hook-heartbeat', '600', '--apply'], path);
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.out, /ok {6}group partial has launch hook pk-hook \(heartbeat 600 s\)/);
+    assert.deepEqual(operatorMutations(from), ['autoscaling:PutNotificationConfiguration']);
+    const group = aws.autoScaling.groups().find((g) => g.name === 'partial')!;
+    assert.equal(group.notifications.get(topicArn)?.size, 5);
+    assert.deepEqual([...group.hooks.keys()], ['pk-hook'], 'no second hook beside the one aimed at the topic');
+
+    from = mark();
+    const longer = await pairkeeper(['setup', '--hook-heartbeat', '900', '--apply'], path);
+    assert.equal(longer.code, 0, longer.err);
+    assert.match(longer.out, /set hook pk-hook of group partial to a 900 s heartbeat \(was 600 s\)/);
+    assert.deepEqual(operatorMutations(from), ['autoscaling:PutLifecycleHook']);
+    assert.equal(group.hooks.get('pk-hook')?.heartbeatTimeout, 900);
+  });
+
   it('setup warns when an AZ has fewer pairs than the group may run there', async () => {
     aws.autoScaling.createGroup({ name: 'short', availabilityZones: AZS, maxSize: 6 });
     const config = JSON.parse(configFile('short', { filters: 'Service=short' }).text) as { groups: { name: string }[] };
