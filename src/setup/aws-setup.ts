@@ -23,7 +23,7 @@ import type { GroupShape, SetupGateway } from '../aws/setup-gateway.ts';
 import type { Config, GroupConfig } from '../config/schema.ts';
 import { pairFilters } from '../domain/filters.ts';
 import { buildPairs } from '../domain/inventory.ts';
-import type { Plan, PlanStep } from './plan.ts';
+import { step, type Plan } from './plan.ts';
 import { SetupBlockedError, SetupInputError } from './setup-errors.ts';
 
 /** The notification types pairkeeper acts on (and the test one, which it acknowledges). */
@@ -194,8 +194,4 @@ async function checkPairsPerZone(plan: Plan, group: GroupConfig, shape: GroupSha
     const have = pairs.filter((p) => p.volume!.availabilityZone === zone).length;
     if (have < perZone) plan.warnings.push(`group ${group.name}: ${have} pair(s) in ${zone}, fewer than the ${perZone} its MaxSize ${shape.maxSize} may run there (pairkeeper pairs create)`);
   }
-}
-
-function step(what: string, call: string, run: () => Promise<string>): PlanStep {
-  return { what, call, run };
 }

@@ -15,7 +15,7 @@ import { parseFilters, type Ec2Filter } from '../domain/filters.ts';
 import { isValidNodeId } from '../domain/node-id.ts';
 import type { EniInfo, VolumeInfo } from '../domain/pairs.ts';
 import { pairTags } from './pair-tags.ts';
-import type { Plan, PlanStep } from './plan.ts';
+import { step, type Plan } from './plan.ts';
 import { SetupInputError } from './setup-errors.ts';
 
 export interface PairsCreateInput {
@@ -100,9 +100,6 @@ function planNode(
   }
 }
 
-function step(what: string, call: string, run: () => Promise<string>): PlanStep {
-  return { what, call, run };
-}
 
 function volumeShape(v: VolumeSpec): string {
   const parts = [`${v.volumeType}`, `${v.sizeGiB} GiB`];

@@ -15,6 +15,10 @@ export interface PlanStep {
   run: () => Promise<string>;
 }
 
+export function step(what: string, call: string, run: () => Promise<string>): PlanStep {
+  return { what, call, run };
+}
+
 export interface Plan {
   title: string;
   /** What is there already, one line each. */
