@@ -51,8 +51,10 @@ const handlers: Record<string, Handler> = {
     return { subnetSet: page.map((s) => subnetXml(s, ec2)), nextToken };
   },
 
-  /** The volume is `creating`, tagged from the start; `available` after createDelayMs. */
+  /** The volume is `creating`, tagged from the start; `available` after createDelayMs. A ClientToken seen before answers that call's volume. */
   CreateVolume(ec2, params) {
+    const earlier = byClientToken(ec2, params, (id) => ec2.volume(id));
+    if (earlier) return volumeXml(earlier);
     const availabilityZone = required(params, 'AvailabilityZone');
     // An AZ of this region is the region's name and a letter (us-east-1a).
     if (!new RegExp(`^${ec2.region}[a-z]$`).test(availabilityZone)) {
@@ -78,10 +80,13 @@ const handlers: Record<string, Handler> = {
     assertVolumeShape(shape);
     const tags = readTagSpecifications(params, 'volume');
     const volume = ec2.createVolume({ availabilityZone, ...shape, encrypted, kmsKeyId, tags, creating: true });
+    rememberClientToken(ec2, params, volume.volumeId);
     return volumeXml(volume);
   },
 
   CreateNetworkInterface(ec2, params) {
+    const earlier = byClientToken(ec2, params, (id) => ec2.networkInterface(id));
+    if (earlier) return { networkInterface: networkInterfaceXml(earlier, ec2) };
     const subnetId = required(params, 'SubnetId');
     assertWellFormed('subnet', subnetId);
     const securityGroupIds = readList(params, 'SecurityGroupId');
@@ -94,6 +99,7 @@ const handlers: Record<string, Handler> = {
       description: params.get('Description') ?? undefined,
       tags,
     });
+    rememberClientToken(ec2, params, eni.networkInterfaceId);
     return { networkInterface: networkInterfaceXml(eni, ec2) };
   },
 
@@ -218,4 +224,16 @@ function readIds(params: URLSearchParams, prefix: string, idPrefix: 'i' | 'vol' 
   const ids = readList(params, prefix);
   for (const id of ids) assertWellFormed(idPrefix, id);
   return ids;
+}
+
+/** EC2's idempotency: a create with a ClientToken it has seen answers what that call made (if it still exists). */
+function byClientToken<T>(ec2: Ec2State, params: URLSearchParams, find: (id: string) => T | undefined): T | undefined {
+  const token = params.get('ClientToken');
+  const id = token === null ? undefined : ec2.clientTokens.get(token);
+  return id === undefined ? undefined : find(id);
+}
+
+function rememberClientToken(ec2: Ec2State, params: URLSearchParams, id: string): void {
+  const token = params.get('ClientToken');
+  if (token !== null) ec2.clientTokens.set(token, id);
 }

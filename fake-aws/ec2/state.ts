@@ -116,6 +116,8 @@ export class Ec2State {
   private readonly securityGroupMap = new Map<string, FakeSecurityGroup>();
   private defaultGroup!: FakeSecurityGroup;
   private readonly usedIps = new Set<string>();
+  /** CreateVolume's and CreateNetworkInterface's ClientTokens: token → the id the first call made. */
+  readonly clientTokens = new Map<string, string>();
   private readonly timers = new Timers();
   private readonly random: () => number;
   private seq = 0;
@@ -461,6 +463,7 @@ export class Ec2State {
     this.securityGroupMap.clear();
     this.addDefaultSecurityGroup();
     this.usedIps.clear();
+    this.clientTokens.clear();
     this.throttling.reset();
   }
 

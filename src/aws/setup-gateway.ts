@@ -7,6 +7,7 @@
  * never delete. Throttling and 5xx are retried with backoff; every other failure
  * reaches the caller as an AwsError with a kind.
  */
+import { randomUUID } from 'node:crypto';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
@@ -108,7 +109,13 @@ export class SetupGateway {
     }
   }
 
+  /**
+   * One ClientToken for every attempt of this create: EC2 answers a retry (after a
+   * timeout, say) with the volume the first attempt made, instead of making another
+   * volume with the same NodeID.
+   */
   async createVolume(spec: VolumeSpec): Promise<string> {
+    const ClientToken = randomUUID();
     const answer = await this.call('EC2 CreateVolume', () =>
       this.clients.ec2.send(
         new CreateVolumeCommand({
@@ -120,13 +127,16 @@ export class SetupGateway {
           Encrypted: spec.encrypted,
           ...(spec.kmsKeyId === undefined ? {} : { KmsKeyId: spec.kmsKeyId }),
           TagSpecifications: [{ ResourceType: 'volume', Tags: tagList(spec.tags) }],
+          ClientToken,
         }),
       ),
     );
     return answer.VolumeId!;
   }
 
+  /** Retried with one ClientToken, as createVolume. */
   async createNetworkInterface(spec: NetworkInterfaceSpec): Promise<{ networkInterfaceId: string; privateIpAddress: string | undefined }> {
+    const ClientToken = randomUUID();
     const answer = await this.call('EC2 CreateNetworkInterface', () =>
       this.clients.ec2.send(
         new CreateNetworkInterfaceCommand({
@@ -134,6 +144,7 @@ export class SetupGateway {
           ...(spec.securityGroupIds.length > 0 ? { Groups: spec.securityGroupIds } : {}),
           Description: spec.description,
           TagSpecifications: [{ ResourceType: 'network-interface', Tags: tagList(spec.tags) }],
+          ClientToken,
         }),
       ),
     );
