@@ -193,6 +193,9 @@ describe('pairs create and setup, from an empty account', () => {
       ['deleting a volume', { ...createVolume, action: 'ec2:DeleteVolume' }],
     ];
     for (const [what, call] of denied) assert.equal(evaluate(policy, call).decision, 'implicitly denied', what);
+    // Tags in a create call are authorized as ec2:CreateTags too, with the create action named.
+    const tagOnCreate: RecordedCall = { ...createVolume, action: 'ec2:CreateTags', requestKeys: { ...createVolume.requestKeys, 'ec2:CreateAction': 'CreateVolume' } };
+    assert.equal(evaluate(policy, tagOnCreate).decision, 'allowed');
   });
 });
 
