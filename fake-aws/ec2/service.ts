@@ -51,6 +51,17 @@ const handlers: Record<string, Handler> = {
     return { subnetSet: page.map((s) => subnetXml(s, ec2)), nextToken };
   },
 
+  /** By id only (what `pairs create` asks): an unknown group is InvalidGroup.NotFound, as EC2 says it. */
+  DescribeSecurityGroups(ec2, params) {
+    const ids = readList(params, 'GroupId');
+    for (const id of ids) {
+      assertWellFormed('sg', id);
+      if (!ec2.securityGroup(id)) throw ec2Errors.securityGroupNotFound(id, ec2.vpcId);
+    }
+    const groups = ids.length > 0 ? ids.map((id) => ec2.securityGroup(id)!) : ec2.securityGroups();
+    return { securityGroupInfo: groups.map((g) => ({ groupId: g.groupId, groupName: g.groupName, vpcId: ec2.vpcId, ownerId: ec2.accountId, ipPermissions: [], ipPermissionsEgress: [] })) };
+  },
+
   /** The volume is `creating`, tagged from the start; `available` after createDelayMs. A ClientToken seen before answers that call's volume. */
   CreateVolume(ec2, params) {
     const earlier = byClientToken(ec2, params, (id) => ec2.volume(id));

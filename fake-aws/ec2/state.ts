@@ -219,6 +219,10 @@ export class Ec2State {
     return this.securityGroupMap.get(id);
   }
 
+  securityGroups(): FakeSecurityGroup[] {
+    return [...this.securityGroupMap.values()];
+  }
+
   /** A `pending` instance with its primary ENI (device 0) and root volume, `running` after launchDelayMs. */
   runInstance(options: { availabilityZone: string; subnetId?: string; tags?: Tags }): FakeInstance {
     const instance: FakeInstance = {

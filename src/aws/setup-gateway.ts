@@ -15,7 +15,7 @@ import {
   PutLifecycleHookCommand,
   PutNotificationConfigurationCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CreateNetworkInterfaceCommand, CreateVolumeCommand, DescribeSubnetsCommand, EC2Client, type VolumeType } from '@aws-sdk/client-ec2';
+import { CreateNetworkInterfaceCommand, CreateVolumeCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client, type VolumeType } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { isAwsKind } from './aws-errors.ts';
 import { DEFAULT_RETRY_POLICY, awsCall } from './retry.ts';
@@ -114,6 +114,17 @@ export class SetupGateway {
    * timeout, say) with the volume the first attempt made, instead of making another
    * volume with the same NodeID.
    */
+  /** Whether EC2 knows every one of these security groups in this region. */
+  async securityGroupsExist(ids: string[]): Promise<boolean> {
+    try {
+      await this.call('EC2 DescribeSecurityGroups', () => this.clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids })));
+      return true;
+    } catch (err) {
+      if (isAwsKind(err, 'not-found') || isAwsKind(err, 'invalid')) return false;
+      throw err;
+    }
+  }
+
   async createVolume(spec: VolumeSpec): Promise<string> {
     const ClientToken = randomUUID();
     const answer = await this.call('EC2 CreateVolume', () =>

@@ -28,6 +28,7 @@ export function setupIamPolicy(config: Config): GeneratedPolicy {
         'autoscaling:DescribeLifecycleHooks',
         'autoscaling:DescribeNotificationConfigurations',
         'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSecurityGroups',
         'ec2:DescribeSubnets',
         'ec2:DescribeVolumes',
         'sns:ListTopics',

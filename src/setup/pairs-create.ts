@@ -49,6 +49,9 @@ export async function planPairsCreate(config: Config, input: PairsCreateInput, a
   const subnets = await aws.setup.subnets(input.subnetIds);
   if (!subnets) throw new SetupInputError(`subnet ${input.subnetIds.join(', ')}: EC2 does not know ${input.subnetIds.length > 1 ? 'one of them' : 'it'} in ${config.aws.region} (aws.region)`);
   const ordered = input.subnetIds.map((id) => subnets.find((s) => s.subnetId === id)!);
+  if (input.securityGroupIds.length > 0 && !(await aws.setup.securityGroupsExist(input.securityGroupIds))) {
+    throw new SetupInputError(`security group ${input.securityGroupIds.join(', ')}: EC2 does not know ${input.securityGroupIds.length > 1 ? 'one of them' : 'it'} in ${config.aws.region}`);
+  }
 
   // This group's parts with these NodeIDs: its filters (the NodeID one replaced) and the NodeIDs asked for.
   const nodeIdName = `tag:${group.nodeIdTag}`;

@@ -62,7 +62,15 @@ function configFile(name: string, extra: { filters?: string; adminPort?: number 
   return { path, text };
 }
 
-const pairsCreate = (nodes: string[]) => ['pairs', 'create', '--group', 'etcd', '--nodes', nodes.join(','), '--subnets', AZS.map((az) => aws.ec2.subnetFor(az)).join(','), '--size', '10', '--tag', 'Team=storage'];
+const pairsCreate = (nodes: string[]) => [
+  'pairs', 'create', '--group', 'etcd', '--nodes', nodes.join(','), '--subnets', AZS.map((az) => aws.ec2.subnetFor(az)).join(','), '--size', '10', '--tag', 'Team=storage',
+  '--security-groups', securityGroup(),
+];
+
+/** The ENIs' security group, made once. */
+function securityGroup(): string {
+  return (aws.ec2.securityGroups().find((g) => g.groupName === 'etcd') ?? aws.ec2.createSecurityGroup('etcd')).groupId;
+}
 
 /** Where the recorded calls stand now, to read what came after. */
 const mark = () => aws.calls.calls().length;
@@ -123,6 +131,7 @@ describe('pairs create and setup, from an empty account', () => {
       const eni = aws.ec2.networkInterfaces().find((e) => e.tags.get('NodeID') === node)!;
       assert.deepEqual([volume.availabilityZone, eni.availabilityZone], [AZS[i], AZS[i]], `${node} round-robin over the subnets`);
       assert.deepEqual(Object.fromEntries(volume.tags), { NodeID: node, Team: 'storage', Service: 'etcd', Env: 'test' });
+      assert.deepEqual(eni.securityGroupIds, [securityGroup()]);
     }
 
     // pairkeeper runs, so that it can confirm the subscription setup makes.
@@ -211,6 +220,7 @@ describe('pairs create and setup refuse, and complete', () => {
       [['pairs', 'create', '--group', 'etcd', '--nodes', 'n-1', '--subnets', subnets, '--size', '1', '--tag', 'Service=zk'], path, /filter tag:Service=etcd does not match --tag Service=zk/, 'no call'],
       [['pairs', 'create', '--group', 'etcd', '--count', '2', '--subnets', subnets, '--size', '1'], path, /--count and --prefix go together/, 'no call'],
       [['pairs', 'create', '--group', 'etcd', '--nodes', 'n-1', '--subnets', 'subnet-0123456789abcdef0', '--size', '1', '--tag', 'Team=x'], path, /subnet subnet-0123456789abcdef0: EC2 does not know it in us-east-1/, 'no change'],
+      [['pairs', 'create', '--group', 'etcd', '--nodes', 'n-1', '--subnets', subnets, '--size', '1', '--tag', 'Team=x', '--security-groups', 'sg-0123456789abcdef0'], path, /security group sg-0123456789abcdef0: EC2 does not know it in us-east-1/, 'no change'],
       [['setup', '--topic-name', 'elsewhere'], path, /--topic-name elsewhere: not in sns.topicArns/, 'no call'],
       [['setup', '--endpoint', 'ftp://x/sns'], path, /--endpoint ftp:\/\/x\/sns/, 'no call'],
       [['setup', '--hook-heartbeat', '10'], path, /30 to 7200 seconds/, 'no call'],
