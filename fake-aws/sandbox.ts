@@ -1,15 +1,18 @@
 /**
  * `npm run sandbox`: pairkeeper against the local AWS, no AWS account needed.
- * Starts the fake (6 pairs over 3 AZs plus one broken pair, an Auto Scaling group
- * `etcd` notifying an SNS topic), starts pairkeeper with config/sandbox.yaml,
- * subscribes it to the topic, and prints what to try. Ctrl-C stops both.
+ * Starts the fake with an empty Auto Scaling group `etcd` over 3 AZs, then does what
+ * a user does in AWS, with the same commands: `pairkeeper pairs create` (6 pairs over
+ * the 3 AZs' subnets), pairkeeper itself with config/sandbox.yaml, and `pairkeeper
+ * setup` (the SNS topic, the subscription of pairkeeper's URL, the group's
+ * notifications and launch hook). One broken pair (a volume alone) is left for
+ * /v1/pairs to show. Prints what to try; Ctrl-C stops both.
  *
  * Ports: FAKE_AWS_PORT (4566), FAKE_SNS_PORT (4567), PAIRKEEPER_LISTEN_PORT (8080),
  * PAIRKEEPER_ADMIN_PORT (8081).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { rmSync } from 'node:fs';
-import { seedPairs } from './ec2/seed.ts';
 import { startFakeAws } from './index.ts';
 import { testTls } from './tls/index.ts';
 
@@ -26,30 +29,51 @@ const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 rmSync(new URL('../var/sandbox-claims.json', import.meta.url), { force: true });
 const aws = await startFakeAws({ port: ports.aws, snsPort: ports.sns, ec2Timing: { attachDelayMs: 500, launchDelayMs: 1000, terminateDelayMs: 1000, releaseDelayMs: 2000 } });
 aws.sns.policy = { retries: 3, retryDelayMs: 2000, timeoutMs: 15_000 };
-const seeded = seedPairs(aws.ec2, { azs: AZS, pairs: 6, tags: { Service: 'etcd', Env: 'sandbox' }, broken: [{ kind: 'volume-only' }] });
-const topicArn = aws.sns.createTopic('pairkeeper-sandbox');
-// A launch hook aimed at pairkeeper: instances go in service only once their pair is attached.
-const launchHook = { name: 'pairkeeper-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' as const, heartbeatTimeout: 300, notificationTargetArn: topicArn };
-aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 9, desiredCapacity: 0, notifications: [{ topicArn }], lifecycleHooks: [launchHook] });
+// The group exists before pairkeeper's setup, as in AWS: setup never creates groups.
+aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 9, desiredCapacity: 0 });
+// Half a pair, made by hand and never finished: /v1/pairs shows it as incomplete.
+aws.ec2.createVolume({ availabilityZone: AZS[2]!, tags: { NodeID: 'etcd-broken', Service: 'etcd', Env: 'sandbox' } });
 
-const pairkeeper = spawn(process.execPath, [new URL('../src/server.ts', import.meta.url).pathname], {
-  env: {
-    ...env,
-    ...aws.env(),
-    PAIRKEEPER_CONFIG: new URL('../config/sandbox.yaml', import.meta.url).pathname,
-    PAIRKEEPER_LISTEN_PORT: String(ports.listen),
-    PAIRKEEPER_ADMIN_PORT: String(ports.admin),
-    NODE_EXTRA_CA_CERTS: testTls.caPath,
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
+const CONFIG = new URL('../config/sandbox.yaml', import.meta.url).pathname;
+const pairkeeperEnv = {
+  ...env,
+  ...aws.env(),
+  PAIRKEEPER_CONFIG: CONFIG,
+  PAIRKEEPER_LISTEN_PORT: String(ports.listen),
+  PAIRKEEPER_ADMIN_PORT: String(ports.admin),
+  NODE_EXTRA_CA_CERTS: testTls.caPath,
+};
+const subnets = AZS.map((az) => aws.ec2.subnetFor(az)).join(',');
+const pairsCreate = ['pairs', 'create', '--group', 'etcd', '--count', '6', '--prefix', 'etcd-', '--subnets', subnets, '--size', '8', '--apply'];
+// The sandbox's own stand-in for the role Auto Scaling publishes to SNS with.
+const setup = ['setup', '--endpoint', `http://127.0.0.1:${ports.listen}/sns`, '--role-arn', `arn:aws:iam::${aws.accountId}:role/sandbox-asg-notify`, '--apply'];
+
+/** The service, once started (a failed pairs create stops the sandbox before it is). */
+const services: ChildProcess[] = [];
 let stopping = false;
-const stop = (code: number) => {
+function stop(code: number): void {
   if (stopping) return;
   stopping = true;
-  pairkeeper.kill('SIGTERM');
+  for (const child of services) child.kill('SIGTERM');
   void aws.close().then(() => process.exit(code));
-};
+}
+
+/** One `pairkeeper` command, as a user runs it (a child process: the local AWS answers from this one); the sandbox stops if it fails. */
+async function run(args: string[]): Promise<void> {
+  console.log(`$ pairkeeper ${args.join(' ')}`);
+  const child = spawn(process.execPath, [CLI, ...args], { env: pairkeeperEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) {
+    console.error(`pairkeeper ${args[0]!} failed (exit ${code ?? 'by signal'}); stopping the sandbox`);
+    stop(1);
+    await new Promise(() => undefined); // stop() exits the process
+  }
+}
+
+await run(pairsCreate);
+const pairkeeper = spawn(process.execPath, [new URL('../src/server.ts', import.meta.url).pathname], { env: pairkeeperEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+services.push(pairkeeper);
 pairkeeper.once('exit', (code) => {
   if (!stopping) {
     console.error(`pairkeeper exited (${code ?? 'signal'}); stopping the sandbox`);
@@ -67,20 +91,22 @@ while (!(await fetch(`http://127.0.0.1:${ports.listen}/healthz`).then((r) => r.o
   }
   await new Promise((r) => setTimeout(r, 100));
 }
-const subscription = aws.sns.subscribe(topicArn, `http://127.0.0.1:${ports.listen}/sns`);
-while (!subscription.confirmed) await new Promise((r) => setTimeout(r, 50));
+await run(setup);
+const topicArn = `arn:aws:sns:${aws.region}:${aws.accountId}:pairkeeper-sandbox`;
+while (!aws.sns.listSubscriptions().some((s) => s.topicArn === topicArn && s.confirmed)) await new Promise((r) => setTimeout(r, 50));
 
 const ctl = `http://127.0.0.1:${ports.aws}/_fake`;
 const admin = `http://127.0.0.1:${ports.admin}`;
 console.log(`
 sandbox ready: local AWS ${aws.url}, pairkeeper on :${ports.listen} (public) and :${ports.admin} (admin), subscribed to ${topicArn}
-${seeded.pairs.length} pairs (${seeded.pairs.map((p) => `${p.nodeId}@${p.az}`).join(', ')}) and ${seeded.broken.length} broken
+6 pairs made by \`pairkeeper pairs create\` over ${AZS.join(', ')} and one broken (etcd-broken: a volume alone);
+topic, subscription, notifications and launch hook made by \`pairkeeper setup\`: the commands above are the ones you run in AWS.
 
 Try:
 ${[
   [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":3}'`, 'scale out: 3 launches, 3 pairs attached'],
   [`curl -s -XPOST ${ctl}/groups/etcd/desired-capacity -d '{"desiredCapacity":8}'`, 'more than the 6 pairs: two instances wait (held by the launch hook for 60 s, then let go to wait)'],
-  [`curl -s ${admin}/v1/status`, 'the summary: readiness, last resync, members, pairs per AZ, who waits'],
+  [`curl -s -H 'Accept: text/plain' ${admin}/v1/status`, `the summary: readiness, last resync, members, pairs per AZ, who waits (or: PAIRKEEPER_ADMIN_PORT=${ports.admin} node src/cli.ts status --config config/sandbox.yaml)`],
   [`curl -s -H 'Accept: text/plain' ${admin}/v1/pairs`, 'pairs: free, attached (and to whom), broken'],
   [`curl -s -H 'Accept: text/plain' ${admin}/v1/instances`, 'instances: paired, waiting (and why)'],
   [`curl -s ${admin}/v1/events`, 'what pairkeeper received'],

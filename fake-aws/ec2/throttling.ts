@@ -16,6 +16,7 @@ const CATEGORY: Readonly<Record<string, 'describe' | 'mutating' | 'tags'>> = {
   DescribeNetworkInterfaces: 'describe',
   DescribeInstances: 'describe',
   DescribeSubnets: 'describe',
+  DescribeSecurityGroups: 'describe',
   CreateVolume: 'mutating',
   CreateNetworkInterface: 'mutating',
   AttachVolume: 'mutating',

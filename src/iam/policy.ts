@@ -209,7 +209,7 @@ function documentArn(document: string, arn: (service: string, resource: string, 
   return arn('ssm', `document/${document}`, document.startsWith('AWS-') ? '' : '*');
 }
 
-function listOrOne(values: string[]): string | string[] {
+export function listOrOne(values: string[]): string | string[] {
   return values.length === 1 ? values[0]! : values;
 }
 
