@@ -7,7 +7,7 @@
  * instances by the `aws:autoscaling:groupName` tag Auto Scaling puts on its members,
  * which nobody else may write: `aws:` tag keys are reserved), volumes and ENIs by the
  * NodeID tag and the groups' filter tags, pairkeeper's own tag keys, the prepare
- * document and the claims prefix. Which resource types each action is authorized
+ * document, the claims prefix and the intake queue. Which resource types each action is authorized
  * against, and which condition keys apply, follows AWS's Service Authorization
  * Reference (test/config/iam-policy.test.ts cites the pages and checks the table).
  *
@@ -166,6 +166,16 @@ export function iamPolicy(config: Config): GeneratedPolicy {
     });
   }
 
+  if (config.intake.sqs) {
+    statements.push({
+      Sid: 'ReadIntakeQueue',
+      Effect: 'Allow',
+      Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage'],
+      Resource: queueArn(config.intake.sqs.queueUrl, region),
+    });
+    notes.push('an SQS queue encrypted with a customer managed KMS key: receiving needs kms:Decrypt on that key; add it for your key');
+  }
+
   notes.push(
     'volumes encrypted with a customer managed KMS key: attaching one needs kms:CreateGrant on that key, ' +
       'narrowed with "Bool": {"kms:GrantIsForAWSResource": "true"}; add it for your key (the AWS managed aws/ebs key needs nothing)',
@@ -201,6 +211,17 @@ function pairConditionSets(config: Config, notes: string[]): { names: string[]; 
     sets.set(key, set);
   }
   return [...sets.values()];
+}
+
+/**
+ * The ARN of a queue from its URL (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`):
+ * the region the host names, or the configured one for any other host.
+ */
+export function queueArn(queueUrl: string, region: string): string {
+  const url = new URL(queueUrl);
+  const [, account, name] = url.pathname.split('/');
+  const queueRegion = /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(url.hostname)?.[1] ?? region;
+  return `arn:${partitionOf(queueRegion)}:sqs:${queueRegion}:${account}:${name}`;
 }
 
 /** AWS's own documents (`AWS-…`) have no account in their ARN; a full ARN is taken as given. */
