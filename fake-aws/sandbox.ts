@@ -4,11 +4,16 @@
  * `etcd` notifying an SNS topic), starts pairkeeper with config/sandbox.yaml,
  * subscribes it to the topic, and prints what to try. Ctrl-C stops both.
  *
+ * `npm run sandbox -- --queue`: no public endpoint. The topic feeds an SQS queue
+ * (SNS envelopes, signed; a dead-letter queue after 3 receives) and pairkeeper
+ * polls it; `--queue=eventbridge` feeds the queue from an EventBridge rule instead.
+ *
  * Ports: FAKE_AWS_PORT (4566), FAKE_SNS_PORT (4567), PAIRKEEPER_LISTEN_PORT (8080),
  * PAIRKEEPER_ADMIN_PORT (8081).
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { seedPairs } from './ec2/seed.ts';
 import { startFakeAws } from './index.ts';
 import { testTls } from './tls/index.ts';
@@ -21,6 +26,7 @@ const ports = {
   admin: Number(env.PAIRKEEPER_ADMIN_PORT ?? 8081),
 };
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+const queueMode = queueModeOf(process.argv.slice(2));
 
 // The world below is new each time, so claims from an earlier sandbox would name instances that never existed here.
 rmSync(new URL('../var/sandbox-claims.json', import.meta.url), { force: true });
@@ -32,11 +38,31 @@ const topicArn = aws.sns.createTopic('pairkeeper-sandbox');
 const launchHook = { name: 'pairkeeper-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' as const, heartbeatTimeout: 300, notificationTargetArn: topicArn };
 aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 9, desiredCapacity: 0, notifications: [{ topicArn }], lifecycleHooks: [launchHook] });
 
+const sandboxConfig = new URL('../config/sandbox.yaml', import.meta.url).pathname;
+let configPath = sandboxConfig;
+let queueUrl: string | undefined;
+if (queueMode) {
+  const deadLetter = aws.sqs.createQueue('pairkeeper-sandbox-dlq');
+  const queue = aws.sqs.createQueue('pairkeeper-sandbox-intake', { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: 3 }) });
+  if (queueMode === 'eventbridge') {
+    aws.events.putRule({ name: 'pairkeeper-sandbox', pattern: { source: ['aws.autoscaling'], detail: { AutoScalingGroupName: ['etcd'] } }, queueArn: queue.arn });
+  } else {
+    aws.sns.subscribeQueue(topicArn, queue.arn);
+  }
+  queueUrl = aws.sqs.urlOf(queue);
+  // config/sandbox.yaml plus the intake queue, whose URL names this run's port.
+  const config = parseYaml(readFileSync(sandboxConfig, 'utf8')) as Record<string, unknown>;
+  config.intake = { sqs: { queueUrl } };
+  configPath = new URL('../var/sandbox-queue.yaml', import.meta.url).pathname;
+  mkdirSync(new URL('../var/', import.meta.url), { recursive: true });
+  writeFileSync(configPath, stringifyYaml(config));
+}
+
 const pairkeeper = spawn(process.execPath, [new URL('../src/server.ts', import.meta.url).pathname], {
   env: {
     ...env,
     ...aws.env(),
-    PAIRKEEPER_CONFIG: new URL('../config/sandbox.yaml', import.meta.url).pathname,
+    PAIRKEEPER_CONFIG: configPath,
     PAIRKEEPER_LISTEN_PORT: String(ports.listen),
     PAIRKEEPER_ADMIN_PORT: String(ports.admin),
     NODE_EXTRA_CA_CERTS: testTls.caPath,
@@ -67,13 +93,16 @@ while (!(await fetch(`http://127.0.0.1:${ports.listen}/healthz`).then((r) => r.o
   }
   await new Promise((r) => setTimeout(r, 100));
 }
-const subscription = aws.sns.subscribe(topicArn, `http://127.0.0.1:${ports.listen}/sns`);
-while (!subscription.confirmed) await new Promise((r) => setTimeout(r, 50));
+if (!queueMode) {
+  const subscription = aws.sns.subscribe(topicArn, `http://127.0.0.1:${ports.listen}/sns`);
+  while (!subscription.confirmed) await new Promise((r) => setTimeout(r, 50));
+}
+const intake = queueUrl ? `polling ${queueUrl} (fed by ${queueMode === 'eventbridge' ? 'an EventBridge rule' : topicArn})` : `subscribed to ${topicArn}`;
 
 const ctl = `http://127.0.0.1:${ports.aws}/_fake`;
 const admin = `http://127.0.0.1:${ports.admin}`;
 console.log(`
-sandbox ready: local AWS ${aws.url}, pairkeeper on :${ports.listen} (public) and :${ports.admin} (admin), subscribed to ${topicArn}
+sandbox ready: local AWS ${aws.url}, pairkeeper on :${ports.listen} (public) and :${ports.admin} (admin), ${intake}
 ${seeded.pairs.length} pairs (${seeded.pairs.map((p) => `${p.nodeId}@${p.az}`).join(', ')}) and ${seeded.broken.length} broken
 
 Try:
@@ -92,3 +121,9 @@ ${[
   .join('\n')}
 Ctrl-C stops the sandbox.
 sandbox: ready`);
+
+/** `--queue` (SNS into the queue) or `--queue=eventbridge`; nothing else is an argument here. */
+function queueModeOf(argv: string[]): 'sns' | 'eventbridge' | undefined {
+  for (const arg of argv) if (arg !== '--queue' && arg !== '--queue=eventbridge') throw new Error(`unknown argument ${arg} (try --queue or --queue=eventbridge)`);
+  return argv.includes('--queue=eventbridge') ? 'eventbridge' : argv.includes('--queue') ? 'sns' : undefined;
+}

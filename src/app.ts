@@ -109,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           resync: () => controller.resyncNow(),
           logger,
           metrics,
+          onHandled: (entry) => recentEvents.add(entry),
         })
       : undefined;
   controller.start();

@@ -31,7 +31,23 @@ export interface SqsPollerDeps {
   resync: () => Promise<unknown>;
   logger: Logger;
   metrics: Metrics;
+  /** Told of each message handled, for the operators' list of recent events (GET /v1/events). */
+  onHandled?: (entry: HandledMessage) => void;
   backoff?: Backoff;
+}
+
+export interface HandledMessage {
+  at: string;
+  /** The SNS MessageId of an envelope, else SQS's. */
+  messageId: string;
+  /** `sqs:` and the body's format. */
+  type: string;
+  kind?: string;
+  group?: string;
+  instanceId?: string;
+  outcome: string;
+  detail?: string;
+  durationMs: number;
 }
 
 const RECEIVE_BACKOFF: Backoff = { baseMs: 1000, capMs: 60_000 };
@@ -90,31 +106,54 @@ export class SqsPoller {
 
   private async handle(message: Message): Promise<void> {
     const { logger, metrics } = this.deps;
+    const started = performance.now();
     const ids = { sqsMessageId: message.MessageId, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0) };
     const heartbeat = this.keepInvisible(message);
+    let decoded: QueueMessage | undefined;
     try {
-      const decoded = await decodeQueueMessage(message.Body ?? '', this.deps.sns);
-      const fields = { ...ids, ...this.describe(decoded) };
+      decoded = await decodeQueueMessage(message.Body ?? '', this.deps.sns);
       const taken = await this.deliver(decoded, message);
       await this.delete(message);
+      const why = taken.outcome === 'ignored' ? taken.reason : undefined;
       metrics.queueMessages.inc({ format: decoded.format, outcome: taken.outcome });
-      logger.info({ ...fields, ...(taken.outcome === 'ignored' ? { why: taken.reason } : {}) }, `queued event ${taken.outcome}`);
+      logger.info({ ...ids, ...this.describe(decoded), ...(why ? { why } : {}) }, `queued event ${taken.outcome}`);
+      this.record(message, decoded, taken.outcome, why, started);
     } catch (err) {
+      const format = decoded?.format ?? 'unknown';
       if (err instanceof PairkeeperError && !err.retryable) {
-        metrics.queueMessages.inc({ format: 'unknown', outcome: 'poison' });
+        metrics.queueMessages.inc({ format, outcome: 'poison' });
         metrics.queuePoisonMessages.inc({ code: err.code });
         logger.warn(
           { ...ids, code: err.code, error: err.message.slice(0, MAX_LOGGED_ERROR), bodyBytes: Buffer.byteLength(message.Body ?? '') },
           'poison message left in the queue for its redrive policy',
         );
+        this.record(message, decoded, 'poison', err.code, started);
         return;
       }
       // Retryable (or a bug): the message comes back after its visibility timeout, which is the backoff.
-      metrics.queueMessages.inc({ format: 'unknown', outcome: 'failed' });
+      metrics.queueMessages.inc({ format, outcome: 'failed' });
       logger.error({ ...ids, err }, 'queued message failed; it will be received again');
+      this.record(message, decoded, 'failed', err instanceof PairkeeperError ? err.code : 'internal error', started);
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  private record(message: Message, decoded: QueueMessage | undefined, outcome: string, detail: string | undefined, started: number): void {
+    if (!this.deps.onHandled) return;
+    const event = decoded?.event;
+    const instanceId = event ? (event.kind === 'state-change' ? event.instanceId : instanceOf(event)) : undefined;
+    this.deps.onHandled({
+      at: new Date().toISOString(),
+      messageId: decoded?.sns?.messageId ?? message.MessageId ?? '',
+      type: `sqs:${decoded?.format ?? 'unknown'}`,
+      ...(event ? { kind: event.kind } : {}),
+      ...(event && 'group' in event && event.group ? { group: event.group } : {}),
+      ...(instanceId ? { instanceId } : {}),
+      outcome,
+      ...(detail ? { detail } : {}),
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    });
   }
 
   private async deliver(decoded: QueueMessage, message: Message): Promise<SinkOutcome> {
