@@ -82,7 +82,7 @@ export function iamPolicy(config: Config): GeneratedPolicy {
     {
       Sid: 'ReadGroupsAndHooks',
       Effect: 'Allow',
-      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLifecycleHooks'],
+      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLifecycleHooks', 'autoscaling:DescribeWarmPool'],
       Resource: '*',
       Condition: inRegion,
     },

@@ -80,6 +80,7 @@ const SAR: Record<string, Authorization> = {
   },
   'autoscaling:DescribeAutoScalingGroups': { resources: {}, actionKeys: [] },
   'autoscaling:DescribeLifecycleHooks': { resources: {}, actionKeys: [] },
+  'autoscaling:DescribeWarmPool': { resources: {}, actionKeys: [] },
   'autoscaling:CompleteLifecycleAction': {
     resources: { autoScalingGroup: { required: true, keys: ['autoscaling:ResourceTag/${TagKey}', 'aws:ResourceTag/${TagKey}'] } },
     actionKeys: [],
