@@ -7,12 +7,13 @@
  * not deleted (a crash before the delete) is handled again harmlessly.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { clientConfigFor } from '../../fake-aws/clients.ts';
 import { checkPairs } from '../../fake-aws/ec2/pair-check.ts';
 import { assertInvariants, members, settle } from '../helpers/settle.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { waitFor, waitForValue } from '../helpers/wait-for.ts';
 import { instanceRecord, worldsClosedAfterEach, type Intake, type World } from '../helpers/world.ts';
 
 const start = worldsClosedAfterEach();
@@ -118,5 +119,30 @@ describe('the SQS intake', () => {
     const claims = await w.app.controller.claims('etcd');
     assert.deepEqual(claims.map((c) => c.state), ['attached', 'attached']);
     assert.equal(new Set(claims.map((c) => c.instanceId)).size, 2, 'one pair per instance, whatever the repeats');
+  });
+
+  it('an EC2 state change triggers a resync; a body that is not JSON is poison, counted and left; both without a tight loop', async () => {
+    const w = await start({ intake: 'eventbridge' });
+    const sqs = new SQSClient(clientConfigFor(w.aws.url, w.aws.region));
+    const resyncs = async () => (await w.app.metrics.resyncs.get()).values.reduce((n, v) => n + v.value, 0);
+    try {
+      const before = await resyncs();
+      const sample = readFileSync(new URL('../../src/intake/samples/state-change.json', import.meta.url), 'utf8');
+      await sqs.send(new SendMessageCommand({ QueueUrl: w.queue!.url, MessageBody: sample }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: w.queue!.url, MessageBody: 'not json {' }));
+      await waitFor(async () => (await resyncs()) > before, 'a resync triggered by the state change');
+      await waitFor(() => w.logs.find('poison message left in the queue for its redrive policy').length > 0, 'the poison message refused');
+      const accepted = await waitForValue(() => {
+        const lines = w.logs.find('queued event accepted').filter((l) => l.kind === 'state-change');
+        return lines.length > 0 ? lines : undefined;
+      }, 'the state change accepted once its resync ran');
+      assert.equal(accepted.length, 1);
+      assert.equal(accepted[0]!.instanceId, 'i-1234567890abcdef0');
+      const poison = (await w.app.metrics.queuePoisonMessages.get()).values.find((v) => v.labels.code === 'PK_INTAKE_MALFORMED');
+      assert.equal(poison?.value, 1, 'received once so far: hidden for its visibility timeout, not retried in a loop');
+      assert.equal(await queueCounts(w, w.queue!.url), 1, 'the poison message is still in the queue');
+    } finally {
+      sqs.destroy();
+    }
   });
 });
