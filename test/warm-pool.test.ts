@@ -21,12 +21,9 @@ const POOL_OF_TWO = { minSize: 2, maxGroupPreparedCapacity: 2 };
 
 async function start(): Promise<World> {
   const w = await newWorld({ fake: { autoScalingTiming: { msPerHookSecond: 50 } } });
-  w.aws.autoScaling.putLifecycleHook('etcd', {
-    name: 'pk-launch',
-    transition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-    heartbeatTimeout: 600,
-    notificationTargetArn: w.topicArn,
-  });
+  const hook = { heartbeatTimeout: 600, notificationTargetArn: w.topicArn };
+  w.aws.autoScaling.putLifecycleHook('etcd', { name: 'pk-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', ...hook });
+  w.aws.autoScaling.putLifecycleHook('etcd', { name: 'pk-terminate', transition: 'autoscaling:EC2_INSTANCE_TERMINATING', ...hook });
   return w;
 }
 
@@ -88,5 +85,20 @@ describe('warm pools', () => {
     w.aws.autoScaling.putWarmPool('etcd', { reuseOnScaleIn: false });
     const after = await w.app.controller.resyncNow();
     assert.deepEqual(after.failedGroups, []);
+  });
+
+  it('an instance sent back to the pool anyway (ReuseOnScaleIn, refused) has its terminate hook completed and keeps its pair: nothing detached', async () => {
+    const w = await start();
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const [held] = (await settle(w, 1)).complete;
+    await waitFor(() => inGroup(w).length === 1 && inGroup(w)[0]!.lifecycleState === 'InService', 'the member InService');
+    w.aws.autoScaling.putWarmPool('etcd', { minSize: 0, maxGroupPreparedCapacity: 1, reuseOnScaleIn: true });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 0);
+    await waitFor(() => pool(w).some((m) => m.instanceId === held!.instanceId && m.lifecycleState === 'Warmed:Stopped'), 'the instance back in the pool, stopped', 10_000);
+    await w.app.controller.idle();
+    assert.equal(w.aws.ec2.instance(held!.instanceId)?.state, 'stopped');
+    assert.equal(w.aws.ec2.volume(held!.volumeIds[0]!)?.attachment?.instanceId, held!.instanceId, 'its volume is still attached');
+    assert.equal(w.aws.ec2.networkInterface(held!.networkInterfaceIds[0]!)?.attachment?.instanceId, held!.instanceId, 'so is its ENI');
+    assert.deepEqual((await w.app.controller.claims('etcd')).map((c) => c.instanceId), [held!.instanceId], 'its claim stays');
   });
 });
