@@ -55,8 +55,8 @@ export interface ResyncDeps {
   claims: ClaimStore;
   inventory: InventoryCache;
   controller: Controller;
-  /** Hooks whose notification target is one of these topics are pairkeeper's. */
-  topicArns: string[];
+  /** Hooks whose notification target is one of these (the SNS topics, the intake queue) are pairkeeper's. */
+  hookTargetArns: string[];
   intervalMs: number;
   logger: Logger;
   onRun?: (run: ResyncRun) => void;
@@ -169,7 +169,7 @@ export class Resync {
     }
     const pool = await this.deps.autoScaling.warmPool(group.name);
     if (pool?.reuseOnScaleIn) throw new WarmPoolReuseError(group.name);
-    const hooks = (await this.deps.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.deps.topicArns.includes(h.notificationTargetArn));
+    const hooks = (await this.deps.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.deps.hookTargetArns.includes(h.notificationTargetArn));
     const claims = await this.deps.claims.list(group.name);
     const pairs = await this.deps.inventory.get(group, { maxAgeMs: 0 });
     const ec2States = new Map(

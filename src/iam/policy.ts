@@ -17,6 +17,7 @@
  */
 import type { Config } from '../config/schema.ts';
 import { HOLDER_TAG, PREPARED_TAG } from '../domain/pairs.ts';
+import { partitionOf, queueArn } from '../domain/aws-arn.ts';
 import { pairFilters } from '../domain/filters.ts';
 
 export interface PolicyStatement {
@@ -43,24 +44,6 @@ export const GROUP_NAME_TAG = 'aws:autoscaling:groupName';
 
 /** pairkeeper's own tags on volumes and ENIs: the only keys it creates or deletes. */
 export const OWN_TAG_KEYS = [HOLDER_TAG, PREPARED_TAG];
-
-/**
- * The partition of a region, as the AWS SDK's partition table says (its `regionRegex`
- * per partition; test/iam/policy.test.ts compares with the SDK): ARNs start `arn:<partition>:`.
- */
-const PARTITIONS: [RegExp, string][] = [
-  [/^cn-\w+-\d+$/, 'aws-cn'],
-  [/^us-gov-\w+-\d+$/, 'aws-us-gov'],
-  [/^us-iso-\w+-\d+$/, 'aws-iso'],
-  [/^us-isob-\w+-\d+$/, 'aws-iso-b'],
-  [/^eu-isoe-\w+-\d+$/, 'aws-iso-e'],
-  [/^us-isof-\w+-\d+$/, 'aws-iso-f'],
-  [/^eusc-de-\w+-\d+$/, 'aws-eusc'],
-];
-
-export function partitionOf(region: string): string {
-  return PARTITIONS.find(([pattern]) => pattern.test(region))?.[1] ?? 'aws';
-}
 
 type Conditions = NonNullable<PolicyStatement['Condition']>;
 
@@ -211,17 +194,6 @@ function pairConditionSets(config: Config, notes: string[]): { names: string[]; 
     sets.set(key, set);
   }
   return [...sets.values()];
-}
-
-/**
- * The ARN of a queue from its URL (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`):
- * the region the host names, or the configured one for any other host.
- */
-export function queueArn(queueUrl: string, region: string): string {
-  const url = new URL(queueUrl);
-  const [, account, name] = url.pathname.split('/');
-  const queueRegion = /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(url.hostname)?.[1] ?? region;
-  return `arn:${partitionOf(queueRegion)}:sqs:${queueRegion}:${account}:${name}`;
 }
 
 /** AWS's own documents (`AWS-…`) have no account in their ARN; a full ARN is taken as given. */

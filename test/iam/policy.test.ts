@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { partition } from '@aws-sdk/core/client';
 import type { RecordedCall } from '../../fake-aws/call-recorder.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { iamPolicy, partitionOf, queueArn, type PolicyDocument } from '../../src/iam/policy.ts';
+import { partitionOf, queueArn } from '../../src/domain/aws-arn.ts';
+import { iamPolicy, type PolicyDocument } from '../../src/iam/policy.ts';
 import { evaluate } from '../helpers/iam-evaluator.ts';
 
 /**

@@ -145,4 +145,20 @@ describe('the SQS intake', () => {
       sqs.destroy();
     }
   });
+
+  it('a launch hook that notifies the queue itself is pairkeeper’s: resync completes it for an instance whose message was lost', async () => {
+    const w = await start({ intake: 'sqs-raw', fake: { autoScalingTiming: { msPerHookSecond: 50 } } });
+    w.aws.autoScaling.putLifecycleHook('etcd', { name: 'pk-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 600, notificationTargetArn: w.queue!.arn });
+    // The hook's message is lost: receiving fails meanwhile, and the message is gone from the queue.
+    w.aws.faults.set('SQS', 'ReceiveMessage', { errorRate: 1, code: 'ServiceUnavailable', status: 503 });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    await waitFor(() => [...w.aws.autoScaling.groups()[0]!.members.values()].some((m) => m.lifecycleState === 'Pending:Wait'), 'the instance held by the hook');
+    w.aws.sqs.queueByArn(w.queue!.arn)!.messages.clear();
+    w.aws.faults.clear();
+    // A resync that sees the instance held (Auto Scaling may still say Pending a moment).
+    await waitFor(async () => (await w.app.controller.resyncNow()).groups[0]?.members['Pending:Wait'] === 1, 'a resync that sees the instance held');
+    const check = await settle(w, 1);
+    assertInvariants(check);
+    await waitFor(() => members(w).length === 1, 'the instance InService (its hook completed by pairkeeper, long before its 30 s timeout)', 10_000);
+  });
 });
