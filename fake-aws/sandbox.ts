@@ -7,12 +7,17 @@
  * notifications and launch hook). One broken pair (a volume alone) is left for
  * /v1/pairs to show. Prints what to try; Ctrl-C stops both.
  *
+ * `npm run sandbox -- --queue`: no public endpoint. The topic feeds an SQS queue
+ * (SNS envelopes, signed; a dead-letter queue after 3 receives) and pairkeeper
+ * polls it; `--queue=eventbridge` feeds the queue from an EventBridge rule instead.
+ *
  * Ports: FAKE_AWS_PORT (4566), FAKE_SNS_PORT (4567), PAIRKEEPER_LISTEN_PORT (8080),
  * PAIRKEEPER_ADMIN_PORT (8081).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { startFakeAws } from './index.ts';
 import { testTls } from './tls/index.ts';
 
@@ -24,6 +29,7 @@ const ports = {
   admin: Number(env.PAIRKEEPER_ADMIN_PORT ?? 8081),
 };
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+const queueMode = queueModeOf(process.argv.slice(2));
 
 // The world below is new each time, so claims from an earlier sandbox would name instances that never existed here.
 rmSync(new URL('../var/sandbox-claims.json', import.meta.url), { force: true });
@@ -35,19 +41,22 @@ aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, 
 aws.ec2.createVolume({ availabilityZone: AZS[2]!, tags: { NodeID: 'etcd-broken', Service: 'etcd', Env: 'sandbox' } });
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
-const CONFIG = new URL('../config/sandbox.yaml', import.meta.url).pathname;
+const topicArn = `arn:aws:sns:${aws.region}:${aws.accountId}:pairkeeper-sandbox`;
+const queue = queueMode ? queueIntake() : undefined;
 const pairkeeperEnv = {
   ...env,
   ...aws.env(),
-  PAIRKEEPER_CONFIG: CONFIG,
+  PAIRKEEPER_CONFIG: queue?.configPath ?? new URL('../config/sandbox.yaml', import.meta.url).pathname,
   PAIRKEEPER_LISTEN_PORT: String(ports.listen),
   PAIRKEEPER_ADMIN_PORT: String(ports.admin),
   NODE_EXTRA_CA_CERTS: testTls.caPath,
 };
 const subnets = AZS.map((az) => aws.ec2.subnetFor(az)).join(',');
 const pairsCreate = ['pairs', 'create', '--group', 'etcd', '--count', '6', '--prefix', 'etcd-', '--subnets', subnets, '--size', '8', '--apply'];
-// The sandbox's own stand-in for the role Auto Scaling publishes to SNS with.
-const setup = ['setup', '--endpoint', `http://127.0.0.1:${ports.listen}/sns`, '--role-arn', `arn:aws:iam::${aws.accountId}:role/sandbox-asg-notify`, '--apply'];
+// The sandbox's own stand-in for the role Auto Scaling publishes to SNS with. In queue mode nothing is
+// subscribed to pairkeeper's URL: the queue is fed from the topic (or an EventBridge rule) instead.
+const roleArn = `arn:aws:iam::${aws.accountId}:role/sandbox-asg-notify`;
+const setup = ['setup', ...(queue ? [] : ['--endpoint', `http://127.0.0.1:${ports.listen}/sns`]), '--role-arn', roleArn, '--apply'];
 
 /** The service, once started (a failed pairs create stops the sandbox before it is). */
 const services: ChildProcess[] = [];
@@ -92,13 +101,14 @@ while (!(await fetch(`http://127.0.0.1:${ports.listen}/healthz`).then((r) => r.o
   await new Promise((r) => setTimeout(r, 100));
 }
 await run(setup);
-const topicArn = `arn:aws:sns:${aws.region}:${aws.accountId}:pairkeeper-sandbox`;
-while (!aws.sns.listSubscriptions().some((s) => s.topicArn === topicArn && s.confirmed)) await new Promise((r) => setTimeout(r, 50));
+if (queue) queue.feed();
+else while (!aws.sns.listSubscriptions().some((s) => s.topicArn === topicArn && s.confirmed)) await new Promise((r) => setTimeout(r, 50));
+const intake = queue ? `polling ${queue.url} (fed by ${queueMode === 'eventbridge' ? 'an EventBridge rule' : topicArn})` : `subscribed to ${topicArn}`;
 
 const ctl = `http://127.0.0.1:${ports.aws}/_fake`;
 const admin = `http://127.0.0.1:${ports.admin}`;
 console.log(`
-sandbox ready: local AWS ${aws.url}, pairkeeper on :${ports.listen} (public) and :${ports.admin} (admin), subscribed to ${topicArn}
+sandbox ready: local AWS ${aws.url}, pairkeeper on :${ports.listen} (public) and :${ports.admin} (admin), ${intake}
 6 pairs made by \`pairkeeper pairs create\` over ${AZS.join(', ')} and one broken (etcd-broken: a volume alone);
 topic, subscription, notifications and launch hook made by \`pairkeeper setup\`: the commands above are the ones you run in AWS.
 
@@ -118,3 +128,26 @@ ${[
   .join('\n')}
 Ctrl-C stops the sandbox.
 sandbox: ready`);
+
+function queueModeOf(argv: string[]): 'sns' | 'eventbridge' | undefined {
+  for (const arg of argv) if (arg !== '--queue' && arg !== '--queue=eventbridge') throw new Error(`unknown argument ${arg} (try --queue or --queue=eventbridge)`);
+  return argv.includes('--queue=eventbridge') ? 'eventbridge' : argv.includes('--queue') ? 'sns' : undefined;
+}
+
+/** The intake queue (with its dead-letter queue) and config/sandbox.yaml plus that queue, whose URL names this run's port. */
+function queueIntake(): { url: string; configPath: string; feed: () => void } {
+  const deadLetter = aws.sqs.createQueue('pairkeeper-sandbox-dlq');
+  const intakeQueue = aws.sqs.createQueue('pairkeeper-sandbox-intake', { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: 3 }) });
+  const url = aws.sqs.urlOf(intakeQueue);
+  const config = parseYaml(readFileSync(new URL('../config/sandbox.yaml', import.meta.url), 'utf8')) as Record<string, unknown>;
+  config.intake = { sqs: { queueUrl: url } };
+  const configPath = new URL('../var/sandbox-queue.yaml', import.meta.url).pathname;
+  mkdirSync(new URL('../var/', import.meta.url), { recursive: true });
+  writeFileSync(configPath, stringifyYaml(config));
+  // After setup made the topic: SNS into the queue, or an EventBridge rule for the group's events.
+  const feed = () => {
+    if (queueMode === 'eventbridge') aws.events.putRule({ name: 'pairkeeper-sandbox', pattern: { source: ['aws.autoscaling'], detail: { AutoScalingGroupName: ['etcd'] } }, queueArn: intakeQueue.arn });
+    else aws.sns.subscribeQueue(topicArn, intakeQueue.arn);
+  };
+  return { url, configPath, feed };
+}

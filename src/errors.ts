@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   PK_ATTACHMENT_LOST: { status: 503, retryable: true },
   PK_PAIR_BROKEN: { status: 409, retryable: false },
   PK_PREPARE_FAILED: { status: 500, retryable: false },
+  /** A group whose warm pool has ReuseOnScaleIn: refused (see the README's warm pool section). */
+  PK_WARM_POOL_REUSE: { status: 500, retryable: false },
   PK_FACTS_FILE: { status: 500, retryable: true },
   // Queue intake: a message body that can never become an event (left to the queue's redrive policy).
   PK_INTAKE_MALFORMED: { status: 400, retryable: false },

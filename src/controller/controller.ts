@@ -34,11 +34,19 @@ const REQUEUE_ATTEMPTS = 8;
  * release (the instance is gone), continue-terminating (our terminating hook: let it
  * go, release once gone), adopt (record a lost claim).
  */
-export type Task = { kind: 'pair' } | { kind: 'release' } | { kind: 'continue-terminating' } | { kind: 'adopt'; nodeId: string };
+export type Task =
+  | { kind: 'pair' }
+  | { kind: 'release' }
+  | { kind: 'continue-terminating' }
+  | { kind: 'adopt'; nodeId: string }
+  /** A warm-pool move: its hooks of that transition are continued, and no pair is given or taken. */
+  | { kind: 'continue-warm'; transition: 'launching' | 'terminating' };
 
 /** Tasks as resync plans them, with the lifecycle hooks resync found waiting on us. */
 export function taskOf(action: ResyncAction): Task {
-  return action.kind === 'adopt' ? { kind: 'adopt', nodeId: action.nodeId } : { kind: action.kind };
+  if (action.kind === 'adopt') return { kind: 'adopt', nodeId: action.nodeId };
+  if (action.kind === 'continue-warm') return { kind: 'continue-warm', transition: 'launching' };
+  return { kind: action.kind };
 }
 
 export type WorkOutcome = 'paired' | 'unchanged' | 'waiting' | 'gone' | 'refused' | 'holds-others' | 'released' | 'adopted' | 'failed';
@@ -91,20 +99,25 @@ export class Controller implements EventSink {
     if (event.kind === 'test' || event.kind === 'unknown') return { outcome: 'ignored', reason: event.kind };
     const group = this.groups.get(event.group);
     if (!group) return { outcome: 'ignored', reason: `group ${event.group} is not configured` };
+    // Warm pools: into the pool (EC2 → WarmPool) no pair; out of it (WarmPool → AutoScalingGroup) paired like a launch.
+    const intoPool = 'destination' in event && event.destination === 'WarmPool';
     switch (event.kind) {
       case 'launch':
+        if (intoPool) return { outcome: 'ignored', reason: 'launched into the warm pool: paired when it leaves the pool' };
         this.work(group, event.instanceId!, { kind: 'pair' });
         return { outcome: 'accepted' };
       case 'lifecycle-launching':
         this.hold(group, event, 'launching');
-        this.work(group, event.instanceId, { kind: 'pair' });
+        this.work(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'launching' } : { kind: 'pair' });
         return { outcome: 'accepted' };
       case 'terminate':
+        if (intoPool) return { outcome: 'ignored', reason: 'went back to the warm pool: it keeps its pair' };
         this.work(group, event.instanceId!, { kind: 'release' });
         return { outcome: 'accepted' };
       case 'lifecycle-terminating':
         this.hold(group, event, 'terminating');
-        this.work(group, event.instanceId, { kind: 'continue-terminating' });
+        // Back to the pool (ReuseOnScaleIn, refused by resync): it keeps its pair, since nothing is detached from it.
+        this.work(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'terminating' } : { kind: 'continue-terminating' });
         return { outcome: 'accepted' };
       case 'launch-error':
       case 'terminate-error':
@@ -211,6 +224,14 @@ export class Controller implements EventSink {
       case 'adopt':
         await this.pairing.adopt(group, instanceId, task.nodeId);
         return this.onOutcome(group.name, 'adopted');
+      case 'continue-warm':
+        await this.holds.complete(
+          instanceId,
+          task.transition,
+          'CONTINUE',
+          task.transition === 'launching' ? 'into the warm pool: paired when it leaves the pool' : 'back to the warm pool: it keeps its pair',
+        );
+        return;
     }
   }
 

@@ -17,6 +17,7 @@ import { FileClaimStore } from '../claims/file-claim-store.ts';
 import { SsmClaimStore } from '../claims/ssm-claim-store.ts';
 import type { Config } from '../config/schema.ts';
 import type { EventSink } from '../domain/autoscaling-event.ts';
+import { queueArn } from '../domain/aws-arn.ts';
 import type { Claim } from '../domain/pairs.ts';
 import { FactsFile, type ClusterFacts } from '../notify/facts.ts';
 import type { NotifyEvent } from '../domain/notify-event.ts';
@@ -142,7 +143,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     claims,
     inventory,
     controller,
-    topicArns: config.sns.topicArns,
+    hookTargetArns: [...config.sns.topicArns, ...(config.intake.sqs ? [queueArn(config.intake.sqs.queueUrl, config.aws.region)] : [])],
     intervalMs: config.resync.intervalSeconds * 1000,
     logger,
     onRun: (run) => {

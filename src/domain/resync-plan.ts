@@ -34,6 +34,8 @@ export type ResyncAction =
   | { kind: 'adopt'; instanceId: string; nodeId: string }
   /** Complete our terminating hooks with CONTINUE, then release once the instance is gone. */
   | { kind: 'continue-terminating'; instanceId: string; hooks: string[] }
+  /** A launch into the warm pool, held by our launch hooks: continued without a pair (it gets one when it leaves the pool). */
+  | { kind: 'continue-warm'; instanceId: string; hooks: string[] }
   /** The claim's instance is gone: release its pair. */
   | { kind: 'release'; instanceId: string; nodeId: string };
 
@@ -142,8 +144,14 @@ function planMembers(view: GroupView, plan: ResyncPlan): void {
   const terminateHooks = hooks.filter((h) => h.transition === 'terminating').map((h) => h.name);
   for (const member of view.input.members) {
     const { instanceId } = member;
-    if (member.lifecycleState === 'Terminating:Wait' && terminateHooks.length > 0) {
+    // Warmed:Terminating:Wait is a pool instance being terminated: no pair to keep, the hook is let go all the same.
+    if ((member.lifecycleState === 'Terminating:Wait' || member.lifecycleState === 'Warmed:Terminating:Wait') && terminateHooks.length > 0) {
       plan.actions.push({ kind: 'continue-terminating', instanceId, hooks: terminateHooks });
+      continue;
+    }
+    // Pairs are scarce: an instance entering the warm pool is let go without one, and never waits for one.
+    if (member.lifecycleState === 'Warmed:Pending:Wait' && launchHooks.length > 0) {
+      plan.actions.push({ kind: 'continue-warm', instanceId, hooks: launchHooks });
       continue;
     }
     if (!view.pairable.has(instanceId)) continue;

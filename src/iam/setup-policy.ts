@@ -9,7 +9,8 @@
  */
 import type { Config } from '../config/schema.ts';
 import { parseFilters } from '../domain/filters.ts';
-import { listOrOne, partitionOf, type GeneratedPolicy, type PolicyStatement } from './policy.ts';
+import { partitionOf } from '../domain/aws-arn.ts';
+import { listOrOne, type GeneratedPolicy, type PolicyStatement } from './policy.ts';
 
 type Conditions = NonNullable<PolicyStatement['Condition']>;
 

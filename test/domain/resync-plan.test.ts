@@ -233,6 +233,28 @@ const cases: Case[] = [
     pairs: [pair('node-1')],
   },
 
+  // Warm pools: an instance entering the pool is let go without a pair, and never waits for one.
+  {
+    name: 'a Warmed:Pending:Wait member held by our launch hook: continue-warm, no pair though one is free',
+    members: [member('i-1', 'Warmed:Pending:Wait')],
+    hooks: [LAUNCH, TERMINATE],
+    pairs: [pair('node-1')],
+    actions: [{ kind: 'continue-warm', instanceId: 'i-1', hooks: ['pk-launch'] }],
+  },
+  {
+    name: 'a Warmed:Pending:Wait member without a launch hook of ours: nothing for it',
+    members: [member('i-1', 'Warmed:Pending:Wait')],
+    hooks: [TERMINATE],
+    pairs: [pair('node-1')],
+  },
+  {
+    name: 'a Warmed:Terminating:Wait member (the pool trimmed) with our terminating hook: continue-terminating',
+    members: [member('i-1', 'Warmed:Terminating:Wait')],
+    hooks: [LAUNCH, TERMINATE],
+    pairs: [pair('node-1')],
+    actions: [continueTerminating('i-1', ['pk-terminate'])],
+  },
+
   // Terminating.
   {
     name: 'a Terminating:Wait member with our terminating hook: continue-terminating, and its claim stays while it runs',
@@ -490,6 +512,7 @@ const LIFECYCLE_STATES = [
   'Detaching',
   'Detached',
   'Warmed:Pending:Wait',
+  'Warmed:Terminating:Wait',
   'Warmed:Stopped',
   'Warmed:Running',
 ];
@@ -580,7 +603,7 @@ describe('planResync over random worlds', () => {
     }
     assert.deepEqual(
       [...kinds].sort(),
-      ['adopt', 'claim-elsewhere', 'claim-on-unusable-pair', 'claim-without-pair', 'continue-terminating', 'held-outside-group', 'pair', 'release', 'split-pair', 'two-pairs'],
+      ['adopt', 'claim-elsewhere', 'claim-on-unusable-pair', 'claim-without-pair', 'continue-terminating', 'continue-warm', 'held-outside-group', 'pair', 'release', 'split-pair', 'two-pairs'],
     );
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
-const SERVICE_PREFIX: Record<string, string> = { 'client-ec2': 'ec2', 'client-ssm': 'ssm', 'client-auto-scaling': 'autoscaling', 'client-sns': 'sns' };
+const SERVICE_PREFIX: Record<string, string> = { 'client-ec2': 'ec2', 'client-ssm': 'ssm', 'client-auto-scaling': 'autoscaling', 'client-sns': 'sns', 'client-sqs': 'sqs' };
 const SETUP_GATEWAY = join(SRC, 'aws/setup-gateway.ts');
 
 function sourceFiles(dir: string): string[] {

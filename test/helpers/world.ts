@@ -10,7 +10,8 @@ import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedPairs, type PairsDescription, type SeedResult } from '../../fake-aws/ec2/seed.ts';
 import { startFakeAws, type FakeAws, type FakeAwsOptions } from '../../fake-aws/index.ts';
-import { clientsFor } from '../../fake-aws/clients.ts';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { clientConfigFor, clientsFor } from '../../fake-aws/clients.ts';
 import { LogSink } from './log-sink.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -39,6 +40,8 @@ export interface Replica {
 export interface World {
   aws: FakeAws;
   topicArn: string;
+  /** Set when the intake is a queue. */
+  queue: WorldQueue | undefined;
   seeded: SeedResult;
   /** pairkeeper's configuration (JSON, hence also YAML), for a pairkeeper started elsewhere. */
   configText: string;
@@ -55,12 +58,27 @@ export interface World {
   close(): Promise<void>;
 }
 
+export type Intake = 'sns' | 'sqs-envelope' | 'sqs-raw' | 'eventbridge';
+
+/** The intake queue of a world whose intake is a queue. */
+export interface WorldQueue {
+  url: string;
+  arn: string;
+  deadLetterUrl: string;
+}
+
 export interface WorldOptions {
   pairs?: Omit<PairsDescription, 'azs'>;
   fake?: FakeAwsOptions;
   claims?: 'file' | 'ssm';
   /** Extra keys for pairkeeper's config (merged at the top level). */
   config?: Record<string, unknown>;
+  /**
+   * How Auto Scaling's messages reach pairkeeper: SNS over HTTP (the default), or an
+   * SQS queue (with a dead-letter queue after 3 receives) fed by SNS with its
+   * envelope, by SNS with raw delivery, or by an EventBridge rule.
+   */
+  intake?: Intake;
   /** 0: no pairkeeper in this process (a test runs its own, e.g. as a child process). Default 1. */
   replicas?: 0 | 1;
   /** Told as any replica does a pairing step, with that replica's crash(): a crash-point test stops it there. */
@@ -78,6 +96,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const seeded = seedPairs(aws.ec2, { azs: AZS, pairs: 6, tags: { Service: 'etcd' }, ...options.pairs });
   const topicArn = aws.sns.createTopic('etcd-autoscaling');
   aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 500, desiredCapacity: 0, notifications: [{ topicArn }] });
+  const intake = options.intake ?? 'sns';
+  const queue = intake === 'sns' ? undefined : intakeQueue(aws, topicArn, intake);
   const claimsPath = join(mkdtempSync(join(tmpdir(), 'pk-world-')), 'claims.json');
 
   const configText = JSON.stringify({
@@ -87,6 +107,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     claims: { store: options.claims ?? 'file', path: claimsPath },
     resync: { intervalSeconds: 3600 },
     log: { level: 'debug' },
+    ...(queue ? { intake: { sqs: { queueUrl: queue.url, waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 } } } : {}),
     ...options.config,
   });
   const config = parseConfig(configText, 'world');
@@ -101,6 +122,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     clients.ec2.middlewareStack.add(killSwitch(), { step: 'initialize' });
     clients.ssm.middlewareStack.add(killSwitch(), { step: 'initialize' });
     clients.autoScaling.middlewareStack.add(killSwitch(), { step: 'initialize' });
+    const sqs = new SQSClient(clientConfigFor(aws.url, aws.region));
+    sqs.middlewareStack.add(killSwitch(), { step: 'initialize' });
     // Filled once built: a step can only come after the app has started making AWS calls.
     const built: { app?: App } = {};
     const crash = () => {
@@ -109,7 +132,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       void built.app?.notifier.close();
     };
     const onStep = options.onStep;
-    const app = await buildApp({ config, logger: createLogger('debug', logs), clients, ...(onStep ? { onStep: (step, ids) => onStep(step, ids, crash) } : {}) });
+    const app = await buildApp({ config, logger: createLogger('debug', logs), clients, sqs, ...(onStep ? { onStep: (step, ids) => onStep(step, ids, crash) } : {}) });
     built.app = app;
     await app.publicApp.listen({ host: '127.0.0.1', port });
     const snsUrl = `http://127.0.0.1:${(app.publicApp.server.address() as AddressInfo).port}/sns`;
@@ -125,6 +148,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   };
   const addReplica = async (): Promise<Replica> => {
     const replica = await startReplica(0);
+    if (queue) return replica;
     const subscription = aws.sns.subscribe(topicArn, replica.snsUrl);
     await waitFor(() => subscription.confirmed, 'pairkeeper to confirm its subscription');
     return replica;
@@ -139,6 +163,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   return {
     aws,
     topicArn,
+    queue,
     seeded,
     configText,
     get app() {
@@ -178,4 +203,18 @@ export function worldsClosedAfterEach(): (options?: WorldOptions) => Promise<Wor
 /** What the app knows of one instance (its /v1/instances row). */
 export function instanceRecord(app: App, instanceId: string): InstanceRecord | undefined {
   return app.controller.instances().find((r) => r.instanceId === instanceId);
+}
+
+/** A queue (with its dead-letter queue) that the group's messages reach by the given way. */
+function intakeQueue(aws: FakeAws, topicArn: string, intake: Exclude<Intake, 'sns'>): WorldQueue {
+  const deadLetter = aws.sqs.createQueue('pairkeeper-intake-dlq');
+  const queue = aws.sqs.createQueue('pairkeeper-intake', {
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: 3 }),
+  });
+  if (intake === 'eventbridge') {
+    aws.events.putRule({ name: 'etcd-to-pairkeeper', pattern: { source: ['aws.autoscaling'], detail: { AutoScalingGroupName: ['etcd'] } }, queueArn: queue.arn });
+  } else {
+    aws.sns.subscribeQueue(topicArn, queue.arn, { rawMessageDelivery: intake === 'sqs-raw' });
+  }
+  return { url: aws.sqs.urlOf(queue), arn: queue.arn, deadLetterUrl: aws.sqs.urlOf(deadLetter) };
 }
