@@ -39,12 +39,13 @@ export type Task =
   | { kind: 'release' }
   | { kind: 'continue-terminating' }
   | { kind: 'adopt'; nodeId: string }
+  | { kind: 'drop-claim'; nodeId: string }
   /** A warm-pool move: its hooks of that transition are continued, and no pair is given or taken. */
   | { kind: 'continue-warm'; transition: 'launching' | 'terminating' };
 
 /** Tasks as resync plans them, with the lifecycle hooks resync found waiting on us. */
 export function taskOf(action: ResyncAction): Task {
-  if (action.kind === 'adopt') return { kind: 'adopt', nodeId: action.nodeId };
+  if (action.kind === 'adopt' || action.kind === 'drop-claim') return { kind: action.kind, nodeId: action.nodeId };
   if (action.kind === 'continue-warm') return { kind: 'continue-warm', transition: 'launching' };
   return { kind: action.kind };
 }
@@ -132,7 +133,7 @@ export class Controller implements EventSink {
     for (const hookName of hooks.launching ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'launching');
     for (const hookName of hooks.terminating ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'terminating');
     // One task per instance whatever its source: work queued or running for it completes the holds just taken.
-    if (task.kind !== 'adopt' && this.busy(instanceId)) return false;
+    if (task.kind !== 'adopt' && task.kind !== 'drop-claim' && this.busy(instanceId)) return false;
     return this.workOrDefer(group, instanceId, task, 'resync');
   }
 
@@ -166,7 +167,7 @@ export class Controller implements EventSink {
   /** Queues a task unless the same one already waits its turn; throws QueueFullError when full (SNS then gets 503). */
   private work(group: GroupConfig, instanceId: string, task: Task, attempt = 0): void {
     if (this.closed) return;
-    const key = task.kind === 'adopt' ? `adopt ${task.nodeId}` : task.kind;
+    const key = task.kind === 'adopt' || task.kind === 'drop-claim' ? `${task.kind} ${task.nodeId}` : task.kind;
     const waiting = this.queued.get(instanceId) ?? new Set<string>();
     if (waiting.has(key)) return;
     this.queue.enqueue(instanceId, async () => {
@@ -224,6 +225,9 @@ export class Controller implements EventSink {
       case 'adopt':
         await this.pairing.adopt(group, instanceId, task.nodeId);
         return this.onOutcome(group.name, 'adopted');
+      case 'drop-claim':
+        await this.pairing.dropLeftoverClaim(group, instanceId, task.nodeId);
+        return this.onOutcome(group.name, 'released');
       case 'continue-warm':
         await this.holds.complete(
           instanceId,

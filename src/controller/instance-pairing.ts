@@ -157,6 +157,27 @@ export class InstancePairing {
     log.warn({ whole }, 'adopted a pair found on the instance with no claim; the pair work that follows finishes it');
   }
 
+  /**
+   * Deletes a leftover claim of an instance that holds another pair whole, after
+   * fresh reads agree: the instance still holds that other pair, and nothing of this
+   * one. Nothing is detached; the pair becomes free for the instances that wait.
+   */
+  async dropLeftoverClaim(group: GroupConfig, instanceId: string, nodeId: string): Promise<void> {
+    const log = this.deps.logger.child({ instanceId, group: group.name, nodeId });
+    const pairs = await this.deps.inventory.get(group, { maxAgeMs: 0 });
+    const claims = await this.deps.claims.list(group.name);
+    const pair = pairs.find((p) => p.nodeId === nodeId);
+    const holdsOther = pairs.some((p) => p.nodeId !== nodeId && claims.some((c) => c.nodeId === p.nodeId && c.instanceId === instanceId) && isWholeOn(p, instanceId));
+    if (!holdsOther || (pair && holdersOf(pair).includes(instanceId))) {
+      log.info('leftover claim: no longer a leftover on fresh reads; kept');
+      return;
+    }
+    if (await this.deps.claims.release(group.name, nodeId, instanceId)) {
+      log.warn('released a leftover claim of an instance that holds another pair');
+      if (pair?.availabilityZone) this.deps.onRelease(group.name, pair.availabilityZone);
+    }
+  }
+
   /** One pass over the free pairs of the instance's AZ; false when none could be had. */
   private async tryPairs(group: GroupConfig, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | 'holds-others' | undefined> {
     const { instanceId, availabilityZone: az } = instance;

@@ -37,7 +37,9 @@ export type ResyncAction =
   /** A launch into the warm pool, held by our launch hooks: continued without a pair (it gets one when it leaves the pool). */
   | { kind: 'continue-warm'; instanceId: string; hooks: string[] }
   /** The claim's instance is gone: release its pair. */
-  | { kind: 'release'; instanceId: string; nodeId: string };
+  | { kind: 'release'; instanceId: string; nodeId: string }
+  /** A leftover claim (a replica race or a crash) of an instance that holds another whole pair: delete that claim, nothing else. */
+  | { kind: 'drop-claim'; instanceId: string; nodeId: string };
 
 export type ResyncProblem =
   | 'group-not-found'
@@ -46,7 +48,8 @@ export type ResyncProblem =
   | 'claim-elsewhere'
   | 'claim-without-pair'
   | 'claim-on-unusable-pair'
-  | 'held-outside-group';
+  | 'held-outside-group'
+  | 'leftover-claim';
 
 export interface ResyncReport {
   problem: ResyncProblem;
@@ -127,6 +130,13 @@ function planClaims(view: GroupView, plan: ResyncPlan): void {
     }
     if (!pair) {
       report(plan, 'claim-without-pair', `${claim.instanceId} holds a claim on ${claim.nodeId}, which matches no volume or ENI`, ids);
+      continue;
+    }
+    // The instance holds another pair whole and nothing of this one: a leftover that would strand the pair.
+    const wholeElsewhere = view.input.pairs.find((p) => p.nodeId !== claim.nodeId && view.claimOf.get(p.nodeId)?.instanceId === claim.instanceId && isWholeOn(p, claim.instanceId));
+    if (wholeElsewhere && !holdersOf(pair).includes(claim.instanceId)) {
+      report(plan, 'leftover-claim', `${claim.instanceId} holds ${wholeElsewhere.nodeId}; its claim on ${claim.nodeId} is a leftover and is released`, ids);
+      plan.actions.push({ kind: 'drop-claim', ...ids });
       continue;
     }
     const elsewhere = holdersOf(pair).find((h) => h !== claim.instanceId && view.isAlive(h));
