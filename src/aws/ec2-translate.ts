@@ -10,13 +10,14 @@ export function tagsOf(tags: Tag[] | undefined): Record<string, string> {
 }
 
 export function toVolume(v: Volume): VolumeInfo {
-  // A volume has at most one attachment (multi-attach volumes are not pairkeeper's business).
+  // A volume has at most one attachment, except a Multi-Attach one, which is never a pair (buildPairs).
   const a = v.Attachments?.find((x) => x.State !== 'detached');
   return {
     volumeId: v.VolumeId!,
     availabilityZone: v.AvailabilityZone!,
     state: v.State ?? 'unknown',
     tags: tagsOf(v.Tags),
+    multiAttachEnabled: v.MultiAttachEnabled === true,
     // EC2 says "" for a volume created empty.
     ...(v.SnapshotId ? { snapshotId: v.SnapshotId } : {}),
     attachment: a?.InstanceId

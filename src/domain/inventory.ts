@@ -53,6 +53,10 @@ function classify(group: string, nodeId: string, volumes: VolumeInfo[], enis: En
   if (!volume || !eni) {
     return { ...base, condition: 'incomplete', problem: volume ? 'no ENI with this NodeID' : 'no volume with this NodeID' };
   }
+  if (volume.multiAttachEnabled) {
+    // EC2 would attach it to a second instance without VolumeInUse: the attachment is no lock (invariant 2).
+    return { ...base, condition: 'broken', problem: 'volume has Multi-Attach enabled' };
+  }
   if (volume.availabilityZone !== eni.availabilityZone) {
     return { ...base, condition: 'broken', problem: `volume in ${volume.availabilityZone}, ENI in ${eni.availabilityZone}` };
   }

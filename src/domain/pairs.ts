@@ -24,6 +24,8 @@ export interface VolumeInfo {
   attachment: Attachment | undefined;
   /** The snapshot it was created from; absent for a volume created empty. Such a volume is never formatted. */
   snapshotId?: string | undefined;
+  /** EC2 lets such a volume have several holders, so its attachment is no lock: never a pair. */
+  multiAttachEnabled?: boolean;
 }
 
 export interface EniInfo {

@@ -47,6 +47,13 @@ describe('Ec2Gateway', () => {
     assert.equal(aws.faults.count('EC2', 'DescribeVolumes'), 1);
   });
 
+  it('reads whether a volume has Multi-Attach enabled (such a volume is never a pair)', async () => {
+    const multi = aws.ec2.createVolume({ availabilityZone: 'us-east-1a', volumeType: 'io2', iops: 1000, size: 8, multiAttachEnabled: true });
+    const [plain] = aws.ec2.volumes();
+    assert.equal((await ec2.volumes.read(multi.volumeId))?.multiAttachEnabled, true);
+    assert.equal((await ec2.volumes.read(plain!.volumeId))?.multiAttachEnabled, false);
+  });
+
   it('retries throttling and 5xx past the SDK, and passes other errors through at once, classified', async () => {
     const instance = aws.ec2.runInstance({ availabilityZone: 'us-east-1a' });
     aws.faults.set('EC2', 'DescribeInstances', { failNext: 3, code: 'RequestLimitExceeded', status: 503 });

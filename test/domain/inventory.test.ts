@@ -57,6 +57,13 @@ describe('buildPairs', () => {
     ]);
   });
 
+  it('never makes a pair of a Multi-Attach volume: EC2 would not refuse its second holder (invariant 2)', () => {
+    const [pair] = buildPairs('web', 'NodeID', [volume('vol-1', 'node-1', { multiAttachEnabled: true })], [eni('eni-1', 'node-1')]);
+    assert.equal(pair?.condition, 'broken');
+    assert.match(pair?.problem ?? '', /Multi-Attach/);
+    assert.deepEqual(freePairs([pair!], [], AZ), []);
+  });
+
   it('accepts an in-use volume as usable (a pair already attached somewhere)', () => {
     const [pair] = buildPairs('g', 'NodeID', [volume('vol-1', 'node-1', { state: 'in-use', attachment: attachedTo('i-1') })], [eni('eni-1', 'node-1')]);
     assert.equal(pair?.condition, 'usable');
