@@ -18,6 +18,8 @@ import { clientsFor } from '../fake-aws/clients.ts';
  * sizes (refill × scale). Timed from the first delivery until EC2 shows every pair
  * whole and pairkeeper has finished (tags and claims).
  */
+const GROUP_TAG = { 'aws:autoscaling:groupName': 'bench' };
+
 export interface PairkeeperBurstResult {
   wallMs: number;
   /** EC2 calls by action, from the fake's counters. */
@@ -31,7 +33,8 @@ export async function runPairkeeperBurst(options: { instances: number; pairs: nu
   const aws = await startFakeAws({ ec2Timing: { attachDelayMs: 2000 / scale, launchDelayMs: 20 } });
   try {
     seedPairs(aws.ec2, { azs, pairs, tags: { Service: 'bench' } });
-    const launched = Array.from({ length: n }, (_, k) => aws.ec2.runInstance({ availabilityZone: azs[k % azs.length]! }));
+    // Launched as the group's: pairkeeper refuses a launch unless Auto Scaling's own tag names the group.
+    const launched = Array.from({ length: n }, (_, k) => aws.ec2.runInstance({ availabilityZone: azs[k % azs.length]!, tags: GROUP_TAG }));
     while (launched.some((i) => i.state !== 'running')) await sleep(10);
     const topicArn = aws.sns.createTopic('bench');
 
