@@ -10,6 +10,7 @@
  * queue's redrive policy moves it to the dead-letter queue after maxReceiveCount.
  * Receive errors back off; nothing here loops tightly.
  */
+import type { HandledMessage } from '../domain/handled-message.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
@@ -34,20 +35,6 @@ export interface SqsPollerDeps {
   /** Told of each message handled, for the operators' list of recent events (GET /v1/events). */
   onHandled?: (entry: HandledMessage) => void;
   backoff?: Backoff;
-}
-
-export interface HandledMessage {
-  at: string;
-  /** The SNS MessageId of an envelope, else SQS's. */
-  messageId: string;
-  /** `sqs:` and the body's format. */
-  type: string;
-  kind?: string;
-  group?: string;
-  instanceId?: string;
-  outcome: string;
-  detail?: string;
-  durationMs: number;
 }
 
 const RECEIVE_BACKOFF: Backoff = { baseMs: 1000, capMs: 60_000 };
