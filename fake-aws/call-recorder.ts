@@ -16,6 +16,8 @@ export interface RecordedResource {
 export interface RecordedCall {
   action: string;
   region: string;
+  /** Who signed it (the Credential's access key id): tells pairkeeper's calls from an operator's command's. */
+  accessKeyId?: string;
   /** Empty for actions without resource-level permissions (IAM authorizes them on "*"). */
   resources: RecordedResource[];
   /** Condition keys the request itself carries, e.g. `aws:TagKeys`. */
@@ -33,7 +35,7 @@ export class CallRecorder {
 
   /** `resources` is asked only when recording: it reads the fake's state. */
   record(action: string, authorization: string | undefined, resources: () => CallResources): void {
-    if (this.enabled) this.recorded.push({ action, region: signedRegion(authorization), ...resources() });
+    if (this.enabled) this.recorded.push({ action, region: signedRegion(authorization), accessKeyId: signedAccessKey(authorization), ...resources() });
   }
 
   calls(): readonly RecordedCall[] {
@@ -68,6 +70,11 @@ export function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
   return 'aws';
+}
+
+/** The access key id a request was signed with. */
+export function signedAccessKey(authorization: string | undefined): string {
+  return /Credential=([^/]+)\//.exec(authorization ?? '')?.[1] ?? '';
 }
 
 /** The region a request was signed for: the credential scope of its SigV4 Authorization header. */

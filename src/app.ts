@@ -1,6 +1,6 @@
 /**
  * The composition root of the service: metrics, notifier, the controller (through
- * its facade), the SNS ingress, and the two Fastify apps (public: SNS and health;
+ * its facade), the SNS ingress, the SQS intake when configured, and the two Fastify apps (public: SNS and health;
  * admin: the operators' routes). It never listens: server.ts does.
  */
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,8 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { countAwsCalls } from './aws/call-metrics.ts';
-import type { AwsClients } from './aws/clients.ts';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsClient, type AwsClients } from './aws/clients.ts';
 import type { Config } from './config/schema.ts';
 import { createController, type ControllerFacade, type ControllerReports, type Readiness } from './controller/facade.ts';
 import { metricReports } from './controller-metrics.ts';
@@ -26,13 +27,18 @@ import { pairRoutes } from './routes/pairs.ts';
 import { SNS_BODY_LIMIT, snsRoutes } from './routes/sns.ts';
 import { statusRoutes } from './routes/status.ts';
 import { CertificateCache } from './sns/certificate-cache.ts';
+import { parseAutoScalingMessage } from './sns/autoscaling-message.ts';
+import { EnvelopeVerifier } from './sns/envelope-verifier.ts';
 import { SnsIngress } from './sns/ingress.ts';
+import { SqsPoller } from './intake/sqs-poller.ts';
 import { SubscriptionLog } from './sns/subscriptions.ts';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   clients: AwsClients;
+  /** The SQS intake's client when `intake.sqs` is set; made from the region (and closed) by the app when absent. */
+  sqs?: SQSClient;
   /** Where accepted events go; the controller unless a test wants to look at the events alone. */
   sink?: EventSink;
   /** Told as each pairing step is done (a crash-point test stops the app there). */
@@ -70,9 +76,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const controller = createController(config, { logger, clients: deps.clients, reports });
   metrics.observe({ queueDepth: () => controller.status().queueDepth, instances: () => countBy(controller.instances().map((r) => r.status)) });
   const certificates = new CertificateCache({ timeoutMs: config.sns.certFetchTimeoutMs, maxEntries: config.sns.certCacheSize });
+  const verifier = new EnvelopeVerifier({ config: config.sns, certificates, ...(deps.now ? { now: deps.now } : {}) });
   const ingress = new SnsIngress({
     config: config.sns,
-    certificates,
+    verifier,
     sink: deps.sink ?? controller,
     logger,
     metrics,
@@ -91,7 +98,23 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
   });
   await Promise.all([publicApp.ready(), adminApp.ready()]);
+  const sqsClient = config.intake.sqs ? (deps.sqs ?? createSqsClient(config.aws.region)) : undefined;
+  const poller =
+    config.intake.sqs && sqsClient
+      ? new SqsPoller({
+          client: sqsClient,
+          config: config.intake.sqs,
+          // The queue's SNS envelopes get POST /sns's own check.
+          sns: { openEnvelope: (body) => verifier.open(body), parseMessage: parseAutoScalingMessage },
+          sink: deps.sink ?? controller,
+          resync: () => controller.resyncNow(),
+          logger,
+          metrics,
+          onHandled: (entry) => recentEvents.add(entry),
+        })
+      : undefined;
   controller.start();
+  poller?.start();
   return {
     publicApp,
     adminApp,
@@ -101,7 +124,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     recentEvents,
     certificates,
     close: async () => {
-      await Promise.all([publicApp.close(), adminApp.close()]);
+      await Promise.all([publicApp.close(), adminApp.close(), poller?.close()]);
+      if (sqsClient && !deps.sqs) sqsClient.destroy();
       await controller.close();
       await notifier.close();
     },

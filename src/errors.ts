@@ -48,10 +48,17 @@ export const ERROR_CODES = {
   PK_ATTACHMENT_LOST: { status: 503, retryable: true },
   PK_PAIR_BROKEN: { status: 409, retryable: false },
   PK_PREPARE_FAILED: { status: 500, retryable: false },
+  /** A group whose warm pool has ReuseOnScaleIn: refused (see the README's warm pool section). */
+  PK_WARM_POOL_REUSE: { status: 500, retryable: false },
   PK_FACTS_FILE: { status: 500, retryable: true },
   // Queue intake: a message body that can never become an event (left to the queue's redrive policy).
   PK_INTAKE_MALFORMED: { status: 400, retryable: false },
   PK_INTAKE_TOO_LARGE: { status: 413, retryable: false },
+  // `pairkeeper pairs create` and `setup`: input they refuse before any change (exit 2), and what they cannot fix (exit 1).
+  PK_SETUP_INPUT: { status: 400, retryable: false },
+  PK_SETUP_BLOCKED: { status: 409, retryable: false },
+  /** `pairkeeper status`: the admin listener did not answer, or refused. */
+  PK_STATUS_UNREACHABLE: { status: 503, retryable: true },
   // Claims.
   PK_CLAIMS_STORE: { status: 503, retryable: true },
   PK_CLAIM_CORRUPT: { status: 500, retryable: false },

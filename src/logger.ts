@@ -1,10 +1,10 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
-
 /**
  * One JSON line per event. Secrets are redacted wherever they would appear: auth
  * headers, subscription tokens and SubscribeURLs (whoever holds one can confirm a
  * subscription), lifecycle action tokens.
  */
+import { pino, type DestinationStream, type Logger } from 'pino';
+
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'headers.authorization',

@@ -41,6 +41,23 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers,
     }),
+    queueMessages: new Counter({
+      name: 'pairkeeper_queue_messages_total',
+      help: 'SQS intake messages by body format (sns-envelope, raw, eventbridge, unknown) and outcome (accepted, ignored, poison, failed).',
+      labelNames: ['format', 'outcome'] as const,
+      registers,
+    }),
+    queuePoisonMessages: new Counter({
+      name: 'pairkeeper_queue_poison_messages_total',
+      help: 'SQS intake messages that can never become an event (left for the redrive policy), by error code.',
+      labelNames: ['code'] as const,
+      registers,
+    }),
+    queueReceiveErrors: new Counter({
+      name: 'pairkeeper_queue_receive_errors_total',
+      help: 'SQS ReceiveMessage calls that failed (the intake backs off).',
+      registers,
+    }),
     awsCalls: new Counter({
       name: 'pairkeeper_aws_calls_total',
       help: 'AWS API calls by service, action and outcome (ok, throttled, error); each retry counts.',

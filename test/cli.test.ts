@@ -39,14 +39,14 @@ describe('pairkeeper CLI', () => {
     for (const args of [['--help'], ['-h'], [], ['help'], ['pairs', '--help']]) {
       const { code, out } = await pairkeeper(args);
       assert.equal(code, 0, args.join(' '));
-      for (const word of ['serve', 'check-config', 'pairs', '--config', '--json', 'PAIRKEEPER_CONFIG', 'PAIRKEEPER_LISTEN_PORT', 'PAIRKEEPER_ADMIN_PORT']) {
+      for (const word of ['serve', 'check-config', 'pairs', 'pairs create', 'setup', 'status', '--apply', '--for setup', '--config', '--json', 'PAIRKEEPER_CONFIG', 'PAIRKEEPER_LISTEN_PORT', 'PAIRKEEPER_ADMIN_PORT']) {
         assert.ok(out.includes(word), `usage lacks ${word}`);
       }
     }
   });
 
   it('answers an unknown command or flag with the usage on stderr and exit 2', async () => {
-    for (const args of [['frobnicate'], ['pairs', '--verbose'], ['check-config', 'extra'], ['check-config', '--json']]) {
+    for (const args of [['frobnicate'], ['pairs', '--verbose'], ['check-config', 'extra'], ['check-config', '--json'], ['pairs', 'create', '--json'], ['setup', '--nodes', 'a']]) {
       const { code, out, err } = await pairkeeper(args);
       assert.equal(code, 2, args.join(' '));
       assert.equal(out, '');
@@ -153,6 +153,17 @@ describe('pairkeeper CLI', () => {
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number];
       assert.equal(code, 0, output.err);
+    });
+  });
+
+  describe('status', () => {
+    it('exits 1 naming the admin URL when nothing answers there', async () => {
+      const port = await freePort();
+      const path = writeConfig(`aws: { region: us-east-1 }\nsns: { topicArns: [arn:aws:sns:us-east-1:123456789012:t] }\nadmin: { port: ${port} }\n`);
+      const { code, out, err } = await pairkeeper(['status', '--config', path]);
+      assert.equal(code, 1);
+      assert.equal(out, '');
+      assert.match(err, new RegExp(`pairkeeper: status: no answer from http://127\\.0\\.0\\.1:${port}/v1/status .*\\(PK_STATUS_UNREACHABLE\\)`));
     });
   });
 });

@@ -77,7 +77,11 @@ describe('lifecycle hooks', () => {
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);
     await waitFor(() => onlyMember(w)?.lifecycleState === 'InService', 'the instance to go in service');
     const id = onlyMember(w)!.instanceId;
-    assert.equal(instanceRecord(w.app, id)?.status, 'waiting');
+    // The launch notification that follows in-service looks again: it ends waiting too.
+    await waitFor(async () => {
+      await w.app.controller.idle();
+      return instanceRecord(w.app, id)?.status === 'waiting';
+    }, 'the instance to wait for a pair');
     assert.equal(w.logs.find('lifecycle action completed with CONTINUE').length, 1);
     assert.equal(w.logs.find('lifecycle action completed with ABANDON').length, 0);
   });
@@ -120,6 +124,21 @@ describe('lifecycle hooks', () => {
     await waitFor(() => w.logs.find('lifecycle action ended elsewhere; no more heartbeats').length === 1, 'the heartbeat to notice');
     assert.equal(w.app.controller.status().lifecycleHolds, 0);
     assertInvariants(await settle(w, 1));
+  });
+
+  it("while another tool's hook keeps the instance in Pending:Wait, resync completes ours once, not at every run (issue 13)", async () => {
+    const w = await start({ heartbeatTimeout: 300 });
+    const otherTopic = w.aws.sns.createTopic('another-tool');
+    w.aws.autoScaling.putLifecycleHook('etcd', { name: 'other-tool', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 300, notificationTargetArn: otherTopic });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    assertInvariants(await settle(w, 1));
+    await waitFor(() => w.logs.find('lifecycle action completed with CONTINUE').length === 1, 'our hook to be completed');
+    assert.equal(onlyMember(w)?.lifecycleState, 'Pending:Wait', 'the other tool still holds it');
+    for (let i = 0; i < 3; i++) {
+      await w.app.controller.resyncNow();
+      await w.app.controller.idle();
+    }
+    assert.equal(w.aws.faults.count('AutoScaling', 'CompleteLifecycleAction'), 1, 'no completion sent again');
   });
 
   it('a terminating hook is completed with CONTINUE at once, and the pair is released once the instance is gone', async () => {

@@ -85,9 +85,24 @@ describe('operating pairkeeper', () => {
     assert.deepEqual(group!.members, { InService: 4 });
     const pairs = group!.pairs as Record<string, Record<string, number>>;
     assert.deepEqual(Object.values(pairs).map((p) => p.attached), [1, 1, 1]);
-    const waiting = group!.waiting as { instanceId: string }[];
+    const waiting = group!.waiting as { instanceId: string; availabilityZone: string; since: string }[];
     assert.equal(waiting.length, 1);
     assert.deepEqual(group!.problems, []);
+
+    // The same facts for a person at a terminal (and `pairkeeper status`).
+    const text = await w.app.adminApp.inject({ url: '/v1/status', headers: { accept: 'text/plain' } });
+    assert.match(String(text.headers['content-type']), /^text\/plain/);
+    const lines = text.body.split('\n');
+    assert.match(lines[0]!, /^pairkeeper \d+\.\d+\.\d+, up \d+ s: ready$/);
+    assert.match(lines[1]!, /^resync: last \S+ \(\d+ ms\), last success \S+$/);
+    assert.ok(lines.includes('group etcd'));
+    assert.ok(lines.includes('  members  4 InService'));
+    assert.equal(lines.filter((l) => /^ {2}pairs {4}us-east-1[abc]: 1 attached$/.test(l)).length, 3);
+    const [waiter] = waiting;
+    assert.ok(lines.includes(`  waiting  ${waiter!.instanceId} (${waiter!.availabilityZone}, since ${waiter!.since})`));
+    assert.ok(lines.includes('recent failures: none'));
+    const both = await w.app.adminApp.inject({ url: '/v1/status', headers: { accept: 'text/plain, application/json' } });
+    assert.equal(both.json<{ ready: boolean }>().ready, true, 'a client that takes JSON gets JSON');
   });
 
   it('sheds POST /sns with 503 and Retry-After while the event loop lags, and takes requests again after', async () => {

@@ -45,6 +45,24 @@ describe('resync', () => {
     assert.equal(check.free, w.seeded.pairs.length);
   });
 
+  it('a leftover second claim (a replica race or a crash between create and release) is released, and its pair is free again (issue 13 #2)', async () => {
+    const w = await start({ claims: 'ssm' });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const held = (await settle(w, 1)).complete[0]!;
+    const other = w.seeded.pairs.find((p) => p.nodeId !== held.nodeId)!;
+    const now = new Date().toISOString();
+    const leftover = { group: 'etcd', nodeId: other.nodeId, instanceId: held.instanceId, state: 'claimed', since: now, updatedAt: now };
+    w.aws.ssm.parameters.put({ name: `/pairkeeper/etcd/${other.nodeId}`, value: JSON.stringify(leftover), type: 'String' });
+    const run = await w.app.controller.resyncNow();
+    assert.equal(run.actions['drop-claim'], 1);
+    await w.app.controller.idle();
+    const claims = await w.app.controller.claims('etcd');
+    assert.deepEqual(claims.map((c) => [c.nodeId, c.instanceId]), [[held.nodeId, held.instanceId]]);
+    const rows = await w.app.controller.pairRows();
+    assert.equal(rows.find((r) => r.nodeId === other.nodeId)?.status, 'free');
+    assertInvariants(checkPairs(w.aws));
+  });
+
   it('a whole pair with no claim (a lost claim store) is adopted, not attached again', async () => {
     const w = await start({ claims: 'ssm' });
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);

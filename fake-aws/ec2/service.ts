@@ -51,8 +51,21 @@ const handlers: Record<string, Handler> = {
     return { subnetSet: page.map((s) => subnetXml(s, ec2)), nextToken };
   },
 
-  /** The volume is `creating`, tagged from the start; `available` after createDelayMs. */
+  /** By id only (what `pairs create` asks): an unknown group is InvalidGroup.NotFound, as EC2 says it. */
+  DescribeSecurityGroups(ec2, params) {
+    const ids = readList(params, 'GroupId');
+    for (const id of ids) {
+      assertWellFormed('sg', id);
+      if (!ec2.securityGroup(id)) throw ec2Errors.securityGroupNotFound(id, ec2.vpcId);
+    }
+    const groups = ids.length > 0 ? ids.map((id) => ec2.securityGroup(id)!) : ec2.securityGroups();
+    return { securityGroupInfo: groups.map((g) => ({ groupId: g.groupId, groupName: g.groupName, vpcId: ec2.vpcId, ownerId: ec2.accountId, ipPermissions: [], ipPermissionsEgress: [] })) };
+  },
+
+  /** The volume is `creating`, tagged from the start; `available` after createDelayMs. A ClientToken seen before answers that call's volume. */
   CreateVolume(ec2, params) {
+    const earlier = byClientToken(ec2, params, (id) => ec2.volume(id));
+    if (earlier) return volumeXml(earlier);
     const availabilityZone = required(params, 'AvailabilityZone');
     // An AZ of this region is the region's name and a letter (us-east-1a).
     if (!new RegExp(`^${ec2.region}[a-z]$`).test(availabilityZone)) {
@@ -78,10 +91,13 @@ const handlers: Record<string, Handler> = {
     assertVolumeShape(shape);
     const tags = readTagSpecifications(params, 'volume');
     const volume = ec2.createVolume({ availabilityZone, ...shape, encrypted, kmsKeyId, tags, creating: true });
+    rememberClientToken(ec2, params, volume.volumeId);
     return volumeXml(volume);
   },
 
   CreateNetworkInterface(ec2, params) {
+    const earlier = byClientToken(ec2, params, (id) => ec2.networkInterface(id));
+    if (earlier) return { networkInterface: networkInterfaceXml(earlier, ec2) };
     const subnetId = required(params, 'SubnetId');
     assertWellFormed('subnet', subnetId);
     const securityGroupIds = readList(params, 'SecurityGroupId');
@@ -94,6 +110,7 @@ const handlers: Record<string, Handler> = {
       description: params.get('Description') ?? undefined,
       tags,
     });
+    rememberClientToken(ec2, params, eni.networkInterfaceId);
     return { networkInterface: networkInterfaceXml(eni, ec2) };
   },
 
@@ -218,4 +235,16 @@ function readIds(params: URLSearchParams, prefix: string, idPrefix: 'i' | 'vol' 
   const ids = readList(params, prefix);
   for (const id of ids) assertWellFormed(idPrefix, id);
   return ids;
+}
+
+/** EC2's idempotency: a create with a ClientToken it has seen answers what that call made (if it still exists). */
+function byClientToken<T>(ec2: Ec2State, params: URLSearchParams, find: (id: string) => T | undefined): T | undefined {
+  const token = params.get('ClientToken');
+  const id = token === null ? undefined : ec2.clientTokens.get(token);
+  return id === undefined ? undefined : find(id);
+}
+
+function rememberClientToken(ec2: Ec2State, params: URLSearchParams, id: string): void {
+  const token = params.get('ClientToken');
+  if (token !== null) ec2.clientTokens.set(token, id);
 }

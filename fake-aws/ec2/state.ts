@@ -116,6 +116,8 @@ export class Ec2State {
   private readonly securityGroupMap = new Map<string, FakeSecurityGroup>();
   private defaultGroup!: FakeSecurityGroup;
   private readonly usedIps = new Set<string>();
+  /** CreateVolume's and CreateNetworkInterface's ClientTokens: token → the id the first call made. */
+  readonly clientTokens = new Map<string, string>();
   private readonly timers = new Timers();
   private readonly random: () => number;
   private seq = 0;
@@ -215,6 +217,10 @@ export class Ec2State {
 
   securityGroup(id: string): FakeSecurityGroup | undefined {
     return this.securityGroupMap.get(id);
+  }
+
+  securityGroups(): FakeSecurityGroup[] {
+    return [...this.securityGroupMap.values()];
   }
 
   /** A `pending` instance with its primary ENI (device 0) and root volume, `running` after launchDelayMs. */
@@ -461,6 +467,7 @@ export class Ec2State {
     this.securityGroupMap.clear();
     this.addDefaultSecurityGroup();
     this.usedIps.clear();
+    this.clientTokens.clear();
     this.throttling.reset();
   }
 

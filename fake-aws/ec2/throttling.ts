@@ -1,5 +1,5 @@
 import { FakeAwsError } from '../errors.ts';
-import { TokenBucket } from '../token-bucket.ts';
+import { MeteredBuckets, type BucketStats } from '../metered-buckets.ts';
 
 export type Ec2BucketCategory = 'describe' | 'describe-unfiltered' | 'mutating' | 'tags';
 
@@ -16,6 +16,7 @@ const CATEGORY: Readonly<Record<string, 'describe' | 'mutating' | 'tags'>> = {
   DescribeNetworkInterfaces: 'describe',
   DescribeInstances: 'describe',
   DescribeSubnets: 'describe',
+  DescribeSecurityGroups: 'describe',
   CreateVolume: 'mutating',
   CreateNetworkInterface: 'mutating',
   AttachVolume: 'mutating',
@@ -33,15 +34,8 @@ const CATEGORY: Readonly<Record<string, 'describe' | 'mutating' | 'tags'>> = {
  */
 export type Ec2ThrottleScope = 'action' | 'category';
 
-export interface Ec2BucketStats {
+export interface Ec2BucketStats extends BucketStats {
   category: Ec2BucketCategory;
-  /** AWS's sizes, not scaled: what the real service would allow. */
-  capacity: number;
-  refillPerSecond: number;
-  /** Calls admitted (each took a token when throttling is on). */
-  calls: number;
-  /** Calls answered RequestLimitExceeded. */
-  throttled: number;
 }
 
 /**
@@ -51,37 +45,30 @@ export interface Ec2BucketStats {
  * refill sped up by `scale` so a benchmark keeps AWS's shape at a faster pace.
  */
 export class Ec2Throttling {
-  private scale: number | undefined;
   private scope: Ec2ThrottleScope = 'action';
-  private readonly buckets = new Map<string, TokenBucket>();
-  private readonly counts = new Map<string, Ec2BucketStats>();
-  private readonly now: (() => number) | undefined;
+  private readonly meter: MeteredBuckets<Ec2BucketStats>;
 
   constructor(options: { now?: () => number } = {}) {
-    this.now = options.now;
+    this.meter = new MeteredBuckets(options.now);
   }
 
   get enabled(): boolean {
-    return this.scale !== undefined;
+    return this.meter.enabled;
   }
 
   /** Starts throttling with full buckets and fresh counts. */
   enable(options: { scale?: number; scope?: Ec2ThrottleScope } = {}): void {
-    this.scale = options.scale ?? 1;
     this.scope = options.scope ?? 'action';
-    this.buckets.clear();
-    this.counts.clear();
+    this.meter.enable(options.scale ?? 1);
   }
 
   disable(): void {
-    this.scale = undefined;
-    this.buckets.clear();
+    this.meter.disable();
   }
 
   reset(): void {
-    this.disable();
+    this.meter.reset();
     this.scope = 'action';
-    this.counts.clear();
   }
 
   /**
@@ -102,28 +89,14 @@ export class Ec2Throttling {
     const bucket = this.bucketFor(action, params);
     if (!bucket) return;
     const size = EC2_BUCKET_SIZES[bucket.category];
-    let stats = this.counts.get(bucket.key);
-    if (!stats) {
-      stats = { category: bucket.category, ...size, calls: 0, throttled: 0 };
-      this.counts.set(bucket.key, stats);
+    if (!this.meter.admit(bucket.key, () => ({ category: bucket.category, ...size, calls: 0, throttled: 0 }))) {
+      throw new FakeAwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
     }
-    if (this.scale !== undefined) {
-      let tokens = this.buckets.get(bucket.key);
-      if (!tokens) {
-        tokens = new TokenBucket(size.capacity, size.refillPerSecond * this.scale, this.now);
-        this.buckets.set(bucket.key, tokens);
-      }
-      if (!tokens.take()) {
-        stats.throttled += 1;
-        throw new FakeAwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
-      }
-    }
-    stats.calls += 1;
   }
 
   /** Admitted and throttled calls per bucket key since the last enable/reset. */
   stats(): Record<string, Ec2BucketStats> {
-    return Object.fromEntries([...this.counts].map(([k, v]) => [k, { ...v }]));
+    return this.meter.stats();
   }
 
   /**
@@ -131,8 +104,6 @@ export class Ec2Throttling {
    * have admitted the calls counted: buckets refill in parallel, so the slowest one.
    */
   minimumSeconds(): number {
-    let worst = 0;
-    for (const s of this.counts.values()) worst = Math.max(worst, Math.max(0, s.calls - s.capacity) / s.refillPerSecond);
-    return worst;
+    return this.meter.minimumSeconds();
   }
 }

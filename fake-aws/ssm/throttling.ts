@@ -13,7 +13,7 @@
  * Burst capacity is one second's worth: AWS publishes no larger one.
  */
 import { FakeAwsError } from '../errors.ts';
-import { TokenBucket } from '../token-bucket.ts';
+import { MeteredBuckets, type BucketStats } from '../metered-buckets.ts';
 
 export type SsmBucket = 'read' | 'read-by-path' | 'write';
 
@@ -31,46 +31,33 @@ const TPS: Readonly<Record<'standard' | 'higher', Record<SsmBucket, number>>> = 
   higher: { read: 10_000, 'read-by-path': 100, write: 10 },
 };
 
-export interface SsmBucketStats {
-  /** AWS's rate for this bucket, not scaled. */
-  refillPerSecond: number;
-  capacity: number;
-  calls: number;
-  throttled: number;
-}
+export type SsmBucketStats = BucketStats;
 
 export class SsmThrottling {
-  private scale: number | undefined;
   private throughput: 'standard' | 'higher' = 'standard';
-  private readonly buckets = new Map<string, TokenBucket>();
-  private readonly counts = new Map<string, SsmBucketStats>();
-  private readonly now: (() => number) | undefined;
+  private readonly meter: MeteredBuckets<SsmBucketStats>;
 
   constructor(options: { now?: () => number } = {}) {
-    this.now = options.now;
+    this.meter = new MeteredBuckets(options.now);
   }
 
   get enabled(): boolean {
-    return this.scale !== undefined;
+    return this.meter.enabled;
   }
 
   /** Starts throttling with full buckets and fresh counts; `higherThroughput` is the account's Parameter Store setting. */
   enable(options: { scale?: number; higherThroughput?: boolean } = {}): void {
-    this.scale = options.scale ?? 1;
     this.throughput = options.higherThroughput ? 'higher' : 'standard';
-    this.buckets.clear();
-    this.counts.clear();
+    this.meter.enable(options.scale ?? 1);
   }
 
   disable(): void {
-    this.scale = undefined;
-    this.buckets.clear();
+    this.meter.disable();
   }
 
   reset(): void {
-    this.disable();
+    this.meter.reset();
     this.throughput = 'standard';
-    this.counts.clear();
   }
 
   /** Counts a Parameter Store call and, when throttling is on, takes a token or answers ThrottlingException. */
@@ -80,34 +67,18 @@ export class SsmThrottling {
     // At standard throughput every read draws from the one shared bucket.
     const key = bucket === 'read-by-path' && this.throughput === 'standard' ? 'read' : bucket;
     const tps = TPS[this.throughput][key];
-    let stats = this.counts.get(key);
-    if (!stats) {
-      stats = { refillPerSecond: tps, capacity: tps, calls: 0, throttled: 0 };
-      this.counts.set(key, stats);
+    if (!this.meter.admit(key, () => ({ refillPerSecond: tps, capacity: tps, calls: 0, throttled: 0 }))) {
+      throw new FakeAwsError('ThrottlingException', 'Rate exceeded', 400);
     }
-    if (this.scale !== undefined) {
-      let tokens = this.buckets.get(key);
-      if (!tokens) {
-        tokens = new TokenBucket(tps, tps * this.scale, this.now);
-        this.buckets.set(key, tokens);
-      }
-      if (!tokens.take()) {
-        stats.throttled += 1;
-        throw new FakeAwsError('ThrottlingException', 'Rate exceeded', 400);
-      }
-    }
-    stats.calls += 1;
   }
 
   /** Admitted and throttled calls per bucket (`read`, `read-by-path`, `write`) since the last enable/reset. */
   stats(): Record<string, SsmBucketStats> {
-    return Object.fromEntries([...this.counts].map(([k, v]) => [k, { ...v }]));
+    return this.meter.stats();
   }
 
   /** The least wall time, in seconds at AWS's real rates, in which Parameter Store would have admitted the calls counted. */
   minimumSeconds(): number {
-    let worst = 0;
-    for (const s of this.counts.values()) worst = Math.max(worst, Math.max(0, s.calls - s.capacity) / s.refillPerSecond);
-    return worst;
+    return this.meter.minimumSeconds();
   }
 }

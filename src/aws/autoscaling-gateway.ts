@@ -1,6 +1,6 @@
 /**
  * The Auto Scaling calls pairkeeper makes (config/iam-policy.json lists the same):
- * read group members and hooks for resync, and complete or extend lifecycle actions.
+ * read group members, hooks and warm pool for resync, and complete or extend lifecycle actions.
  * Throttling and 5xx are retried with backoff. Auto Scaling answers ValidationError
  * when no action is open any more (completed elsewhere, timed out, stale token);
  * that is an answer here ('gone'), not a failure.
@@ -9,6 +9,7 @@ import {
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeLifecycleHooksCommand,
+  DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
@@ -60,6 +61,14 @@ export class AutoScalingGateway {
       heartbeatTimeoutSeconds: h.HeartbeatTimeout ?? 3600,
       notificationTargetArn: h.NotificationTargetARN,
     }));
+  }
+
+  /** The group's warm pool, as far as pairkeeper cares: absent, or whether instances go back to it on scale-in. */
+  async warmPool(group: string): Promise<{ reuseOnScaleIn: boolean } | undefined> {
+    // MaxRecords 1: the configuration comes with every page, the pool's instances are not needed.
+    const answer = await this.call('DescribeWarmPool', () => this.client.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: group, MaxRecords: 1 })));
+    const pool = answer.WarmPoolConfiguration;
+    return pool ? { reuseOnScaleIn: pool.InstanceReusePolicy?.ReuseOnScaleIn === true } : undefined;
   }
 
   complete(ref: LifecycleActionRef, result: LifecycleResult): Promise<ActionAnswer> {

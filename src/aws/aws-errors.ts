@@ -79,12 +79,20 @@ const KIND_OF_CODE: Readonly<Record<string, AwsErrorKind>> = {
   'InvalidVolume.NotFound': 'not-found',
   'InvalidNetworkInterfaceID.NotFound': 'not-found',
   'InvalidAttachmentID.NotFound': 'not-found',
+  // `pairs create` and `setup`: a subnet or security group of another region or VPC, an SNS topic that is gone.
+  'InvalidSubnetID.NotFound': 'not-found',
+  'InvalidGroup.NotFound': 'not-found',
+  NotFound: 'not-found',
   VolumeInUse: 'in-use',
   ParameterAlreadyExists: 'already-exists',
   InvalidParameterValue: 'invalid',
   InvalidParameterCombination: 'invalid',
   'InvalidVolume.ZoneMismatch': 'invalid',
   ValidationException: 'invalid',
+  'InvalidSubnetID.Malformed': 'invalid',
+  'InvalidGroupId.Malformed': 'invalid',
+  InvalidParameter: 'invalid',
+  MissingParameter: 'invalid',
 };
 
 function shape(err: unknown): ErrorShape {

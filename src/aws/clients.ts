@@ -8,6 +8,7 @@
 
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 /** The three clients pairkeeper uses. */
@@ -25,6 +26,15 @@ export function createAwsClients(region: string): AwsClients {
     ssm: new SSMClient({ region, maxAttempts: 1, requestHandler }),
     autoScaling: new AutoScalingClient({ region, maxAttempts: 1, requestHandler }),
   };
+}
+
+/**
+ * The SQS intake's client (endpoint from AWS_ENDPOINT_URL_SQS for the local AWS).
+ * Its request timeout outlasts the longest long poll (20 s), which would otherwise
+ * be cut off as a hung request.
+ */
+export function createSqsClient(region: string): SQSClient {
+  return new SQSClient({ region, maxAttempts: 1, requestHandler: { ...requestHandler, requestTimeout: 30_000 } });
 }
 
 /** Lets the process end: the clients keep connections alive. */

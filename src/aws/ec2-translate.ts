@@ -1,7 +1,6 @@
+/** The SDK's EC2 shapes into pairkeeper's, at the edge. */
 import type { Instance, NetworkInterface, Tag, Volume } from '@aws-sdk/client-ec2';
 import type { EniInfo, InstanceInfo, VolumeInfo } from '../domain/pairs.ts';
-
-/** The SDK's EC2 shapes into pairkeeper's, at the edge. */
 
 /** Set by Auto Scaling on the instances it launches; tags starting `aws:` cannot be written by anyone else. */
 const GROUP_TAG = 'aws:autoscaling:groupName';

@@ -1,12 +1,11 @@
-import { isIPv4 } from 'node:net';
-import { z } from 'zod';
-import { NOTIFY_EVENT_TYPES } from '../domain/notify-event.ts';
-
 /**
  * The `notify` key: where pairkeeper reports pairs attached and released,
  * instances waiting and lifecycle launches abandoned (webhooks, commands), and
  * where it keeps the cluster facts file. Documented in config/pairkeeper.example.yaml.
  */
+import { isIPv4 } from 'node:net';
+import { z } from 'zod';
+import { NOTIFY_EVENT_TYPES } from '../domain/notify-event.ts';
 
 /** RFC 9110 token: what a header name may be. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -190,6 +190,22 @@ export const configSchema = z.strictObject({
     /** MessageIds remembered for replay protection; the window is maxMessageAgeSeconds + clockSkewSeconds. */
     seenMessageIds: z.number().int().positive().default(100_000),
   }),
+  /** Intakes besides `POST /sns`. */
+  intake: z
+    .strictObject({
+      /** An SQS queue that Auto Scaling writes to (through SNS, EventBridge or directly): for hosts SNS cannot reach. */
+      sqs: z
+        .strictObject({
+          queueUrl: z.string().regex(/^https?:\/\/[^\s/]+\/\d{12}\/[\w-]{1,80}$/, 'expected an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)'),
+          /** Long poll: one ReceiveMessage waits up to this long for a message. */
+          waitTimeSeconds: z.number().int().min(1).max(20).default(20),
+          /** Each received message is hidden this long, and extended at half of it while its work goes on. */
+          visibilityTimeoutSeconds: z.number().int().min(1).max(43_200).default(60),
+          maxMessages: z.number().int().min(1).max(10).default(10),
+        })
+        .optional(),
+    })
+    .prefault({}),
   /** Where pairkeeper reports what it did: webhooks (salt-api), commands, the facts file. */
   notify: notifySchema,
   log: z

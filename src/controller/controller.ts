@@ -34,11 +34,20 @@ const REQUEUE_ATTEMPTS = 8;
  * release (the instance is gone), continue-terminating (our terminating hook: let it
  * go, release once gone), adopt (record a lost claim).
  */
-export type Task = { kind: 'pair' } | { kind: 'release' } | { kind: 'continue-terminating' } | { kind: 'adopt'; nodeId: string };
+export type Task =
+  | { kind: 'pair' }
+  | { kind: 'release' }
+  | { kind: 'continue-terminating' }
+  | { kind: 'adopt'; nodeId: string }
+  | { kind: 'drop-claim'; nodeId: string }
+  /** A warm-pool move: its hooks of that transition are continued, and no pair is given or taken. */
+  | { kind: 'continue-warm'; transition: 'launching' | 'terminating' };
 
 /** Tasks as resync plans them, with the lifecycle hooks resync found waiting on us. */
 export function taskOf(action: ResyncAction): Task {
-  return action.kind === 'adopt' ? { kind: 'adopt', nodeId: action.nodeId } : { kind: action.kind };
+  if (action.kind === 'adopt' || action.kind === 'drop-claim') return { kind: action.kind, nodeId: action.nodeId };
+  if (action.kind === 'continue-warm') return { kind: 'continue-warm', transition: 'launching' };
+  return { kind: action.kind };
 }
 
 export type WorkOutcome = 'paired' | 'unchanged' | 'elsewhere' | 'waiting' | 'gone' | 'refused' | 'holds-others' | 'released' | 'adopted' | 'failed';
@@ -91,20 +100,25 @@ export class Controller implements EventSink {
     if (event.kind === 'test' || event.kind === 'unknown') return { outcome: 'ignored', reason: event.kind };
     const group = this.groups.get(event.group);
     if (!group) return { outcome: 'ignored', reason: `group ${event.group} is not configured` };
+    // Warm pools: into the pool (EC2 → WarmPool) no pair; out of it (WarmPool → AutoScalingGroup) paired like a launch.
+    const intoPool = 'destination' in event && event.destination === 'WarmPool';
     switch (event.kind) {
       case 'launch':
+        if (intoPool) return { outcome: 'ignored', reason: 'launched into the warm pool: paired when it leaves the pool' };
         this.work(group, event.instanceId!, { kind: 'pair' });
         return { outcome: 'accepted' };
       case 'lifecycle-launching':
         this.hold(group, event, 'launching');
-        this.work(group, event.instanceId, { kind: 'pair' });
+        this.work(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'launching' } : { kind: 'pair' });
         return { outcome: 'accepted' };
       case 'terminate':
+        if (intoPool) return { outcome: 'ignored', reason: 'went back to the warm pool: it keeps its pair' };
         this.work(group, event.instanceId!, { kind: 'release' });
         return { outcome: 'accepted' };
       case 'lifecycle-terminating':
         this.hold(group, event, 'terminating');
-        this.work(group, event.instanceId, { kind: 'continue-terminating' });
+        // Back to the pool (ReuseOnScaleIn, refused by resync): it keeps its pair, since nothing is detached from it.
+        this.work(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'terminating' } : { kind: 'continue-terminating' });
         return { outcome: 'accepted' };
       case 'launch-error':
       case 'terminate-error':
@@ -119,7 +133,7 @@ export class Controller implements EventSink {
     for (const hookName of hooks.launching ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'launching');
     for (const hookName of hooks.terminating ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'terminating');
     // One task per instance whatever its source: work queued or running for it completes the holds just taken.
-    if (task.kind !== 'adopt' && this.busy(instanceId)) return false;
+    if (task.kind !== 'adopt' && task.kind !== 'drop-claim' && this.busy(instanceId)) return false;
     return this.workOrDefer(group, instanceId, task, 'resync');
   }
 
@@ -153,7 +167,7 @@ export class Controller implements EventSink {
   /** Queues a task unless the same one already waits its turn; throws QueueFullError when full (SNS then gets 503). */
   private work(group: GroupConfig, instanceId: string, task: Task, attempt = 0): void {
     if (this.closed) return;
-    const key = task.kind === 'adopt' ? `adopt ${task.nodeId}` : task.kind;
+    const key = task.kind === 'adopt' || task.kind === 'drop-claim' ? `${task.kind} ${task.nodeId}` : task.kind;
     const waiting = this.queued.get(instanceId) ?? new Set<string>();
     if (waiting.has(key)) return;
     this.queue.enqueue(instanceId, async () => {
@@ -211,6 +225,17 @@ export class Controller implements EventSink {
       case 'adopt':
         await this.pairing.adopt(group, instanceId, task.nodeId);
         return this.onOutcome(group.name, 'adopted');
+      case 'drop-claim':
+        await this.pairing.dropLeftoverClaim(group, instanceId, task.nodeId);
+        return this.onOutcome(group.name, 'released');
+      case 'continue-warm':
+        await this.holds.complete(
+          instanceId,
+          task.transition,
+          'CONTINUE',
+          task.transition === 'launching' ? 'into the warm pool: paired when it leaves the pool' : 'back to the warm pool: it keeps its pair',
+        );
+        return;
     }
   }
 

@@ -18,6 +18,7 @@ import { ClaimView } from './claim-view.ts';
 import { SsmClaimStore } from '../claims/ssm-claim-store.ts';
 import type { Config } from '../config/schema.ts';
 import type { EventSink } from '../domain/autoscaling-event.ts';
+import { queueArn } from '../domain/aws-arn.ts';
 import type { Claim } from '../domain/pairs.ts';
 import { FactsFile, type ClusterFacts } from '../notify/facts.ts';
 import type { NotifyEvent } from '../domain/notify-event.ts';
@@ -49,7 +50,7 @@ export interface ControllerFacade extends EventSink {
   resyncNow(): Promise<ResyncRun>;
   readiness(): Readiness;
   status(): ControllerStatus;
-  /** Every configured group's pairs with status and holder (reads shared for 2 s). */
+  /** Every configured group's pairs with status and holder, read anew (requests within a second share the read). */
   pairRows(): Promise<PairRow[]>;
   /** The claims, of one group or all. */
   claims(group?: string): Promise<Claim[]>;
@@ -73,6 +74,8 @@ export interface ControllerReports {
   onStep?: (step: PairingStep, ids: { instanceId: string; nodeId: string }) => void;
 }
 
+/** /v1/pairs answers from one read for this long. */
+const PAIR_ROWS_SHARED_MS = 1000;
 /** Reads of a group's pairs are shared for this long: a burst of launches costs one inventory. */
 const INVENTORY_MAX_AGE_MS = 2000;
 
@@ -93,7 +96,7 @@ export function createController(config: Config, options: { logger: Logger; clie
   const inventory = new InventoryCache({ ec2, maxAgeMs: INVENTORY_MAX_AGE_MS });
   const claimView = new ClaimView(claims);
   const registry = new InstanceRegistry();
-  const claimLists = new SharedRead<Claim[]>();
+  const rowReads = new SharedRead<PairRow[]>();
   const groups = config.groups;
   const facts = new FactsPublisher({ service: { groups, inventory, claims }, file: config.notify.factsFile ? new FactsFile(config.notify.factsFile) : undefined, logger });
   const notify = (event: NotifyEvent): Promise<void> => {
@@ -143,7 +146,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     claimView,
     inventory,
     controller,
-    topicArns: config.sns.topicArns,
+    hookTargetArns: [...config.sns.topicArns, ...(config.intake.sqs ? [queueArn(config.intake.sqs.queueUrl, config.aws.region)] : [])],
     intervalMs: config.resync.intervalSeconds * 1000,
     logger,
     onRun: (run) => {
@@ -159,7 +162,9 @@ export function createController(config: Config, options: { logger: Logger; clie
     resyncNow: () => resync.run(),
     readiness: () => resync.readiness(),
     status: () => describeStatus({ resync, registry, groups, queueDepth: queue.depth, lifecycleHolds: holds.size }),
-    pairRows: () => pairRows({ groups, inventory, claims, claimLists }),
+    // Requests within a second share one fresh read: an operator's dashboard polling the route cannot
+    // turn it into a stream of AWS calls competing with pairing for the same rate limits.
+    pairRows: () => rowReads.get('rows', PAIR_ROWS_SHARED_MS, () => pairRows({ groups, inventory, claims })),
     claims: (group) => claims.list(group),
     instances: () => registry.list(),
     facts: () => facts.current(),

@@ -176,6 +176,27 @@ export class InstancePairing {
     log.warn({ whole }, 'adopted a pair found on the instance with no claim; the pair work that follows finishes it');
   }
 
+  /**
+   * Deletes a leftover claim of an instance that holds another pair whole, after
+   * fresh reads agree: the instance still holds that other pair, and nothing of this
+   * one. Nothing is detached; the pair becomes free for the instances that wait.
+   */
+  async dropLeftoverClaim(group: GroupConfig, instanceId: string, nodeId: string): Promise<void> {
+    const log = this.deps.logger.child({ instanceId, group: group.name, nodeId });
+    const pairs = await this.deps.inventory.get(group, { maxAgeMs: 0 });
+    const claims = await this.deps.claims.list(group.name);
+    const pair = pairs.find((p) => p.nodeId === nodeId);
+    const holdsOther = pairs.some((p) => p.nodeId !== nodeId && claims.some((c) => c.nodeId === p.nodeId && c.instanceId === instanceId) && isWholeOn(p, instanceId));
+    if (!holdsOther || (pair && holdersOf(pair).includes(instanceId))) {
+      log.info('leftover claim: no longer a leftover on fresh reads; kept');
+      return;
+    }
+    if (await this.deps.claims.release(group.name, nodeId, instanceId)) {
+      log.warn('released a leftover claim of an instance that holds another pair');
+      if (pair?.availabilityZone) this.deps.onRelease(group.name, pair.availabilityZone);
+    }
+  }
+
   /** One pass over the free pairs of the instance's AZ; false when none could be had. */
   private async tryPairs(group: GroupConfig, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | 'holds-others' | SteppedBack | undefined> {
     const { instanceId, availabilityZone: az } = instance;
@@ -370,7 +391,7 @@ export class InstancePairing {
     const started = performance.now();
     const eni = await this.deps.ec2.networkInterfaces.read(eniId);
     if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
-    let volumeNow = pair.volume!;
+    let volumeNow: VolumeInfo;
     let eniNow = eni;
     // Whether this call attached anything, or found it done (a duplicate, a stale read, another replica).
     let changed = false;
@@ -379,6 +400,13 @@ export class InstancePairing {
       const volume = await this.attachVolume(group, pair, instanceId, log);
       const attachedEni = await this.attachEni(group, eni, instanceId, pair.nodeId);
       [volumeNow, eniNow, changed] = [volume.info, attachedEni.info, volume.changed || attachedEni.changed];
+    } else {
+      // Found whole in the shared inventory, which can predate the tags an earlier task for
+      // this instance wrote (after a restart: resync's pair, then the hook's message): read
+      // the volume anew (the ENI just was), or it would be prepared and announced again.
+      const volume = await this.deps.ec2.volumes.read(pair.volume!.volumeId);
+      if (!isAttachedTo(volume?.attachment, instanceId)) throw attachmentLost(pair.volume!.volumeId, instanceId);
+      volumeNow = volume!;
     }
     await this.prepare(group, volumeNow, instanceId, pair.nodeId, log);
     this.deps.registry.set(instanceId, group.name, { status: 'paired', nodeId: pair.nodeId, availabilityZone: pair.availabilityZone });

@@ -21,6 +21,8 @@ export interface Hold {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Ended actions remembered at most (a few hundred bytes each). */
+const ENDED_REMEMBERED = 10_000;
 /** Hooks change rarely; a minute-old description is fine for the heartbeat period. */
 const HOOKS_MAX_AGE_MS = 60_000;
 /** When the hook's timeout cannot be read, assume AWS's shortest: a heartbeat too many costs nothing. */
@@ -34,6 +36,13 @@ export interface HoldOutcome {
 
 export class LifecycleHolds {
   private readonly holds = new Map<string, Hold>();
+  /**
+   * Actions known to have ended (completed by us, or answered "no active action"),
+   * by instance and hook, oldest first: resync's guesses (no token) for them are
+   * ignored, so an instance another tool keeps in Pending:Wait is not completed again
+   * at every run. Bounded: the oldest are forgotten first.
+   */
+  private readonly ended = new Set<string>();
   private readonly hookLists = new SharedRead<LifecycleHookInfo[]>();
   private readonly autoScaling: AutoScalingGateway;
   private readonly logger: Logger;
@@ -50,6 +59,9 @@ export class LifecycleHolds {
   hold(ref: LifecycleActionRef, transition: LifecycleTransitionKind, heartbeatFraction: number): void {
     if (this.closed) return;
     const key = keyOf(ref.instanceId, ref.hookName);
+    // A message (with its token) is a new action; resync's guess (no token) for one that ended is not.
+    if (ref.token) this.ended.delete(key);
+    else if (this.ended.has(key)) return;
     const existing = this.holds.get(key);
     if (existing) {
       if (ref.token) existing.ref = { ...existing.ref, token: ref.token };
@@ -71,6 +83,7 @@ export class LifecycleHolds {
     for (const hold of this.of(instanceId, transition)) {
       const answer = await this.autoScaling.complete(hold.ref, result);
       this.release(hold);
+      this.remember(hold.ref);
       const outcome = { hookName: hold.ref.hookName, result, answer };
       outcomes.push(outcome);
       this.onComplete({ ...outcome, group: hold.ref.group });
@@ -95,6 +108,13 @@ export class LifecycleHolds {
     for (const hold of [...this.holds.values()]) this.release(hold);
   }
 
+  private remember(ref: LifecycleActionRef): void {
+    const key = keyOf(ref.instanceId, ref.hookName);
+    this.ended.delete(key);
+    this.ended.add(key);
+    if (this.ended.size > ENDED_REMEMBERED) this.ended.delete(this.ended.values().next().value!);
+  }
+
   private release(hold: Hold): void {
     clearTimeout(hold.timer);
     const key = keyOf(hold.ref.instanceId, hold.ref.hookName);
@@ -115,6 +135,7 @@ export class LifecycleHolds {
       if (answer === 'gone') {
         this.logger.info(fields, 'lifecycle action ended elsewhere; no more heartbeats');
         this.release(hold);
+        this.remember(hold.ref);
         return;
       }
       this.logger.debug(fields, 'lifecycle heartbeat sent');

@@ -12,6 +12,7 @@ import { backoffDelay } from '../backoff.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
 import type { GroupConfig } from '../config/schema.ts';
 import { countBy } from '../count-by.ts';
+import { PairkeeperError } from '../errors.ts';
 import { pairStatus, type PairStatus } from '../domain/inventory.ts';
 import type { GroupMember } from '../domain/group-members.ts';
 import type { Claim, Pair } from '../domain/pairs.ts';
@@ -57,8 +58,8 @@ export interface ResyncDeps {
   claimView: ClaimView;
   inventory: InventoryCache;
   controller: Controller;
-  /** Hooks whose notification target is one of these topics are pairkeeper's. */
-  topicArns: string[];
+  /** Hooks whose notification target is one of these (the SNS topics, the intake queue) are pairkeeper's. */
+  hookTargetArns: string[];
   intervalMs: number;
   logger: Logger;
   onRun?: (run: ResyncRun) => void;
@@ -121,7 +122,7 @@ export class Resync {
   private async runOnce(): Promise<ResyncRun> {
     const started = new Date();
     const t0 = performance.now();
-    const actions: ResyncRun['actions'] = { pair: 0, adopt: 0, 'continue-terminating': 0, release: 0 };
+    const actions: ResyncRun['actions'] = { pair: 0, adopt: 0, 'continue-terminating': 0, 'continue-warm': 0, release: 0, 'drop-claim': 0 };
     const reports: ResyncRun['reports'] = [];
     const groups: GroupSummary[] = [];
     let error: string | undefined;
@@ -169,7 +170,9 @@ export class Resync {
       const notFound: ResyncReport = { problem: 'group-not-found', nodeId: undefined, instanceId: undefined, detail: `Auto Scaling has no group ${group.name}` };
       return { applied: [], reports: [notFound], summary: undefined };
     }
-    const hooks = (await this.deps.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.deps.topicArns.includes(h.notificationTargetArn));
+    const pool = await this.deps.autoScaling.warmPool(group.name);
+    if (pool?.reuseOnScaleIn) throw new WarmPoolReuseError(group.name);
+    const hooks = (await this.deps.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.deps.hookTargetArns.includes(h.notificationTargetArn));
     const listStarted = performance.now();
     const claims = await this.deps.claims.list(group.name);
     this.deps.claimView.replace(group.name, claims, listStarted);
@@ -184,7 +187,14 @@ export class Resync {
 
   /** Hands one action to the controller, which takes its hooks and queues it unless work for the instance is queued already. */
   private apply(group: string, action: ResyncAction): boolean {
-    const hooks = action.kind === 'pair' ? { launching: action.launchHooks } : action.kind === 'continue-terminating' ? { terminating: action.hooks } : {};
+    const hooks =
+      action.kind === 'pair'
+        ? { launching: action.launchHooks }
+        : action.kind === 'continue-warm'
+          ? { launching: action.hooks }
+          : action.kind === 'continue-terminating'
+            ? { terminating: action.hooks }
+            : {};
     return this.deps.controller.submit(group, action.instanceId, taskOf(action), hooks);
   }
 }
@@ -198,4 +208,22 @@ function summarize(group: string, memberStates: string[], pairs: Pair[], claims:
     az[status] = (az[status] ?? 0) + 1;
   }
   return { group, members: countBy(memberStates), pairs: byAz };
+}
+
+/**
+ * ReuseOnScaleIn sends an instance back to the warm pool, stopped, with its volume
+ * still attached. Giving the pair back would mean detaching that volume, and
+ * pairkeeper detaches no volume at all (DESIGN invariant 3: the only detach is an
+ * ENI of an instance EC2 says is going); keeping it would hold a scarce pair on a
+ * stopped instance. So the group is refused, at start-up and every resync, until
+ * the pool stops reusing instances.
+ */
+export class WarmPoolReuseError extends PairkeeperError {
+  constructor(group: string) {
+    super(
+      'PK_WARM_POOL_REUSE',
+      `group ${group}: its warm pool has ReuseOnScaleIn, which pairkeeper refuses: an instance going back to the pool keeps its volume attached while stopped, ` +
+        `and pairkeeper never detaches volumes. Turn it off: aws autoscaling put-warm-pool --auto-scaling-group-name ${group} --instance-reuse-policy ReuseOnScaleIn=false`,
+    );
+  }
 }

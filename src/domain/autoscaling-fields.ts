@@ -1,5 +1,3 @@
-import type { ActivityEvent, InstancePlace, LifecycleEvent, UnknownEvent } from './autoscaling-event.ts';
-
 /**
  * The fields Auto Scaling writes about an activity or a lifecycle action. They
  * have the same names in the SNS `Message` and in an EventBridge event's `detail`,
@@ -8,6 +6,8 @@ import type { ActivityEvent, InstancePlace, LifecycleEvent, UnknownEvent } from 
  * A field that breaks its bound makes the whole message `unknown` (never a
  * truncated id); free text is cut to its bound instead.
  */
+import type { ActivityEvent, InstancePlace, LifecycleEvent, UnknownEvent } from './autoscaling-event.ts';
+
 type Fields = Record<string, unknown>;
 
 /** Auto Scaling's own limits: names up to 255, NotificationMetadata up to 1023. */

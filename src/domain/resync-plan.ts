@@ -8,7 +8,7 @@
  * is four passes over one view of the group, as external-dns splits its plan:
  * claims, members, odd pairs, double pairs.
  */
-import { holdersOf, isGoneState, isPairFinished } from './attachment.ts';
+import { holdersOf, isGoneState, isPairFinished, isWholeOn } from './attachment.ts';
 import type { GroupMember, LifecycleHookInfo } from './group-members.ts';
 import type { Claim, Pair } from './pairs.ts';
 
@@ -34,8 +34,12 @@ export type ResyncAction =
   | { kind: 'adopt'; instanceId: string; nodeId: string }
   /** Complete our terminating hooks with CONTINUE, then release once the instance is gone. */
   | { kind: 'continue-terminating'; instanceId: string; hooks: string[] }
+  /** A launch into the warm pool, held by our launch hooks: continued without a pair (it gets one when it leaves the pool). */
+  | { kind: 'continue-warm'; instanceId: string; hooks: string[] }
   /** The claim's instance is gone: release its pair. */
-  | { kind: 'release'; instanceId: string; nodeId: string };
+  | { kind: 'release'; instanceId: string; nodeId: string }
+  /** A leftover claim (a replica race or a crash) of an instance that holds another whole pair: delete that claim, nothing else. */
+  | { kind: 'drop-claim'; instanceId: string; nodeId: string };
 
 export type ResyncProblem =
   | 'group-not-found'
@@ -44,7 +48,8 @@ export type ResyncProblem =
   | 'claim-elsewhere'
   | 'claim-without-pair'
   | 'claim-on-unusable-pair'
-  | 'held-outside-group';
+  | 'held-outside-group'
+  | 'leftover-claim';
 
 export interface ResyncReport {
   problem: ResyncProblem;
@@ -127,6 +132,13 @@ function planClaims(view: GroupView, plan: ResyncPlan): void {
       report(plan, 'claim-without-pair', `${claim.instanceId} holds a claim on ${claim.nodeId}, which matches no volume or ENI`, ids);
       continue;
     }
+    // The instance holds another pair whole and nothing of this one: a leftover that would strand the pair.
+    const wholeElsewhere = view.input.pairs.find((p) => p.nodeId !== claim.nodeId && view.claimOf.get(p.nodeId)?.instanceId === claim.instanceId && isWholeOn(p, claim.instanceId));
+    if (wholeElsewhere && !holdersOf(pair).includes(claim.instanceId)) {
+      report(plan, 'leftover-claim', `${claim.instanceId} holds ${wholeElsewhere.nodeId}; its claim on ${claim.nodeId} is a leftover and is released`, ids);
+      plan.actions.push({ kind: 'drop-claim', ...ids });
+      continue;
+    }
     const elsewhere = holdersOf(pair).find((h) => h !== claim.instanceId && view.isAlive(h));
     if (elsewhere) report(plan, 'claim-elsewhere', `claimed by ${claim.instanceId} but attached to ${elsewhere}`, ids);
     // Invariant 7: a message alone never moves a pair, so this is a person's to look at; never detached.
@@ -142,8 +154,14 @@ function planMembers(view: GroupView, plan: ResyncPlan): void {
   const terminateHooks = hooks.filter((h) => h.transition === 'terminating').map((h) => h.name);
   for (const member of view.input.members) {
     const { instanceId } = member;
-    if (member.lifecycleState === 'Terminating:Wait' && terminateHooks.length > 0) {
+    // Warmed:Terminating:Wait is a pool instance being terminated: no pair to keep, the hook is let go all the same.
+    if ((member.lifecycleState === 'Terminating:Wait' || member.lifecycleState === 'Warmed:Terminating:Wait') && terminateHooks.length > 0) {
       plan.actions.push({ kind: 'continue-terminating', instanceId, hooks: terminateHooks });
+      continue;
+    }
+    // Pairs are scarce: an instance entering the warm pool is let go without one, and never waits for one.
+    if (member.lifecycleState === 'Warmed:Pending:Wait' && launchHooks.length > 0) {
+      plan.actions.push({ kind: 'continue-warm', instanceId, hooks: launchHooks });
       continue;
     }
     if (!view.pairable.has(instanceId)) continue;

@@ -7,7 +7,7 @@
  * instances by the `aws:autoscaling:groupName` tag Auto Scaling puts on its members,
  * which nobody else may write: `aws:` tag keys are reserved), volumes and ENIs by the
  * NodeID tag and the groups' filter tags, pairkeeper's own tag keys, the prepare
- * document and the claims prefix. Which resource types each action is authorized
+ * document, the claims prefix and the intake queue. Which resource types each action is authorized
  * against, and which condition keys apply, follows AWS's Service Authorization
  * Reference (test/config/iam-policy.test.ts cites the pages and checks the table).
  *
@@ -17,6 +17,7 @@
  */
 import type { Config } from '../config/schema.ts';
 import { HOLDER_TAG, PREPARED_TAG } from '../domain/pairs.ts';
+import { partitionOf, queueArn } from '../domain/aws-arn.ts';
 import { pairFilters } from '../domain/filters.ts';
 
 export interface PolicyStatement {
@@ -44,24 +45,6 @@ export const GROUP_NAME_TAG = 'aws:autoscaling:groupName';
 /** pairkeeper's own tags on volumes and ENIs: the only keys it creates or deletes. */
 export const OWN_TAG_KEYS = [HOLDER_TAG, PREPARED_TAG];
 
-/**
- * The partition of a region, as the AWS SDK's partition table says (its `regionRegex`
- * per partition; test/iam/policy.test.ts compares with the SDK): ARNs start `arn:<partition>:`.
- */
-const PARTITIONS: [RegExp, string][] = [
-  [/^cn-\w+-\d+$/, 'aws-cn'],
-  [/^us-gov-\w+-\d+$/, 'aws-us-gov'],
-  [/^us-iso-\w+-\d+$/, 'aws-iso'],
-  [/^us-isob-\w+-\d+$/, 'aws-iso-b'],
-  [/^eu-isoe-\w+-\d+$/, 'aws-iso-e'],
-  [/^us-isof-\w+-\d+$/, 'aws-iso-f'],
-  [/^eusc-de-\w+-\d+$/, 'aws-eusc'],
-];
-
-export function partitionOf(region: string): string {
-  return PARTITIONS.find(([pattern]) => pattern.test(region))?.[1] ?? 'aws';
-}
-
 type Conditions = NonNullable<PolicyStatement['Condition']>;
 
 export function iamPolicy(config: Config): GeneratedPolicy {
@@ -82,7 +65,7 @@ export function iamPolicy(config: Config): GeneratedPolicy {
     {
       Sid: 'ReadGroupsAndHooks',
       Effect: 'Allow',
-      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLifecycleHooks'],
+      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLifecycleHooks', 'autoscaling:DescribeWarmPool'],
       Resource: '*',
       Condition: inRegion,
     },
@@ -166,6 +149,16 @@ export function iamPolicy(config: Config): GeneratedPolicy {
     });
   }
 
+  if (config.intake.sqs) {
+    statements.push({
+      Sid: 'ReadIntakeQueue',
+      Effect: 'Allow',
+      Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage'],
+      Resource: queueArn(config.intake.sqs.queueUrl, region),
+    });
+    notes.push('an SQS queue encrypted with a customer managed KMS key: receiving needs kms:Decrypt on that key; add it for your key');
+  }
+
   notes.push(
     'volumes encrypted with a customer managed KMS key: attaching one needs kms:CreateGrant on that key, ' +
       'narrowed with "Bool": {"kms:GrantIsForAWSResource": "true"}; add it for your key (the AWS managed aws/ebs key needs nothing)',
@@ -209,7 +202,7 @@ function documentArn(document: string, arn: (service: string, resource: string, 
   return arn('ssm', `document/${document}`, document.startsWith('AWS-') ? '' : '*');
 }
 
-function listOrOne(values: string[]): string | string[] {
+export function listOrOne(values: string[]): string | string[] {
   return values.length === 1 ? values[0]! : values;
 }
 

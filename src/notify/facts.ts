@@ -1,10 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../files/atomic-write.ts';
-import { holdsPair } from '../domain/attachment.ts';
-import { compareNodeIds } from '../domain/inventory.ts';
-import type { Claim, Pair } from '../domain/pairs.ts';
-import { PairkeeperError } from '../errors.ts';
-
 /**
  * The cluster facts: every node that holds its pair right now, per group, in the
  * spirit of aot's /etc/cluster_facts.json (node name → IP and a few other things),
@@ -18,6 +11,13 @@ import { PairkeeperError } from '../errors.ts';
  * shows up as /dev/nvme*n1 instead, found by the volume id (without the hyphen) as
  * its serial under /dev/disk/by-id/.
  */
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write.ts';
+import { holdsPair } from '../domain/attachment.ts';
+import { compareNodeIds } from '../domain/inventory.ts';
+import type { Claim, Pair } from '../domain/pairs.ts';
+import { PairkeeperError } from '../errors.ts';
+
 export interface NodeFacts {
   instanceId: string;
   privateIp: string | null;

@@ -1,7 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-
 /**
  * Who may use the admin routes. Two checks, each an onRequest hook:
  * - the Host header must name this listener (DNS rebinding: a page at
@@ -9,6 +5,10 @@ import type { FastifyInstance } from 'fastify';
  *   own name as Host, and no token would be needed on loopback);
  * - the bearer token, when one is configured.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
 export function requireAdminHost(app: FastifyInstance, configuredHost: string): void {
   const configured = hostname(configuredHost);
   // Listening on every address: reached by any of them. An address is never a rebinding: that needs a name.

@@ -1,12 +1,12 @@
-import type { ActivityEvent, AutoScalingEvent, LifecycleEvent } from '../domain/autoscaling-event.ts';
-import { activityFrom, groupOf, lifecycleFrom, preview, timeOf, unknown } from '../domain/autoscaling-fields.ts';
-
 /**
  * Turns the `Message` of an SNS notification (itself a JSON string) into an event.
  * Samples of every kind sit in ./samples. Anything that is not a message Auto
  * Scaling sends becomes `unknown`: acknowledged and counted, never an error,
  * because SNS must not retry it.
  */
+import type { ActivityEvent, AutoScalingEvent, LifecycleEvent } from '../domain/autoscaling-event.ts';
+import { activityFrom, groupOf, lifecycleFrom, preview, timeOf, unknown } from '../domain/autoscaling-fields.ts';
+
 const ACTIVITY_KINDS: Record<string, ActivityEvent['kind']> = {
   'autoscaling:EC2_INSTANCE_LAUNCH': 'launch',
   'autoscaling:EC2_INSTANCE_LAUNCH_ERROR': 'launch-error',

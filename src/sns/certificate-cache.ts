@@ -1,6 +1,3 @@
-import { X509Certificate, type KeyObject } from 'node:crypto';
-import { SnsRejection } from '../errors.ts';
-
 /**
  * SNS signing certificates, fetched so that no request can hang on them and no
  * sender can starve them. Anyone can name a certificate URL on an allowed host, so:
@@ -14,6 +11,9 @@ import { SnsRejection } from '../errors.ts';
  *   the others free; a cached certificate needs no fetch at all;
  * - a cached certificate's validity dates are checked again at every use.
  */
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { SnsRejection } from '../errors.ts';
+
 const MAX_CERT_BYTES = 64 * 1024;
 
 interface GoodCertificate {

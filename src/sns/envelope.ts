@@ -1,11 +1,11 @@
-import { SnsRejection } from '../errors.ts';
-
 /**
  * The JSON body SNS POSTs to an HTTP(S) subscriber, after structural checks. The
  * body is unauthenticated until its signature verifies, so every field is checked
  * for format and length here, before anything is kept, logged or fetched; a field
  * that fails is named in the refusal, its value is not.
  */
+import { SnsRejection } from '../errors.ts';
+
 export type SnsMessageType = 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation';
 
 export interface SnsEnvelope {

@@ -5,13 +5,11 @@ import { PairkeeperError, SnsRejection } from '../errors.ts';
 import type { RecentEvent, RecentEvents } from './recent-messages.ts';
 import type { Metrics } from '../metrics.ts';
 import { parseAutoScalingMessage } from './autoscaling-message.ts';
-import type { CertificateCache } from './certificate-cache.ts';
 import { parseEnvelope, type SnsEnvelope } from './envelope.ts';
+import { EnvelopeVerifier } from './envelope-verifier.ts';
 import { SeenMessages } from './seen-messages.ts';
-import { signatureAlgorithm, verifySignature } from './signature.ts';
 import { confirmSubscription } from './subscription-confirmer.ts';
 import type { SubscriptionLog } from './subscriptions.ts';
-import { UrlPolicy } from './url-policy.ts';
 
 export interface SnsAnswer {
   status: number;
@@ -20,7 +18,8 @@ export interface SnsAnswer {
 
 export interface SnsIngressDeps {
   config: Config['sns'];
-  certificates: CertificateCache;
+  /** The signature and topic check, shared with the SQS intake. */
+  verifier: EnvelopeVerifier;
   sink: EventSink;
   logger: Logger;
   metrics: Metrics;
@@ -35,20 +34,16 @@ export interface SnsIngressDeps {
  */
 export class SnsIngress {
   private readonly deps: SnsIngressDeps;
-  private readonly urls: UrlPolicy;
+  private readonly verifier: EnvelopeVerifier;
   private readonly seen: SeenMessages;
-  private readonly topics: Set<string>;
-  private readonly now: () => number;
 
   constructor(deps: SnsIngressDeps) {
     this.deps = deps;
-    this.urls = new UrlPolicy({ certHostPattern: deps.config.certHostPattern });
-    this.topics = new Set(deps.config.topicArns);
-    this.now = deps.now ?? Date.now;
+    this.verifier = deps.verifier;
     this.seen = new SeenMessages({
       windowMs: (deps.config.maxMessageAgeSeconds + deps.config.clockSkewSeconds) * 1000,
       capacity: deps.config.seenMessageIds,
-      now: this.now,
+      now: deps.now ?? Date.now,
     });
   }
 
@@ -79,7 +74,7 @@ export class SnsIngress {
     }
   }
 
-  /** Returns the validated SubscribeURL of a SubscriptionConfirmation. */
+  /** The HTTP headers must agree with the envelope; then the check every envelope gets. Returns the validated SubscribeURL of a SubscriptionConfirmation. */
   private async authenticate(envelope: SnsEnvelope, headers: Record<string, string | string[] | undefined>): Promise<URL | undefined> {
     const headerType = headers['x-amz-sns-message-type'];
     if (headerType !== undefined && headerType !== envelope.Type) {
@@ -89,22 +84,7 @@ export class SnsIngress {
     if (headerTopic !== undefined && headerTopic !== envelope.TopicArn) {
       throw new SnsRejection('PK_SNS_HEADER_MISMATCH', 'x-amz-sns-topic-arn disagrees with TopicArn');
     }
-    if (!this.topics.has(envelope.TopicArn)) {
-      throw new SnsRejection('PK_SNS_TOPIC_NOT_ALLOWED', `topic ${envelope.TopicArn} is not in sns.topicArns`);
-    }
-    const age = this.now() - Date.parse(envelope.Timestamp);
-    if (age > this.deps.config.maxMessageAgeSeconds * 1000) {
-      throw new SnsRejection('PK_SNS_STALE', `message is ${Math.round(age / 1000)} s old (limit ${this.deps.config.maxMessageAgeSeconds} s)`);
-    }
-    if (-age > this.deps.config.clockSkewSeconds * 1000) {
-      throw new SnsRejection('PK_SNS_FROM_FUTURE', `Timestamp is ${Math.round(-age / 1000)} s in the future`);
-    }
-    const algorithm = signatureAlgorithm(envelope, this.deps.config.signatureVersions);
-    const certUrl = this.urls.certificateUrl(envelope.SigningCertURL, envelope.TopicArn);
-    // Checked even when confirming is left to an operator, who may follow the URL by hand.
-    const subscribeUrl = envelope.Type === 'SubscriptionConfirmation' ? this.urls.subscribeUrl(envelope.SubscribeURL!, envelope.TopicArn) : undefined;
-    verifySignature(envelope, await this.deps.certificates.get(certUrl), algorithm);
-    return subscribeUrl;
+    return this.verifier.verify(envelope);
   }
 
   private async dispatch(envelope: SnsEnvelope, subscribeUrl: URL | undefined, started: number): Promise<string> {

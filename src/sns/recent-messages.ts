@@ -4,17 +4,9 @@
  * Messages refused before their signature verified are kept in a ring of their own:
  * anyone can send those, and they must never push a genuine message out.
  */
-export interface RecentEvent {
-  at: string;
-  messageId?: string;
-  type: string;
-  kind?: string;
-  group?: string;
-  instanceId?: string;
-  outcome: string;
-  detail?: string;
-  durationMs: number;
-}
+import type { HandledMessage } from '../domain/handled-message.ts';
+
+export type RecentEvent = HandledMessage;
 
 /** `next` is where the next item goes, overwriting the oldest once full. */
 class Ring<T> {

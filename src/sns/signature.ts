@@ -1,13 +1,13 @@
-import { verify, type KeyObject } from 'node:crypto';
-import { SnsRejection } from '../errors.ts';
-import type { SnsEnvelope } from './envelope.ts';
-
 /**
  * The string SNS signs: `key\nvalue\n` for each present key, in byte order, from the
  * list for the message type. Both confirmation types use the list with Token and
  * SubscribeURL — sns-validator 0.3.5 uses the notification list for
  * UnsubscribeConfirmation, which is why pairkeeper does not delegate to it.
  */
+import { verify, type KeyObject } from 'node:crypto';
+import { SnsRejection } from '../errors.ts';
+import type { SnsEnvelope } from './envelope.ts';
+
 const NOTIFICATION_KEYS = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'] as const;
 const CONFIRMATION_KEYS = ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'] as const;
 

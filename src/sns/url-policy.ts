@@ -1,5 +1,3 @@
-import { SnsRejection } from '../errors.ts';
-
 /**
  * Which URLs in a message pairkeeper may fetch. SigningCertURL and SubscribeURL come
  * from an unauthenticated body (the signature is checked *with* the certificate), so
@@ -10,6 +8,8 @@ import { SnsRejection } from '../errors.ts';
  * matches whole. The certificate must carry the name SNS gives its certificates.
  * The WHATWG URL parser is used, not the legacy one sns-validator relies on.
  */
+import { SnsRejection } from '../errors.ts';
+
 const CERTIFICATE_PATH = /^\/SimpleNotificationService-[A-Za-z0-9_-]{1,128}\.pem$/;
 
 /** The DNS suffix of SNS in each partition pairkeeper knows; other partitions need sns.certHostPattern. */

@@ -1,12 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { GetCommandInvocationCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Logger } from 'pino';
-import { isAwsKind } from '../aws/aws-errors.ts';
-import { retry, type RetryPolicy } from '../aws/retry.ts';
-import { PREPARED_TAG, type VolumeInfo } from '../domain/pairs.ts';
-import { PairkeeperError } from '../errors.ts';
-
 /**
  * Prepares a pair's volume on its instance through SSM Run Command: the script
  * beside this file (prove the device is the volume, format only a provably blank
@@ -19,6 +10,15 @@ import { PairkeeperError } from '../errors.ts';
  * by pairkeeper: its exit code says why (refused, detection failed…) and a person
  * should look; the outcome and the tail of its output are in the error.
  */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetCommandInvocationCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { Logger } from 'pino';
+import { isAwsKind } from '../aws/aws-errors.ts';
+import { retry, type RetryPolicy } from '../aws/retry.ts';
+import { PREPARED_TAG, type VolumeInfo } from '../domain/pairs.ts';
+import { PairkeeperError } from '../errors.ts';
+
 export interface PrepareSpec {
   mountPoint: string;
   fsType: 'ext4' | 'xfs';

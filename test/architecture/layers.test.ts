@@ -28,11 +28,13 @@ const RULES: { layer: string; may: string[] }[] = [
   { layer: 'controller/', may: ['controller/', ...ADAPTERS, 'domain/', ...SHARED] },
   // Routes and the command line see the controller through its facade only.
   { layer: 'routes/', may: ['routes/', 'controller/facade.ts', 'domain/', ...SHARED] },
-  { layer: 'cli/', may: ['cli/', 'controller/facade.ts', 'iam/', ...SHARED] },
+  // `pairs create` and `setup`: plans over the AWS adapters, from the config; never the controller.
+  { layer: 'setup/', may: ['setup/', 'aws/', 'domain/', 'iam/', ...SHARED] },
+  { layer: 'cli/', may: ['cli/', 'controller/facade.ts', 'iam/', 'setup/run.ts', ...SHARED] },
   { layer: 'controller-metrics.ts', may: ['controller/facade.ts', ...SHARED] },
   { layer: 'app.ts', may: ['routes/', 'controller/facade.ts', 'controller-metrics.ts', ...ADAPTERS, 'domain/', ...SHARED] },
   { layer: 'server.ts', may: ['app.ts', 'aws/clients.ts', ...SHARED] },
-  { layer: 'cli.ts', may: ['cli/', 'server.ts', ...SHARED] },
+  { layer: 'cli.ts', may: ['cli/', 'server.ts', 'setup/run.ts', ...SHARED] },
 ];
 
 function files(dir: string): string[] {
@@ -93,5 +95,8 @@ describe('layering', () => {
     assert.equal(allowed('domain/', 'errors.ts'), false);
     assert.equal(allowed('notify/', 'controller/facade.ts'), false);
     assert.equal(allowed('routes/', 'controller/facade.ts'), true);
+    assert.equal(allowed('setup/', 'controller/facade.ts'), false);
+    assert.equal(allowed('cli/', 'setup/pairs-create.ts'), false);
+    assert.equal(allowed('cli/', 'aws/setup-gateway.ts'), false);
   });
 });

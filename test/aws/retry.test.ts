@@ -128,10 +128,14 @@ describe('AWS error classification (the one table in src/aws/aws-errors.ts)', ()
     ['UnauthorizedOperation', 403, 'denied', 'PK_AWS_DENIED', true],
     ['InvalidInstanceID.NotFound', 400, 'not-found', 'PK_AWS_NOT_FOUND', true],
     ['ParameterNotFound', 400, 'not-found', 'PK_AWS_NOT_FOUND', true],
+    ['InvalidSubnetID.NotFound', 400, 'not-found', 'PK_AWS_NOT_FOUND', true],
+    ['NotFound', 404, 'not-found', 'PK_AWS_NOT_FOUND', true],
     ['VolumeInUse', 400, 'in-use', 'PK_AWS_IN_USE', false],
     ['ParameterAlreadyExists', 400, 'already-exists', 'PK_AWS_ALREADY_EXISTS', false],
     ['ValidationError', 400, 'no-active-action', 'PK_AWS_NO_ACTIVE_ACTION', false],
     ['InvalidParameterValue', 400, 'invalid', 'PK_AWS_INVALID', false],
+    ['InvalidParameter', 400, 'invalid', 'PK_AWS_INVALID', false],
+    ['InvalidSubnetID.Malformed', 400, 'invalid', 'PK_AWS_INVALID', false],
     ['SomethingNew', 400, 'unknown', 'PK_AWS_FAILED', false],
   ];
   for (const [code, status, kind, pkCode, retryable] of rows) {

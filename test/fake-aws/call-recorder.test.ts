@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateTagsCommand, DeleteTagsCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
+import { FAKE_CREDENTIALS, startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
 import { clientsFor } from '../../fake-aws/clients.ts';
 
 /**
@@ -17,7 +17,7 @@ describe('fake AWS call recorder', () => {
   });
   after(() => aws.close());
 
-  it('records action, signed region, resources with their tags before the call, and the request tag keys', async () => {
+  it('records action, signed region and signer, resources with their tags before the call, and the request tag keys', async () => {
     const { ec2, ssm } = clientsFor(aws.url, 'cn-north-1');
     const volume = aws.ec2.createVolume({ availabilityZone: 'cn-north-1a', tags: { NodeID: 'n1', Service: 'etcd' } });
     const arn = `arn:aws-cn:ec2:cn-north-1:${aws.accountId}:volume/${volume.volumeId}`;
@@ -28,16 +28,19 @@ describe('fake AWS call recorder', () => {
     await ssm.send(new GetParameterCommand({ Name: '/pairkeeper/etcd/n1' })).catch(() => undefined);
 
     const [describe, create, remove, get] = aws.calls.calls();
-    assert.deepEqual(describe, { action: 'ec2:DescribeVolumes', region: 'cn-north-1', resources: [], requestKeys: {} });
+    const accessKeyId = FAKE_CREDENTIALS.accessKeyId;
+    assert.deepEqual(describe, { action: 'ec2:DescribeVolumes', region: 'cn-north-1', accessKeyId, resources: [], requestKeys: {} });
     assert.deepEqual(create, {
       action: 'ec2:CreateTags',
       region: 'cn-north-1',
+      accessKeyId,
       resources: [{ arn, tags: { NodeID: 'n1', Service: 'etcd' } }],
       requestKeys: { 'aws:TagKeys': ['pairkeeper:instance-id'], 'aws:RequestTag/pairkeeper:instance-id': 'i-1' },
     });
     assert.deepEqual(remove, {
       action: 'ec2:DeleteTags',
       region: 'cn-north-1',
+      accessKeyId,
       resources: [{ arn, tags: { NodeID: 'n1', Service: 'etcd', 'pairkeeper:instance-id': 'i-1' } }],
       requestKeys: {},
     });

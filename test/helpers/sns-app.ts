@@ -54,6 +54,8 @@ export async function startSnsHarness(snsOverrides: Record<string, unknown> = {}
   const config = parseConfig(
     JSON.stringify({
       aws: { region: 'us-east-1' },
+      // The SNS checks are under test here, not load shedding (test/operating.test.ts): a loaded CI machine must not turn answers into 503s.
+      listen: { maxEventLoopDelayMs: 0 },
       sns: { topicArns: [TOPIC], certHostPattern: '^localhost:\\d+$', certFetchTimeoutMs: 500, confirmTimeoutMs: 500, ...snsOverrides },
       log: { level: 'debug' },
     }),

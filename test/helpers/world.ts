@@ -5,12 +5,13 @@ import type { InitializeMiddleware } from '@smithy/types';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App } from '../../src/app.ts';
-import type { InstanceRecord } from '../../src/controller/facade.ts';
+import type { InstanceRecord, PairingStep } from '../../src/controller/facade.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedPairs, type PairsDescription, type SeedResult } from '../../fake-aws/ec2/seed.ts';
 import { startFakeAws, type FakeAws, type FakeAwsOptions } from '../../fake-aws/index.ts';
-import { clientsFor } from '../../fake-aws/clients.ts';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { clientConfigFor, clientsFor } from '../../fake-aws/clients.ts';
 import { LogSink } from './log-sink.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -27,12 +28,20 @@ export interface Replica {
    * sent completes at AWS, as after a real kill.
    */
   kill(): Promise<void>;
+  /**
+   * The start of kill(), at once, for a crash from inside (an onStep hook): the kill
+   * switch flips, connections are cut, and notifications not yet sent are lost, as
+   * they would be with the process. kill() or restart() finishes it.
+   */
+  crash(): void;
   close(): Promise<void>;
 }
 
 export interface World {
   aws: FakeAws;
   topicArn: string;
+  /** Set when the intake is a queue. */
+  queue: WorldQueue | undefined;
   seeded: SeedResult;
   /** pairkeeper's configuration (JSON, hence also YAML), for a pairkeeper started elsewhere. */
   configText: string;
@@ -49,14 +58,31 @@ export interface World {
   close(): Promise<void>;
 }
 
+export type Intake = 'sns' | 'sqs-envelope' | 'sqs-raw' | 'eventbridge';
+
+/** The intake queue of a world whose intake is a queue. */
+export interface WorldQueue {
+  url: string;
+  arn: string;
+  deadLetterUrl: string;
+}
+
 export interface WorldOptions {
   pairs?: Omit<PairsDescription, 'azs'>;
   fake?: FakeAwsOptions;
   claims?: 'file' | 'ssm';
   /** Extra keys for pairkeeper's config (merged at the top level). */
   config?: Record<string, unknown>;
+  /**
+   * How Auto Scaling's messages reach pairkeeper: SNS over HTTP (the default), or an
+   * SQS queue (with a dead-letter queue after 3 receives) fed by SNS with its
+   * envelope, by SNS with raw delivery, or by an EventBridge rule.
+   */
+  intake?: Intake;
   /** 0: no pairkeeper in this process (a test runs its own, e.g. as a child process). Default 1. */
   replicas?: 0 | 1;
+  /** Told as any replica does a pairing step, with that replica's crash(): a crash-point test stops it there. */
+  onStep?: (step: PairingStep, ids: { instanceId: string; nodeId: string }, crash: () => void) => void;
 }
 
 /**
@@ -70,6 +96,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const seeded = seedPairs(aws.ec2, { azs: AZS, pairs: 6, tags: { Service: 'etcd' }, ...options.pairs });
   const topicArn = aws.sns.createTopic('etcd-autoscaling');
   aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, maxSize: 500, desiredCapacity: 0, notifications: [{ topicArn }] });
+  const intake = options.intake ?? 'sns';
+  const queue = intake === 'sns' ? undefined : intakeQueue(aws, topicArn, intake);
   const claimsPath = join(mkdtempSync(join(tmpdir(), 'pk-world-')), 'claims.json');
 
   const configText = JSON.stringify({
@@ -79,6 +107,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     claims: { store: options.claims ?? 'file', path: claimsPath },
     resync: { intervalSeconds: 3600 },
     log: { level: 'debug' },
+    ...(queue ? { intake: { sqs: { queueUrl: queue.url, waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 } } } : {}),
     ...options.config,
   });
   const config = parseConfig(configText, 'world');
@@ -93,22 +122,33 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     clients.ec2.middlewareStack.add(killSwitch(), { step: 'initialize' });
     clients.ssm.middlewareStack.add(killSwitch(), { step: 'initialize' });
     clients.autoScaling.middlewareStack.add(killSwitch(), { step: 'initialize' });
-    const app = await buildApp({ config, logger: createLogger('debug', logs), clients });
+    const sqs = new SQSClient(clientConfigFor(aws.url, aws.region));
+    sqs.middlewareStack.add(killSwitch(), { step: 'initialize' });
+    // Filled once built: a step can only come after the app has started making AWS calls.
+    const built: { app?: App } = {};
+    const crash = () => {
+      killed = true;
+      built.app?.publicApp.server.closeAllConnections();
+      void built.app?.notifier.close();
+    };
+    const onStep = options.onStep;
+    const app = await buildApp({ config, logger: createLogger('debug', logs), clients, sqs, ...(onStep ? { onStep: (step, ids) => onStep(step, ids, crash) } : {}) });
+    built.app = app;
     await app.publicApp.listen({ host: '127.0.0.1', port });
     const snsUrl = `http://127.0.0.1:${(app.publicApp.server.address() as AddressInfo).port}/sns`;
     let closed: Promise<void> | undefined;
     const kill = async () => {
-      killed = true;
-      app.publicApp.server.closeAllConnections();
+      crash();
       // The app's own shutdown order; what was in flight fails at its next AWS call and finishes failing.
-      await app.close();
+      await (closed ??= app.close());
     };
-    const replica = { app, logs, snsUrl, kill, close: () => (closed ??= killed ? Promise.resolve() : app.close()) };
+    const replica = { app, logs, snsUrl, kill, crash, close: () => (closed ??= app.close()) };
     replicas.push(replica);
     return replica;
   };
   const addReplica = async (): Promise<Replica> => {
     const replica = await startReplica(0);
+    if (queue) return replica;
     const subscription = aws.sns.subscribe(topicArn, replica.snsUrl);
     await waitFor(() => subscription.confirmed, 'pairkeeper to confirm its subscription');
     return replica;
@@ -123,6 +163,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   return {
     aws,
     topicArn,
+    queue,
     seeded,
     configText,
     get app() {
@@ -162,4 +203,18 @@ export function worldsClosedAfterEach(): (options?: WorldOptions) => Promise<Wor
 /** What the app knows of one instance (its /v1/instances row). */
 export function instanceRecord(app: App, instanceId: string): InstanceRecord | undefined {
   return app.controller.instances().find((r) => r.instanceId === instanceId);
+}
+
+/** A queue (with its dead-letter queue) that the group's messages reach by the given way. */
+function intakeQueue(aws: FakeAws, topicArn: string, intake: Exclude<Intake, 'sns'>): WorldQueue {
+  const deadLetter = aws.sqs.createQueue('pairkeeper-intake-dlq');
+  const queue = aws.sqs.createQueue('pairkeeper-intake', {
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: 3 }),
+  });
+  if (intake === 'eventbridge') {
+    aws.events.putRule({ name: 'etcd-to-pairkeeper', pattern: { source: ['aws.autoscaling'], detail: { AutoScalingGroupName: ['etcd'] } }, queueArn: queue.arn });
+  } else {
+    aws.sns.subscribeQueue(topicArn, queue.arn, { rawMessageDelivery: intake === 'sqs-raw' });
+  }
+  return { url: aws.sqs.urlOf(queue), arn: queue.arn, deadLetterUrl: aws.sqs.urlOf(deadLetter) };
 }

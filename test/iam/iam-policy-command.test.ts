@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { iamPolicy } from '../../src/iam/policy.ts';
+import { setupIamPolicy } from '../../src/iam/setup-policy.ts';
 
 /** `pairkeeper iam-policy` as an operator runs it: the JSON on stdout, the notes on stderr. */
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
@@ -28,6 +29,20 @@ describe('pairkeeper iam-policy', () => {
     assert.equal(code, 0, err);
     assert.deepEqual(JSON.parse(out), iamPolicy(loadConfig({ PAIRKEEPER_CONFIG: EXAMPLE }).config).policy);
     assert.match(err, /kms:CreateGrant/);
+  });
+
+  it('--for setup prints the policy of pairs create and setup (config/iam-policy-setup.json for the example); another --for is bad usage', async () => {
+    const { code, out, err } = await pairkeeper(['iam-policy', '--for', 'setup', '--config', EXAMPLE]);
+    assert.equal(code, 0, err);
+    assert.deepEqual(JSON.parse(out), setupIamPolicy(loadConfig({ PAIRKEEPER_CONFIG: EXAMPLE }).config).policy);
+    assert.equal(out, readFileSync(new URL('../../config/iam-policy-setup.json', import.meta.url), 'utf8'));
+    const actions = (JSON.parse(out) as { Statement: { Action: string[] }[] }).Statement.flatMap((st) => st.Action);
+    assert.ok(actions.includes('ec2:CreateVolume') && actions.includes('autoscaling:PutLifecycleHook'));
+    assert.deepEqual(actions.filter((a) => /:Delete|:Attach|:Detach/.test(a)), [], 'it deletes and attaches nothing');
+    assert.match(err, /iam:PassRole/);
+    const other = await pairkeeper(['iam-policy', '--for', 'lambda', '--config', EXAMPLE]);
+    assert.equal(other.code, 2);
+    assert.match(other.err, /only "setup"/);
   });
 
   it('refuses an invalid config with exit status 2, as the service would', async () => {

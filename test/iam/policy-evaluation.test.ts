@@ -23,7 +23,8 @@ const newWorld = worldsClosedAfterEach();
 
 /**
  * Scale out and in with launch and terminate hooks (heartbeats while the preparation
- * runs), volumes prepared through SSM, claims in Parameter Store, and a resync.
+ * runs), volumes prepared through SSM, claims in Parameter Store, Auto Scaling's
+ * messages read from an SQS queue, and a resync.
  */
 async function run(): Promise<{ w: World; calls: readonly RecordedCall[]; verdict: (call: RecordedCall) => Verdict }> {
   const w = await newWorld({
@@ -31,6 +32,7 @@ async function run(): Promise<{ w: World; calls: readonly RecordedCall[]; verdic
     fake: { recordCalls: true, autoScalingTiming: { msPerHookSecond: 50 }, ec2Timing: { attachDelayMs: 5, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 1000 } },
     pairs: { pairs: 3 },
     claims: 'ssm',
+    intake: 'sqs-envelope',
     config: {
       groups: [
         {
@@ -52,8 +54,12 @@ async function run(): Promise<{ w: World; calls: readonly RecordedCall[]; verdic
   const attach = w.aws.ec2.attachNetworkInterface.bind(w.aws.ec2);
   w.aws.ec2.attachNetworkInterface = (options) => Object.assign(attach(options), { deleteOnTermination: true });
 
+  // Deletes slower than half the visibility timeout: pairkeeper extends the message's visibility meanwhile.
+  w.aws.faults.set('SQS', 'DeleteMessage', { latencyMs: 1200 });
   w.aws.autoScaling.setDesiredCapacity('etcd', 2);
   await settle(w, 2);
+  await waitFor(() => w.aws.calls.calls().some((c) => c.action === 'sqs:ChangeMessageVisibility'), 'a visibility extension');
+  w.aws.faults.clear();
   await waitFor(() => inService(w.aws) === 2, 'both instances in service');
   w.aws.autoScaling.setDesiredCapacity('etcd', 1);
   await waitFor(() => untagged(w) === 1, 'the departed instance to release its pair');
@@ -141,6 +147,8 @@ describe('the generated IAM policy, evaluated against the calls pairkeeper makes
       ['reading EC2 in another region', { ...first(calls, 'ec2:DescribeVolumes'), region: 'eu-west-1' }],
       ['attaching in another region', { ...attachVolume, resources: attachVolume.resources.map((r) => ({ ...r, arn: r.arn.replace(w.aws.region, 'eu-west-1') })) }],
       ['an action pairkeeper never calls', { ...attachVolume, action: 'ec2:DetachVolume' }],
+      ['receiving from another queue', { ...first(calls, 'sqs:ReceiveMessage'), resources: [{ arn: `arn:aws:sqs:${w.aws.region}:${w.aws.accountId}:someone-elses-queue`, tags: {} }] }],
+      ['purging the intake queue', { ...first(calls, 'sqs:DeleteMessage'), action: 'sqs:PurgeQueue' }],
     ];
     for (const [what, call] of denied) {
       assert.equal(verdict(call).decision, 'implicitly denied', `${what}: ${JSON.stringify(verdict(call).resources)}`);

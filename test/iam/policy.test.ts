@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { partition } from '@aws-sdk/core/client';
 import type { RecordedCall } from '../../fake-aws/call-recorder.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { iamPolicy, partitionOf, type PolicyDocument } from '../../src/iam/policy.ts';
+import { partitionOf, queueArn } from '../../src/domain/aws-arn.ts';
+import { iamPolicy, type PolicyDocument } from '../../src/iam/policy.ts';
 import { evaluate } from '../helpers/iam-evaluator.ts';
 
 /**
@@ -119,5 +120,28 @@ describe('iam-policy generator', () => {
 
   it('notes kms:CreateGrant for volumes encrypted with a customer managed key', () => {
     assert.match(policyFor({ groups: [{ name: 'etcd' }] }).notes.join('\n'), /kms:CreateGrant.*kms:GrantIsForAWSResource/);
+  });
+
+  it('the SQS intake: receive, delete and extend visibility on the configured queue only; no SQS statement without it', () => {
+    const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/pairkeeper-intake';
+    const { policy } = policyFor({ groups: [{ name: 'etcd' }], intake: { sqs: { queueUrl } } });
+    const onQueue = (action: string, name: string, region = 'eu-west-1'): RecordedCall => ({
+      action,
+      region,
+      resources: [{ arn: arn(region, 'sqs', name), tags: {} }],
+      requestKeys: {},
+    });
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) {
+      assert.equal(evaluate(policy, onQueue(action, 'pairkeeper-intake')).decision, 'allowed', action);
+      assert.equal(evaluate(policy, onQueue(action, 'pairkeeper-intake-dlq')).decision, 'implicitly denied', `${action} on another queue`);
+      assert.equal(evaluate(policy, onQueue(action, 'pairkeeper-intake', 'us-east-1')).decision, 'implicitly denied', `${action} in another region`);
+    }
+    for (const action of ['sqs:SendMessage', 'sqs:PurgeQueue', 'sqs:SetQueueAttributes']) {
+      assert.equal(evaluate(policy, onQueue(action, 'pairkeeper-intake')).decision, 'implicitly denied', action);
+    }
+    assert.equal(queueArn(queueUrl, 'us-east-1'), 'arn:aws:sqs:eu-west-1:123456789012:pairkeeper-intake', 'the region the URL names');
+    assert.equal(queueArn('https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q', 'us-east-1'), 'arn:aws-cn:sqs:cn-north-1:123456789012:q');
+    assert.equal(queueArn('http://127.0.0.1:4566/123456789012/q', 'us-east-1'), 'arn:aws:sqs:us-east-1:123456789012:q', 'another host: the configured region');
+    assert.ok(!policyFor({ groups: [{ name: 'etcd' }] }).policy.Statement.some((s) => s.Action.some((a) => a.startsWith('sqs:'))));
   });
 });

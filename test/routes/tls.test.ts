@@ -20,7 +20,7 @@ describe('TLS on the public listener', () => {
   before(async () => {
     endpoint = await new SnsHttpsEndpoint({ tlsCertPem: testTls.localhostCert, tlsKeyPem: testTls.localhostKey, signingCertPem: testTls.snsSigningCert }).start();
     const tls = { cert: new URL('../../fake-aws/tls/localhost.pem', import.meta.url).pathname, key: new URL('../../fake-aws/tls/localhost-key.pem', import.meta.url).pathname };
-    const config = parseConfig(JSON.stringify({ listen: { host: '127.0.0.1', tls }, aws: { region: 'us-east-1' }, sns: { topicArns: [TOPIC], certHostPattern: '^localhost:\\d+$' } }), 't');
+    const config = parseConfig(JSON.stringify({ listen: { host: '127.0.0.1', tls, maxEventLoopDelayMs: 0 }, aws: { region: 'us-east-1' }, sns: { topicArns: [TOPIC], certHostPattern: '^localhost:\\d+$' } }), 't');
     app = await buildApp({ config, logger: createLogger('info', new LogSink()), clients: offlineClients() });
     await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
     base = `https://localhost:${(app.publicApp.server.address() as AddressInfo).port}`;
