@@ -126,11 +126,21 @@ export class InstancePairing {
       }
       if (done) return { outcome: done };
     }
+    return { outcome: 'waiting', reason: this.waits(group, instanceId, az, wasWaiting) };
+  }
+
+  /** Records that the instance waits for a pair in its AZ (resync found none to give it); a release wakes it. */
+  waitForPair(group: GroupConfig, instanceId: string, availabilityZone: string): void {
+    this.waits(group, instanceId, availabilityZone, this.deps.registry.get(instanceId)?.status === 'waiting');
+  }
+
+  private waits(group: GroupConfig, instanceId: string, az: string, wasWaiting: boolean): string {
     const reason = `no free pair in ${az}`;
-    registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason });
-    log.warn({ availabilityZone: az }, 'no free pair; the instance waits for one to be released');
-    if (!wasWaiting) void this.deps.notify?.(notifyEvent('instance.waiting', { group: group.name, instanceId, availabilityZone: az, reason }));
-    return { outcome: 'waiting', reason };
+    this.deps.registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason });
+    if (wasWaiting) return reason;
+    this.deps.logger.warn({ instanceId, group: group.name, availabilityZone: az }, 'no free pair; the instance waits for one to be released');
+    void this.deps.notify?.(notifyEvent('instance.waiting', { group: group.name, instanceId, availabilityZone: az, reason }));
+    return reason;
   }
 
   /**
