@@ -9,7 +9,7 @@
  * claims, members, odd pairs, double pairs.
  */
 import { holdersOf, isGoneState, isPairFinished, isWholeOn } from './attachment.ts';
-import type { GroupMember, LifecycleHookInfo } from './group-members.ts';
+import { isPairableState, type GroupMember, type LifecycleHookInfo } from './group-members.ts';
 import { freePairs } from './inventory.ts';
 import type { Claim, Pair } from './pairs.ts';
 
@@ -77,12 +77,9 @@ export interface ResyncPlan {
   waiting: WaitingMember[];
 }
 
-/** Members that are (or are about to be) running and should hold a pair. Warm-pool instances are stopped: not yet. */
-const PAIRABLE = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService', 'EnteringStandby', 'Standby']);
-
 /** The instances whose EC2 state the plan needs: holders of claims and attachments that are not pairable members. */
 export function instancesToCheck(members: GroupMember[], claims: Claim[], pairs: Pair[]): string[] {
-  const pairable = new Set(members.filter((m) => PAIRABLE.has(m.lifecycleState)).map((m) => m.instanceId));
+  const pairable = new Set(members.filter((m) => isPairableState(m.lifecycleState)).map((m) => m.instanceId));
   const ids = new Set<string>(claims.map((c) => c.instanceId));
   for (const p of pairs) {
     for (const id of [p.volume?.attachment?.instanceId, p.eni?.attachment?.instanceId]) if (id) ids.add(id);
@@ -110,7 +107,7 @@ class GroupView {
 
   constructor(input: ResyncInput) {
     this.input = input;
-    this.pairable = new Map(input.members.filter((m) => PAIRABLE.has(m.lifecycleState)).map((m) => [m.instanceId, m]));
+    this.pairable = new Map(input.members.filter((m) => isPairableState(m.lifecycleState)).map((m) => [m.instanceId, m]));
     this.memberIds = new Set(input.members.map((m) => m.instanceId));
     this.pairOf = new Map(input.pairs.map((p) => [p.nodeId, p]));
     this.claimOf = new Map(input.claims.map((c) => [c.nodeId, c]));
