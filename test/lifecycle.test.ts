@@ -100,6 +100,41 @@ describe('lifecycle hooks', () => {
     assert.equal(w.logs.find('lifecycle action completed with ABANDON').length, 0);
   });
 
+  it('a member on its way out (Terminating:Wait under another tool\'s hook) never takes a freed pair; the launch waiting beside it does (issue 13)', async () => {
+    const w = await start({ pairs: { pairs: 3 }, lifecycle: { onNoPair: 'continue', noPairWaitSeconds: 0 } });
+    const otherTopic = w.aws.sns.createTopic('another-tool');
+    w.aws.autoScaling.putLifecycleHook('etcd', { name: 'other-tool', transition: 'autoscaling:EC2_INSTANCE_TERMINATING', heartbeatTimeout: 300, notificationTargetArn: otherTopic });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 3);
+    await settle(w, 3);
+    const waitingIn = (az: string) => w.app.controller.instances().filter((r) => r.status === 'waiting' && r.availabilityZone === az);
+    // A fourth member finds no pair in its AZ and waits; then it is picked for scale-in, and the other tool holds it there, running.
+    w.aws.autoScaling.setDesiredCapacity('etcd', 4);
+    const leaving = await waitForValue(() => w.app.controller.instances().find((r) => r.status === 'waiting'), 'an instance waiting for a pair');
+    const az = leaving.availabilityZone!;
+    w.aws.autoScaling.terminateInstance(leaving.instanceId, false);
+    await waitFor(() => w.aws.autoScaling.memberOf(leaving.instanceId)?.member.lifecycleState === 'Terminating:Wait', 'the leaving member to be held in Terminating:Wait');
+    // Its replacement lands in the same AZ (the least populated) and waits too.
+    const replacement = await waitForValue(() => waitingIn(az).find((r) => r.instanceId !== leaving.instanceId), 'the replacement to wait in the same AZ');
+    // A holder there goes: once the other tool lets it go, its pair is released and both waiting instances are woken.
+    const holder = checkPairs(w.aws).complete.find((p) => p.availabilityZone === az)!;
+    w.aws.autoScaling.terminateInstance(holder.instanceId, true);
+    await waitFor(() => w.aws.autoScaling.memberOf(holder.instanceId)?.member.lifecycleState === 'Terminating:Wait', 'the holder to be held');
+    const held = w.aws.autoScaling.actions.list().find((a) => a.instanceId === holder.instanceId)!;
+    w.aws.autoScaling.actions.complete({ groupName: 'etcd', hookName: 'other-tool', token: held.token }, 'CONTINUE');
+    let attachedToLeaving = false;
+    const pairVolumeOnLeaving = () => w.aws.ec2.volumes().some((v) => v.tags.has('NodeID') && v.attachment?.instanceId === leaving.instanceId);
+    const watch = setInterval(() => (attachedToLeaving ||= pairVolumeOnLeaving()), 2);
+    try {
+      await waitFor(() => instanceRecord(w.app, replacement.instanceId)?.status === 'paired', 'the replacement to get the released pair', 20_000);
+      await w.app.controller.idle();
+    } finally {
+      clearInterval(watch);
+    }
+    assert.equal(attachedToLeaving, false, 'no pair volume was ever attached to the leaving member');
+    assert.equal(w.aws.autoScaling.memberOf(leaving.instanceId)?.member.lifecycleState, 'Terminating:Wait', 'the replacement was paired while the leaving member still stood there');
+    assertInvariants(checkPairs(w.aws));
+  });
+
   it('attaching that outlasts the hook timeout is kept alive with heartbeats', async () => {
     // The hook times out after 30 hook-seconds (1.5 s here); attaching takes 2.5 s; a heartbeat every 3% of it (45 ms).
     const w = await start({ lifecycle: { heartbeatFraction: 0.03 }, fake: { ec2Timing: { attachDelayMs: 1250, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } } });

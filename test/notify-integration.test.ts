@@ -112,6 +112,22 @@ describe('notifications and cluster facts', () => {
     assert.match(String(waiting[0]!.reason), /no free pair in us-east-1/);
   });
 
+  it('an instance that goes while its pair.attached is still being delivered leaves its pair free and untagged (issue 13)', async () => {
+    const { w, hook: h } = await start((_n, req) => (req.path.endsWith('/pair/attached') ? 'hold' : 200));
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const held = (await settle(w, 1)).complete[0]!;
+    await waitFor(() => h.requests.some((r) => r.path.endsWith('/pair/attached')), 'pair.attached to reach the webhook, and be held there');
+    w.aws.autoScaling.setDesiredCapacity('etcd', 0);
+    await waitFor(() => w.app.controller.instances().some((r) => r.instanceId === held.instanceId && r.status === 'released'), 'the pair to be released');
+    // Only now does the webhook answer: the delivery settles after the release.
+    h.release();
+    await w.app.notifier.idle();
+    await w.app.controller.idle();
+    const volume = w.aws.ec2.volume(held.volumeIds[0]!)!;
+    assert.equal(volume.attachment, undefined);
+    assert.equal(volume.tags.get('pairkeeper:instance-id'), undefined, 'a free pair names no holder');
+  });
+
   it('a webhook outage is retried and visible: /v1/events lists the failed attempts, metrics count them, pairing never waits', async () => {
     const { w, hook: h } = await start((n) => (n <= 2 ? 503 : 'hold'));
     w.aws.autoScaling.setDesiredCapacity('etcd', 1);

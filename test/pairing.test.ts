@@ -3,7 +3,7 @@ import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
 import { describe, it } from 'node:test';
 import { HOLDER_TAG } from '../src/domain/pairs.ts';
 import { AZS, worldsClosedAfterEach, instanceRecord } from './helpers/world.ts';
-import { waitFor } from './helpers/wait-for.ts';
+import { waitFor, waitForValue } from './helpers/wait-for.ts';
 import { assertInvariants, members, settle } from './helpers/settle.ts';
 
 /**
@@ -166,9 +166,10 @@ describe('pairing', () => {
     const outsider = w.aws.ec2.runInstance({ availabilityZone: pair!.az });
     await waitFor(() => outsider.state === 'running', 'the outsider to run');
     w.aws.ec2.attachNetworkInterface({ networkInterfaceId: pair!.eniId, instanceId: outsider.instanceId, deviceIndex: 1 });
-    const instance = w.aws.ec2.runInstance({ availabilityZone: pair!.az, tags: { 'aws:autoscaling:groupName': 'etcd' } });
-    await waitFor(() => instance.state === 'running', 'the instance to run');
-    w.aws.sns.publish(w.topicArn, JSON.stringify({ Event: 'autoscaling:EC2_INSTANCE_LAUNCH', AutoScalingGroupName: 'etcd', EC2InstanceId: instance.instanceId }));
+    // A member in the pair's AZ (the group's first, where a group of one launches).
+    assert.equal(pair!.az, AZS[0]);
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const instance = await waitForValue(() => [...w.aws.autoScaling.groups()[0]!.members.values()][0], 'a member');
     await waitFor(() => instanceRecord(w.app, instance.instanceId)?.status === 'waiting', 'the instance to wait');
     assert.equal(w.aws.ec2.networkInterface(pair!.eniId)!.attachment?.instanceId, outsider.instanceId);
     assert.equal(w.aws.ec2.volume(pair!.volumeId)!.attachment, undefined, 'the volume was not attached either');
@@ -215,6 +216,17 @@ describe('pairing', () => {
     assert.equal(w.aws.faults.count('EC2', 'AttachVolume'), 0);
     assert.equal(w.aws.faults.count('EC2', 'AttachNetworkInterface'), 0);
     assert.equal(w.logs.find('launch refused: the instance is not a member of the group').length, 1);
+  });
+
+  it("refuses an instance whose tag names the group but Auto Scaling does not count as a member (one detached from the group keeps the tag)", async () => {
+    const w = await start();
+    const detached = w.aws.ec2.runInstance({ availabilityZone: AZS[0]!, tags: { 'aws:autoscaling:groupName': 'etcd' } });
+    await waitFor(() => detached.state === 'running', 'the instance to run');
+    w.aws.sns.publish(w.topicArn, JSON.stringify({ Event: 'autoscaling:EC2_INSTANCE_LAUNCH', AutoScalingGroupName: 'etcd', EC2InstanceId: detached.instanceId }));
+    await waitFor(() => instanceRecord(w.app, detached.instanceId)?.status === 'refused', 'the launch to be refused');
+    assert.match(instanceRecord(w.app, detached.instanceId)?.reason ?? '', /Auto Scaling does not count .* as a member of etcd/);
+    assert.deepEqual(await w.app.controller.claims(), []);
+    assert.equal(w.aws.faults.count('EC2', 'AttachVolume'), 0);
   });
 
   it('rides out a throttling storm: 40% of EC2 calls answer RequestLimitExceeded (503), and every instance is still paired', async () => {

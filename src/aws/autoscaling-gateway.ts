@@ -1,6 +1,8 @@
 /**
  * The Auto Scaling calls pairkeeper makes (config/iam-policy.json lists the same):
- * read group members, hooks and warm pool for resync, and complete or extend lifecycle actions.
+ * read group members, hooks and warm pool for resync, one instance's group and
+ * lifecycle state before it is given a pair (batched, as EC2 reads are), and
+ * complete or extend lifecycle actions.
  * Throttling and 5xx are retried with backoff. Auto Scaling answers ValidationError
  * when no action is open any more (completed elsewhere, timed out, stale token);
  * that is an answer here ('gone'), not a failure.
@@ -8,26 +10,32 @@
 import {
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
   DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
-import type { GroupMember, LifecycleActionRef, LifecycleHookInfo, LifecycleResult } from '../domain/group-members.ts';
+import type { AutoScalingInstance, GroupMember, LifecycleActionRef, LifecycleHookInfo, LifecycleResult } from '../domain/group-members.ts';
 import { isAwsKind } from './aws-errors.ts';
+import { BatchedReader } from './batched-reader.ts';
 import { awsCall, type RetryPolicy } from './retry.ts';
 
 const GROUPS_PER_CALL = 50; // DescribeAutoScalingGroups' limit on names
+const INSTANCES_PER_CALL = 50; // DescribeAutoScalingInstances' limit on ids
 
 export type ActionAnswer = 'done' | 'gone';
 
 export class AutoScalingGateway {
   private readonly client: AutoScalingClient;
   private readonly retryPolicy: RetryPolicy;
+  /** One instance's group and lifecycle state (undefined: Auto Scaling does not manage it); the reads of a moment share one call. */
+  readonly instances: BatchedReader<AutoScalingInstance>;
 
-  constructor(options: { client: AutoScalingClient; retry: RetryPolicy }) {
+  constructor(options: { client: AutoScalingClient; retry: RetryPolicy; batchWindowMs?: number }) {
     this.client = options.client;
     this.retryPolicy = options.retry;
+    this.instances = new BatchedReader({ fetchMany: (ids) => this.describeInstances(ids), windowMs: options.batchWindowMs ?? 20, maxBatch: INSTANCES_PER_CALL });
   }
 
   /** Members of each named group that exists; a group AWS does not know is absent from the map. */
@@ -49,6 +57,19 @@ export class AutoScalingGateway {
         token = page.NextToken;
       } while (token);
     }
+    return out;
+  }
+
+  private async describeInstances(ids: string[]): Promise<Map<string, AutoScalingInstance>> {
+    const out = new Map<string, AutoScalingInstance>();
+    let token: string | undefined;
+    do {
+      const page = await this.call('DescribeAutoScalingInstances', () =>
+        this.client.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: ids, MaxRecords: INSTANCES_PER_CALL, NextToken: token })),
+      );
+      for (const i of page.AutoScalingInstances ?? []) out.set(i.InstanceId!, { group: i.AutoScalingGroupName!, lifecycleState: i.LifecycleState! });
+      token = page.NextToken;
+    } while (token);
     return out;
   }
 

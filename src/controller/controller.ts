@@ -137,6 +137,12 @@ export class Controller implements EventSink {
     return this.workOrDefer(group, instanceId, task, 'resync');
   }
 
+  /** Records a member resync found with no pair to be had in its AZ as waiting (unless work for it is queued): a release wakes it. */
+  waitForPair(groupName: string, instanceId: string, availabilityZone: string): void {
+    const group = this.groups.get(groupName);
+    if (group && !this.busy(instanceId)) this.pairing.waitForPair(group, instanceId, availabilityZone);
+  }
+
   /** Whether work for the instance is queued or running. */
   busy(instanceId: string): boolean {
     return this.queue.has(instanceId);

@@ -108,8 +108,10 @@ export function createController(config: Config, options: { logger: Logger; clie
     limit: config.work.queueLimit,
     onError: (instanceId, err) => logger.error({ err, instanceId }, 'unexpected error in instance work'),
   });
+  const autoScaling = new AutoScalingGateway({ client: clients.autoScaling, retry: DEFAULT_RETRY_POLICY });
   const pairing = new InstancePairing({
     ec2,
+    autoScaling,
     claims,
     claimView,
     inventory,
@@ -125,7 +127,6 @@ export function createController(config: Config, options: { logger: Logger; clie
       ? { preparer: new VolumePreparer({ client: clients.ssm, retry: DEFAULT_RETRY_POLICY, pollIntervalMs: config.aws.pollIntervalMs, logger }) }
       : {}),
   });
-  const autoScaling = new AutoScalingGateway({ client: clients.autoScaling, retry: DEFAULT_RETRY_POLICY });
   const holds = new LifecycleHolds({ autoScaling, logger, ...(reports.onLifecycleComplete ? { onComplete: reports.onLifecycleComplete } : {}) });
   const controller: Controller = new Controller({
     groups,

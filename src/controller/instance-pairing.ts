@@ -7,10 +7,12 @@
  * is going away.
  */
 import type { Logger } from 'pino';
+import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
 import type { GroupConfig } from '../config/schema.ts';
 import { canTakeAttachments, holdersOf, isAnnounced, isAttachedTo, isGoneState, isWholeOn } from '../domain/attachment.ts';
+import { isPairableState } from '../domain/group-members.ts';
 import { eniHolders, freePairs } from '../domain/inventory.ts';
 import { HOLDER_TAG, PREPARED_TAG, type Claim, type EniInfo, type InstanceInfo, type Pair, type VolumeInfo } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
@@ -25,9 +27,15 @@ import type { InventoryCache } from './inventory-cache.ts';
 /** paired: this launch attached something; unchanged: the pair was already whole (a duplicate, a resync). */
 type Attached = 'paired' | 'unchanged';
 
+/** Auto Scaling says the instance should not take a pair: on its way out ('gone'), or not a member ('refused'). */
+interface TurnedAway {
+  outcome: 'gone' | 'refused';
+  reason: string;
+}
+
 export type LaunchOutcome =
   | { outcome: Attached }
-  | { outcome: 'gone' }
+  | { outcome: 'gone'; reason?: string }
   /** Not a member of the group: nothing of ours to do. */
   | { outcome: 'refused'; reason: string }
   /** Holds parts of pairs it has no claim on: reported, left alone, and a hook gets the no-pair result. */
@@ -75,6 +83,8 @@ type SteppedBack = { elsewhere: string };
 
 export interface InstancePairingDeps {
   ec2: Ec2Gateway;
+  /** Asked right before a claim: only a member in a pairable lifecycle state takes a pair. */
+  autoScaling: Pick<AutoScalingGateway, 'instances'>;
   claims: ClaimStore;
   /** The claims as this replica knows them (resync's list and what its own work learned): the launch path never lists. */
   claimView: ClaimView;
@@ -100,8 +110,8 @@ export interface InstancePairingDeps {
 
 export class InstancePairing {
   private readonly deps: InstancePairingDeps;
-  /** Announcements told and not yet recorded (by group, NodeID and instance). */
-  private readonly announcing = new Map<string, Promise<void>>();
+  /** Announcements told and not yet recorded (by group, NodeID and instance); withdrawn once the pair is being released. */
+  private readonly announcing = new Map<string, { withdrawn: boolean }>();
   /** Holder-tag writes of announcements told, in flight. */
   private readonly recording = new Set<Promise<void>>();
 
@@ -138,17 +148,32 @@ export class InstancePairing {
         return { outcome: done, reason };
       }
       if (typeof done === 'object') {
-        registry.set(instanceId, group.name, { status: 'elsewhere', availabilityZone: az, reason: done.elsewhere });
-        log.info({ reason: done.elsewhere }, 'another replica is pairing the instance; leaving it the work');
-        return { outcome: 'elsewhere', reason: done.elsewhere };
+        if ('elsewhere' in done) {
+          registry.set(instanceId, group.name, { status: 'elsewhere', availabilityZone: az, reason: done.elsewhere });
+          log.info({ reason: done.elsewhere }, 'another replica is pairing the instance; leaving it the work');
+          return { outcome: 'elsewhere', reason: done.elsewhere };
+        }
+        registry.set(instanceId, group.name, { status: done.outcome, availabilityZone: az, reason: done.reason });
+        log.warn({ reason: done.reason }, 'launch: Auto Scaling says the instance takes no pair; nothing claimed');
+        return done;
       }
       if (done) return { outcome: done };
     }
+    return { outcome: 'waiting', reason: this.waits(group, instanceId, az, wasWaiting) };
+  }
+
+  /** Records that the instance waits for a pair in its AZ (resync found none to give it); a release wakes it. */
+  waitForPair(group: GroupConfig, instanceId: string, availabilityZone: string): void {
+    this.waits(group, instanceId, availabilityZone, this.deps.registry.get(instanceId)?.status === 'waiting');
+  }
+
+  private waits(group: GroupConfig, instanceId: string, az: string, wasWaiting: boolean): string {
     const reason = `no free pair in ${az}`;
-    registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason });
-    log.warn({ availabilityZone: az }, 'no free pair; the instance waits for one to be released');
-    if (!wasWaiting) void this.deps.notify?.(notifyEvent('instance.waiting', { group: group.name, instanceId, availabilityZone: az, reason }));
-    return { outcome: 'waiting', reason };
+    this.deps.registry.set(instanceId, group.name, { status: 'waiting', availabilityZone: az, reason });
+    if (wasWaiting) return reason;
+    this.deps.logger.warn({ instanceId, group: group.name, availabilityZone: az }, 'no free pair; the instance waits for one to be released');
+    void this.deps.notify?.(notifyEvent('instance.waiting', { group: group.name, instanceId, availabilityZone: az, reason }));
+    return reason;
   }
 
   /**
@@ -198,7 +223,7 @@ export class InstancePairing {
   }
 
   /** One pass over the free pairs of the instance's AZ; false when none could be had. */
-  private async tryPairs(group: GroupConfig, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | 'holds-others' | SteppedBack | undefined> {
+  private async tryPairs(group: GroupConfig, instance: InstanceInfo, fresh: boolean, log: Logger): Promise<Attached | 'holds-others' | SteppedBack | TurnedAway | undefined> {
     const { instanceId, availabilityZone: az } = instance;
     // Never a list here (lists belong to resync): the claims as this replica knows them. A stale
     // view only costs a create that answers "already exists", and that claim is then read.
@@ -223,7 +248,11 @@ export class InstancePairing {
       const state = (await this.deps.ec2.instances.read(holder))?.state;
       if (state !== undefined && isGoneState(state)) gone.add(holder);
     }
-    for (const pair of rendezvousOrder(freePairs(pairs, claims, az, (id) => gone.has(id)), instanceId, (p) => p.nodeId)) {
+    const candidates = rendezvousOrder(freePairs(pairs, claims, az, (id) => gone.has(id)), instanceId, (p) => p.nodeId);
+    // A free pair is scarce: a member on its way out (or no member at all) must not take it from the launches that wait.
+    const turnedAway = candidates.length > 0 ? await this.turnedAway(group, instanceId) : undefined;
+    if (turnedAway) return turnedAway;
+    for (const pair of candidates) {
       // What this replica learned while walking (its other launches' claims, claims it ran into) counts too.
       if (this.deps.claimView.isTaken(group.name, pair.nodeId)) continue;
       const done = await this.claimAndAttach(group, pairs, pair, instance, log);
@@ -358,6 +387,7 @@ export class InstancePairing {
       this.step('volume-freed', instanceId, claim.nodeId);
     }
     if (pair?.volume && pair.eni) {
+      await this.withdrawAnnouncement(group.name, claim.nodeId, instanceId);
       await ec2.untag([pair.volume.volumeId, pair.eni.networkInterfaceId], [HOLDER_TAG]);
       this.step('untagged', instanceId, claim.nodeId);
     }
@@ -425,17 +455,29 @@ export class InstancePairing {
    * Not awaited: a slow webhook never holds up the lifecycle hook.
    */
   private announce(group: GroupConfig, pair: Pair, instanceId: string, log: Logger): void {
-    const key = `${group.name} ${pair.nodeId} ${instanceId}`;
+    const key = announcementKey(group.name, pair.nodeId, instanceId);
     if (isAnnounced(pair, instanceId) || this.announcing.has(key)) return;
     const event = notifyEvent('pair.attached', { group: group.name, instanceId, nodeId: pair.nodeId, ...pairFields(pair) });
     const told = this.deps.notify?.(event) ?? Promise.resolve();
     this.step('announced', instanceId, pair.nodeId);
-    const recorded = told
-      .then(() => this.record(this.deps.ec2.tag([pair.volume!.volumeId, pair.eni!.networkInterfaceId], { [HOLDER_TAG]: instanceId })))
-      .then(() => this.step('holder-tagged', instanceId, pair.nodeId))
+    const announcement = { withdrawn: false };
+    this.announcing.set(key, announcement);
+    void told
+      .then(async () => {
+        // The instance went while the webhook was slow, and its pair is being released: a free pair carries no holder tag.
+        if (announcement.withdrawn) return;
+        await this.record(this.deps.ec2.tag([pair.volume!.volumeId, pair.eni!.networkInterfaceId], { [HOLDER_TAG]: instanceId }));
+        this.step('holder-tagged', instanceId, pair.nodeId);
+      })
       .catch((err: unknown) => log.warn({ err, nodeId: pair.nodeId }, 'cannot record the pair as announced; resync announces it again'))
       .finally(() => this.announcing.delete(key));
-    this.announcing.set(key, recorded);
+  }
+
+  /** Stops an announcement of the pair on the instance from tagging it from now on, and waits for a tag write already under way. */
+  private async withdrawAnnouncement(group: string, nodeId: string, instanceId: string): Promise<void> {
+    const announcement = this.announcing.get(announcementKey(group, nodeId, instanceId));
+    if (announcement) announcement.withdrawn = true;
+    await this.recordsIdle();
   }
 
   /** Keeps track of a holder-tag write, so `recordsIdle` can wait for it. */
@@ -549,6 +591,16 @@ export class InstancePairing {
    * stopped. One EC2 does not show (yet: DescribeInstances lags behind a launch) is
    * unknown, not gone: a retryable error, and the work is tried again.
    */
+  /** Why Auto Scaling says the instance must not take a pair now, or undefined when it may. */
+  private async turnedAway(group: GroupConfig, instanceId: string): Promise<TurnedAway | undefined> {
+    const member = await this.deps.autoScaling.instances.read(instanceId);
+    if (member?.group !== group.name) {
+      return { outcome: 'refused', reason: `Auto Scaling does not count ${instanceId} as a member of ${group.name}${member ? ` (it is in ${member.group})` : ''}` };
+    }
+    if (!isPairableState(member.lifecycleState)) return { outcome: 'gone', reason: `${instanceId} is ${member.lifecycleState}: a member on its way out takes no pair` };
+    return undefined;
+  }
+
   private async runningInstance(instanceId: string): Promise<InstanceInfo | undefined> {
     const instance = await pollUntil(() => this.deps.ec2.instances.read(instanceId), (i) => !i || i.state !== 'pending', {
       ...this.waitOptions(),
@@ -561,6 +613,10 @@ export class InstancePairing {
   private waitOptions() {
     return { intervalMs: this.deps.pollIntervalMs, timeoutMs: this.deps.attachTimeoutMs };
   }
+}
+
+function announcementKey(group: string, nodeId: string, instanceId: string): string {
+  return `${group} ${nodeId} ${instanceId}`;
 }
 
 /** Attached to the instance, or not (any more) attaching to it: either way, waiting longer won't change it. */

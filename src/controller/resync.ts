@@ -182,6 +182,7 @@ export class Resync {
     );
     const plan = planResync({ members: groupMembers, hooks, claims, pairs, ec2States, prepares: group.prepare !== undefined });
     const applied = plan.actions.filter((action) => this.apply(group.name, action)).map((a) => a.kind);
+    for (const member of plan.waiting) this.deps.controller.waitForPair(group.name, member.instanceId, member.availabilityZone);
     return { applied, reports: plan.reports, summary: summarize(group.name, groupMembers.map((m) => m.lifecycleState), pairs, claims) };
   }
 

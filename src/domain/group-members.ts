@@ -10,6 +10,20 @@ export interface GroupMember {
   lifecycleState: string;
 }
 
+/** Lifecycle states of members that are (or are about to be) running and should hold a pair. Warm-pool instances are stopped: not yet. */
+const PAIRABLE_STATES = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService', 'EnteringStandby', 'Standby']);
+
+/** Whether a member in this lifecycle state should hold a pair (one Terminating, Detaching or in the warm pool should not take one). */
+export function isPairableState(lifecycleState: string): boolean {
+  return PAIRABLE_STATES.has(lifecycleState);
+}
+
+/** What Auto Scaling says of one instance: its group and lifecycle state. */
+export interface AutoScalingInstance {
+  group: string;
+  lifecycleState: string;
+}
+
 export type LifecycleTransitionKind = 'launching' | 'terminating';
 
 export interface LifecycleHookInfo {

@@ -9,7 +9,8 @@
  * claims, members, odd pairs, double pairs.
  */
 import { holdersOf, isGoneState, isPairFinished, isWholeOn } from './attachment.ts';
-import type { GroupMember, LifecycleHookInfo } from './group-members.ts';
+import { isPairableState, type GroupMember, type LifecycleHookInfo } from './group-members.ts';
+import { freePairs } from './inventory.ts';
 import type { Claim, Pair } from './pairs.ts';
 
 export interface ResyncInput {
@@ -58,17 +59,27 @@ export interface ResyncReport {
   detail: string;
 }
 
+/** A member that should hold a pair while its AZ has none to give: no work for it until one is released. */
+export interface WaitingMember {
+  instanceId: string;
+  availabilityZone: string;
+}
+
 export interface ResyncPlan {
   actions: ResyncAction[];
   reports: ResyncReport[];
+  /**
+   * Members with nothing on them, no hook of ours waiting, and no pair to be had in
+   * their AZ (none free, none released by this plan): a pair task could only answer
+   * "no free pair", and under load such tasks would take the queue from work that
+   * can move. A release wakes them.
+   */
+  waiting: WaitingMember[];
 }
-
-/** Members that are (or are about to be) running and should hold a pair. Warm-pool instances are stopped: not yet. */
-const PAIRABLE = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService', 'EnteringStandby', 'Standby']);
 
 /** The instances whose EC2 state the plan needs: holders of claims and attachments that are not pairable members. */
 export function instancesToCheck(members: GroupMember[], claims: Claim[], pairs: Pair[]): string[] {
-  const pairable = new Set(members.filter((m) => PAIRABLE.has(m.lifecycleState)).map((m) => m.instanceId));
+  const pairable = new Set(members.filter((m) => isPairableState(m.lifecycleState)).map((m) => m.instanceId));
   const ids = new Set<string>(claims.map((c) => c.instanceId));
   for (const p of pairs) {
     for (const id of [p.volume?.attachment?.instanceId, p.eni?.attachment?.instanceId]) if (id) ids.add(id);
@@ -78,7 +89,7 @@ export function instancesToCheck(members: GroupMember[], claims: Claim[], pairs:
 
 export function planResync(input: ResyncInput): ResyncPlan {
   const view = new GroupView(input);
-  const plan: ResyncPlan = { actions: [], reports: [] };
+  const plan: ResyncPlan = { actions: [], reports: [], waiting: [] };
   planClaims(view, plan);
   planMembers(view, plan);
   reportOddPairs(view, plan);
@@ -96,7 +107,7 @@ class GroupView {
 
   constructor(input: ResyncInput) {
     this.input = input;
-    this.pairable = new Map(input.members.filter((m) => PAIRABLE.has(m.lifecycleState)).map((m) => [m.instanceId, m]));
+    this.pairable = new Map(input.members.filter((m) => isPairableState(m.lifecycleState)).map((m) => [m.instanceId, m]));
     this.memberIds = new Set(input.members.map((m) => m.instanceId));
     this.pairOf = new Map(input.pairs.map((p) => [p.nodeId, p]));
     this.claimOf = new Map(input.claims.map((c) => [c.nodeId, c]));
@@ -112,6 +123,14 @@ class GroupView {
 
   isAlive(id: string): boolean {
     return this.pairable.has(id) || (this.input.ec2States.has(id) && !this.isGone(id));
+  }
+
+  /** Whether a member in the AZ could get a pair now: one is free, or this plan releases one there (the claims pass ran first). */
+  hasPairFor(availabilityZone: string, plan: ResyncPlan): boolean {
+    if (freePairs(this.input.pairs, this.input.claims, availabilityZone, (id) => this.isGone(id)).length > 0) return true;
+    return plan.actions.some(
+      (a) => (a.kind === 'release' || a.kind === 'drop-claim') && this.pairOf.get(a.nodeId)?.condition === 'usable' && this.pairOf.get(a.nodeId)?.availabilityZone === availabilityZone,
+    );
   }
 }
 
@@ -170,6 +189,10 @@ function planMembers(view: GroupView, plan: ResyncPlan): void {
     const held = view.input.claims.filter((c) => c.instanceId === instanceId);
     if (held.length === 0) {
       if (planUnclaimedMember(view, plan, instanceId, waitingOnUs)) continue;
+      if (waitingOnUs.length === 0 && !view.hasPairFor(member.availabilityZone, plan)) {
+        plan.waiting.push({ instanceId, availabilityZone: member.availabilityZone });
+        continue;
+      }
     }
     const unusable = held.find((c) => view.pairOf.get(c.nodeId)?.condition !== 'usable');
     if (unusable) {

@@ -65,7 +65,7 @@ export function iamPolicy(config: Config): GeneratedPolicy {
     {
       Sid: 'ReadGroupsAndHooks',
       Effect: 'Allow',
-      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLifecycleHooks', 'autoscaling:DescribeWarmPool'],
+      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeLifecycleHooks', 'autoscaling:DescribeWarmPool'],
       Resource: '*',
       Condition: inRegion,
     },

@@ -81,6 +81,7 @@ const SAR: Record<string, Authorization> = {
     actionKeys: ['aws:TagKeys', 'ec2:Region'],
   },
   'autoscaling:DescribeAutoScalingGroups': { resources: {}, actionKeys: [] },
+  'autoscaling:DescribeAutoScalingInstances': { resources: {}, actionKeys: [] },
   'autoscaling:DescribeLifecycleHooks': { resources: {}, actionKeys: [] },
   'autoscaling:DescribeWarmPool': { resources: {}, actionKeys: [] },
   'autoscaling:CompleteLifecycleAction': {

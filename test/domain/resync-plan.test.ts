@@ -4,7 +4,7 @@ import type { GroupMember, LifecycleHookInfo, LifecycleTransitionKind } from '..
 import { buildPairs } from '../../src/domain/inventory.ts';
 import { HOLDER_TAG, type Attachment, type Claim, type EniInfo, type Pair, type VolumeInfo } from '../../src/domain/pairs.ts';
 import { instancesToCheck, planResync } from '../../src/domain/resync-plan.ts';
-import type { ResyncAction, ResyncInput, ResyncProblem, ResyncReport } from '../../src/domain/resync-plan.ts';
+import type { ResyncAction, ResyncInput, ResyncProblem, ResyncReport, WaitingMember } from '../../src/domain/resync-plan.ts';
 import { seededRandom } from '../../fake-aws/random.ts';
 
 const AZ = 'us-east-1a';
@@ -113,6 +113,7 @@ interface Case {
   ec2?: Record<string, string | undefined>;
   actions?: ResyncAction[];
   reports?: ResyncReport[];
+  waiting?: WaitingMember[];
   prepares?: boolean;
 }
 
@@ -218,13 +219,67 @@ const cases: Case[] = [
     name: 'a Pending member gets a pair; the launching hook is completed only in Pending:Wait',
     members: [member('i-1', 'Pending')],
     hooks: [LAUNCH],
+    pairs: [pair('node-1')],
     actions: [pairAction('i-1')],
   },
   {
     name: 'Pending:Proceed, EnteringStandby and Standby members get pairs too, in member order',
     members: [member('i-3', 'Standby'), member('i-1', 'Pending:Proceed'), member('i-2', 'EnteringStandby')],
     hooks: [LAUNCH],
+    pairs: [pair('node-1')],
     actions: [pairAction('i-3'), pairAction('i-1'), pairAction('i-2')],
+  },
+
+  // Members whose AZ has no pair to give: no task that could only say "no free pair" (it would take the queue from work that can move).
+  {
+    name: 'an InService member in an AZ with no free pair: waiting, no pair task',
+    members: [member('i-1', 'InService'), member('i-2', 'InService')],
+    claims: [claim('node-1', 'i-2')],
+    pairs: [whole('node-1', 'i-2')],
+    waiting: [{ instanceId: 'i-1', availabilityZone: AZ }],
+  },
+  {
+    name: 'a member whose AZ has none free while another AZ has: waiting',
+    members: [{ instanceId: 'i-1', availabilityZone: OTHER_AZ, lifecycleState: 'InService' }],
+    pairs: [pair('node-1')],
+    waiting: [{ instanceId: 'i-1', availabilityZone: OTHER_AZ }],
+  },
+  {
+    name: 'no free pair, but this plan releases one in the AZ (its holder is gone): pair',
+    members: [member('i-1', 'InService')],
+    claims: [claim('node-1', 'i-9')],
+    pairs: [whole('node-1', 'i-9')],
+    ec2: { 'i-9': 'terminated' },
+    actions: [release('i-9', 'node-1'), pairAction('i-1')],
+  },
+  {
+    name: 'no free pair, but this plan drops a leftover claim in the AZ: pair',
+    members: [member('i-1', 'InService'), member('i-2', 'InService')],
+    claims: [claim('node-1', 'i-2'), claim('node-2', 'i-2', 'claimed')],
+    pairs: [whole('node-1', 'i-2'), pair('node-2')],
+    actions: [{ kind: 'drop-claim', instanceId: 'i-2', nodeId: 'node-2' }, pairAction('i-1')],
+    reports: [report('leftover-claim', { nodeId: 'node-2', instanceId: 'i-2' }, 'i-2 holds node-1; its claim on node-2 is a leftover and is released')],
+  },
+  {
+    name: 'the only pair left has its ENI on a gone instance (pairkeeper may detach that): pair',
+    members: [member('i-1', 'InService')],
+    pairs: [pair('node-1', { eni: 'i-9' })],
+    ec2: { 'i-9': 'terminated' },
+    actions: [pairAction('i-1')],
+  },
+  {
+    name: 'the only pair left has its ENI on a running instance: waiting',
+    members: [member('i-1', 'InService')],
+    pairs: [pair('node-1', { eni: 'i-9' })],
+    ec2: { 'i-9': 'running' },
+    waiting: [{ instanceId: 'i-1', availabilityZone: AZ }],
+    reports: [report('split-pair', { nodeId: 'node-1', instanceId: 'i-9' }, 'ENI on i-9, volume not attached')],
+  },
+  {
+    name: 'a Pending:Wait member with no free pair: still pair, so its hook gets the no-pair result in time',
+    members: [member('i-1', 'Pending:Wait')],
+    hooks: [LAUNCH],
+    actions: [pairAction('i-1', ['pk-launch'])],
   },
   {
     name: 'Warmed:Stopped, Detached and Terminating:Proceed members get no pair',
@@ -475,7 +530,7 @@ describe('planResync', () => {
       const asked = new Set(instancesToCheck(input.members, input.claims, input.pairs));
       for (const id of input.ec2States.keys()) assert.ok(asked.has(id), `fixture gives a state for ${id}, which instancesToCheck does not name`);
 
-      assert.deepEqual(planResync(input), { actions: c.actions ?? [], reports: c.reports ?? [] });
+      assert.deepEqual(planResync(input), { actions: c.actions ?? [], reports: c.reports ?? [], waiting: c.waiting ?? [] });
     });
   }
 });

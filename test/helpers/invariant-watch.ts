@@ -27,6 +27,8 @@ export function watchInvariants(aws: FakeAws, everyMs = 5): InvariantWatch {
   };
   look();
   const timer = setInterval(look, everyMs);
+  // A test that fails before stop() must not keep its file's process alive (the runner would wait for ever).
+  timer.unref();
   return {
     stop: () => {
       clearInterval(timer);

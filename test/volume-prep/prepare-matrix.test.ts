@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { noise, sha256, writeAt } from '../helpers/disk-bytes.ts';
 
 /**
  * The "never format data" matrix (issue 14): prepare-volume.sh run for real on a
@@ -55,23 +55,6 @@ function run(cmd: string, args: string[], input?: string): string {
   return result.stdout;
 }
 
-function writeAt(path: string, offset: number, bytes: Buffer): void {
-  const fd = openSync(path, 'r+');
-  try {
-    writeSync(fd, bytes, 0, bytes.length, offset);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Bytes that look random but are the same on every run. */
-function noise(length: number): Buffer {
-  const chunks: Buffer[] = [];
-  for (let i = 0; chunks.length * 32 < length; i++) chunks.push(createHash('sha256').update(`noise ${i}`).digest());
-  return Buffer.concat(chunks).subarray(0, length);
-}
-
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const mountsAt = (mountPoint: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === mountPoint).length;
 
 /**

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { noise, sha256, writeAt } from '../helpers/disk-bytes.ts';
 
 /**
  * src/volume-prep/prepare-volume.sh, run as SSM runs it (bash, inputs in the
@@ -98,20 +98,6 @@ function prepare(s: Scratch, env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
-function writeAt(path: string, offset: number, bytes: Buffer): void {
-  const fd = openSync(path, 'r+');
-  writeSync(fd, bytes, 0, bytes.length, offset);
-  closeSync(fd);
-}
-
-/** Bytes that look random but are the same on every run (no chance hit on a real signature). */
-function noise(length: number): Buffer {
-  const chunks: Buffer[] = [];
-  for (let i = 0; chunks.length * 32 < length; i++) chunks.push(createHash('sha256').update(`noise ${i}`).digest());
-  return Buffer.concat(chunks).subarray(0, length);
-}
-
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 function run(cmd: string, args: string[]): string {
   const result = spawnSync(cmd, args, { env: { PATH }, encoding: 'utf8' });
