@@ -586,11 +586,6 @@ export class InstancePairing {
     await pollUntil(() => ec2.networkInterfaces.read(eniId), (n) => !n?.attachment, { ...this.waitOptions(), what: `${eniId} to detach` });
   }
 
-  /**
-   * The instance, once it can take attachments; undefined when EC2 says it is going or
-   * stopped. One EC2 does not show (yet: DescribeInstances lags behind a launch) is
-   * unknown, not gone: a retryable error, and the work is tried again.
-   */
   /** Why Auto Scaling says the instance must not take a pair now, or undefined when it may. */
   private async turnedAway(group: GroupConfig, instanceId: string): Promise<TurnedAway | undefined> {
     const member = await this.deps.autoScaling.instances.read(instanceId);
@@ -601,6 +596,11 @@ export class InstancePairing {
     return undefined;
   }
 
+  /**
+   * The instance, once it can take attachments; undefined when EC2 says it is going or
+   * stopped. One EC2 does not show (yet: DescribeInstances lags behind a launch) is
+   * unknown, not gone: a retryable error, and the work is tried again.
+   */
   private async runningInstance(instanceId: string): Promise<InstanceInfo | undefined> {
     const instance = await pollUntil(() => this.deps.ec2.instances.read(instanceId), (i) => !i || i.state !== 'pending', {
       ...this.waitOptions(),
