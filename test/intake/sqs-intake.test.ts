@@ -65,7 +65,7 @@ describe('the SQS intake', () => {
       await w.close();
     }
     const expected = outcomes.get('sns')!;
-    assert.deepEqual(expected, ['claim attached by a member', 'claim attached by a member', 'free 4', 'same-az pair held by a member', 'same-az pair held by a member']);
+    assert.deepEqual(expected, ['claim claimed by a member', 'claim claimed by a member', 'free 4', 'same-az pair held by a member', 'same-az pair held by a member']);
     for (const [intake, outcome] of outcomes) assert.deepEqual(outcome, expected, intake);
   });
 
@@ -117,7 +117,7 @@ describe('the SQS intake', () => {
     assertInvariants(check);
     assert.ok(w.logs.find(/could not delete a handled message/).length > 0);
     const claims = await w.app.controller.claims('etcd');
-    assert.deepEqual(claims.map((c) => c.state), ['attached', 'attached']);
+    assert.deepEqual(claims.map((c) => c.state), ['claimed', 'claimed']);
     assert.equal(new Set(claims.map((c) => c.instanceId)).size, 2, 'one pair per instance, whatever the repeats');
   });
 
