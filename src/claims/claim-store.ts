@@ -11,8 +11,19 @@ export interface ClaimStore {
   get(group: string, nodeId: string): Promise<Claim | undefined>;
   /** Every claim, or every claim of one group, in (group, nodeId) order. */
   list(group?: string): Promise<Claim[]>;
-  /** Deletes the claim only if it still names `instanceId`. Returns whether it deleted it. */
-  release(group: string, nodeId: string, instanceId: string): Promise<boolean>;
+  /**
+   * Deletes the claim only if it is still this one: the same instance and the same
+   * `since` (the moment it was made), so a stale release never deletes a claim made
+   * again after it, for another instance or for the same one. Returns whether it deleted it.
+   */
+  release(claim: ClaimIdentity): Promise<boolean>;
+}
+
+/** What tells one claim from any other ever made on the same pair. */
+export type ClaimIdentity = Pick<Claim, 'group' | 'nodeId' | 'instanceId' | 'since'>;
+
+export function isSameClaim(stored: Claim | undefined, claim: ClaimIdentity): boolean {
+  return stored?.instanceId === claim.instanceId && stored.since === claim.since;
 }
 
 /** (group, nodeId) order by code unit: the same in every store, whatever the locale. */

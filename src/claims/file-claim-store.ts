@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { Claim } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
-import { compareClaims, type ClaimStore } from './claim-store.ts';
+import { compareClaims, isSameClaim, type ClaimIdentity, type ClaimStore } from './claim-store.ts';
 
 interface FileShape {
   version: 1;
@@ -45,10 +45,10 @@ export class FileClaimStore implements ClaimStore {
       .map((c) => ({ ...c }));
   }
 
-  release(group: string, nodeId: string, instanceId: string): Promise<boolean> {
+  release(claim: ClaimIdentity): Promise<boolean> {
     return this.change((claims) => {
-      const key = keyOf(group, nodeId);
-      if (claims.get(key)?.instanceId !== instanceId) return false;
+      const key = keyOf(claim.group, claim.nodeId);
+      if (!isSameClaim(claims.get(key), claim)) return false;
       claims.delete(key);
       return true;
     });

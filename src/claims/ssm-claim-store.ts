@@ -17,7 +17,7 @@ import { isAwsKind, type AwsErrorKind } from '../aws/aws-errors.ts';
 import { DEFAULT_RETRY_POLICY, awsCall, type RetryPolicy } from '../aws/retry.ts';
 import type { Claim } from '../domain/pairs.ts';
 import { ConfigError, PairkeeperError } from '../errors.ts';
-import { compareClaims, type ClaimStore } from './claim-store.ts';
+import { compareClaims, isSameClaim, type ClaimIdentity, type ClaimStore } from './claim-store.ts';
 
 export interface SsmClaimStoreOptions {
   client: SSMClient;
@@ -81,19 +81,19 @@ export class SsmClaimStore implements ClaimStore {
   }
 
   /*
-   * release reads, checks the holder, then deletes. SSM has no conditional delete
-   * (DeleteParameter cannot say "only if the value is still X"), so between the read
-   * and the delete the claim could be released and re-created for another instance,
-   * and the delete would remove the new claim. That is acceptable because only the
-   * holder's own work releases its claim, and a claim is released for good only once
-   * its instance is gone, after which nothing acts for that instance. Should replicas
-   * race anyway, EC2's VolumeInUse still refuses a second holder, and resync re-reads
-   * claims against attachments every period.
+   * release reads, checks that the claim is still the one to release (its instance and
+   * the moment it was made), then deletes. A release that read its claim long ago (two
+   * replicas, or resync and an SNS terminate, releasing the same claim) finds a claim
+   * made since and deletes nothing. SSM has no conditional delete (DeleteParameter cannot
+   * say "only if the value is still X"), so the read and the delete are two calls and a
+   * claim made in the milliseconds between them would be deleted. Its holder loses
+   * nothing: EC2's VolumeInUse still refuses a second holder of the volume, and resync
+   * adopts a pair found on a member without a claim (the claim comes back).
    */
 
-  async release(group: string, nodeId: string, instanceId: string): Promise<boolean> {
-    const name = this.nameOf(group, nodeId);
-    if ((await this.get(group, nodeId))?.instanceId !== instanceId) return false;
+  async release(claim: ClaimIdentity): Promise<boolean> {
+    const name = this.nameOf(claim.group, claim.nodeId);
+    if (!isSameClaim(await this.get(claim.group, claim.nodeId), claim)) return false;
     // After a lost answer a retry finds the name gone and answers false; harmless, as the claim is gone either way.
     return this.call('DeleteParameter', `releasing claim ${name}`, () =>
       this.client.send(new DeleteParameterCommand({ Name: name })).then(() => true, answer('not-found', false)),

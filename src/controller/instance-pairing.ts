@@ -216,7 +216,8 @@ export class InstancePairing {
       log.info('leftover claim: no longer a leftover on fresh reads; kept');
       return;
     }
-    if (await this.deps.claims.release(group.name, nodeId, instanceId)) {
+    const leftover = claims.find((c) => c.nodeId === nodeId && c.instanceId === instanceId);
+    if (leftover && (await this.release(leftover))) {
       log.warn('released a leftover claim of an instance that holds another pair');
       if (pair?.availabilityZone) this.deps.onRelease(group.name, pair.availabilityZone);
     }
@@ -290,7 +291,7 @@ export class InstancePairing {
       return await this.attach(group, pair, instance, log);
     } catch (err) {
       if (!(err instanceof PairUnavailable)) throw err;
-      await this.release(group.name, pair.nodeId, instanceId);
+      await this.release(claim);
       // Two replicas whose views differed claimed two pairs for one instance: EC2 refused the second volume at the device.
       if (err.deviceTaken) return { elsewhere: err.message };
       log.info({ nodeId: pair.nodeId, reason: err.message }, 'pair unavailable; trying the next');
@@ -298,10 +299,10 @@ export class InstancePairing {
     }
   }
 
-  /** Releases a claim of this instance and forgets it in the view. */
-  private async release(group: string, nodeId: string, instanceId: string): Promise<boolean> {
-    const released = await this.deps.claims.release(group, nodeId, instanceId);
-    this.deps.claimView.gone(group, nodeId);
+  /** Releases this claim (not one made since) and forgets it in the view. */
+  private async release(claim: Claim): Promise<boolean> {
+    const released = await this.deps.claims.release(claim);
+    this.deps.claimView.gone(claim.group, claim.nodeId);
     return released;
   }
 
@@ -316,7 +317,7 @@ export class InstancePairing {
     } catch (err) {
       if (!(err instanceof PairUnavailable)) throw err;
       log.warn({ nodeId: held.nodeId, reason: err.message }, 'claimed pair unavailable; releasing the claim and trying the free pairs');
-      await this.release(group.name, held.nodeId, instance.instanceId);
+      await this.release(held);
       return undefined;
     }
   }
@@ -391,7 +392,7 @@ export class InstancePairing {
       await ec2.untag([pair.volume.volumeId, pair.eni.networkInterfaceId], [HOLDER_TAG]);
       this.step('untagged', instanceId, claim.nodeId);
     }
-    const released = await this.release(group.name, claim.nodeId, instanceId);
+    const released = await this.release(claim);
     this.step('claim-released', instanceId, claim.nodeId);
     registry.set(instanceId, group.name, { status: 'released' });
     log.info({ nodeId: claim.nodeId }, 'pair released');

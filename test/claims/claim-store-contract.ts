@@ -77,27 +77,38 @@ export function claimStoreContract(name: string, makeStore: () => Promise<ClaimS
 
     it('releases only a claim that still names the instance', async () => {
       await store.create(claim('web', 'n1', 'i-1'));
-      assert.equal(await store.release('web', 'n1', 'i-2'), false);
+      assert.equal(await store.release(claim('web', 'n1', 'i-2')), false);
       assert.deepEqual(await store.get('web', 'n1'), claim('web', 'n1', 'i-1'));
-      assert.equal(await store.release('web', 'n1', 'i-1'), true);
+      assert.equal(await store.release(claim('web', 'n1', 'i-1')), true);
       assert.equal(await store.get('web', 'n1'), undefined);
       assert.deepEqual(await store.list(), []);
     });
 
     it('a stale release after the pair was claimed again by another instance keeps the new claim', async () => {
       await store.create(claim('web', 'n1', 'i-old'));
-      assert.equal(await store.release('web', 'n1', 'i-old'), true);
+      assert.equal(await store.release(claim('web', 'n1', 'i-old')), true);
       assert.equal(await store.create(claim('web', 'n1', 'i-new')), true);
-      assert.equal(await store.release('web', 'n1', 'i-old'), false);
+      assert.equal(await store.release(claim('web', 'n1', 'i-old')), false);
       assert.deepEqual(await store.get('web', 'n1'), claim('web', 'n1', 'i-new'));
+    });
+
+    it('a stale release of an earlier claim of the same instance keeps the claim made since (identity is instance and moment)', async () => {
+      const earlier = claim('web', 'n1', 'i-1');
+      await store.create(earlier);
+      assert.equal(await store.release(earlier), true);
+      const again = { ...earlier, since: '2025-01-02T03:09:00.000Z', updatedAt: '2025-01-02T03:09:00.000Z' };
+      assert.equal(await store.create(again), true);
+      assert.equal(await store.release(earlier), false);
+      assert.deepEqual(await store.get('web', 'n1'), again);
+      assert.equal(await store.release(again), true);
     });
 
     it('a repeated release is harmless: false, and nothing else changes', async () => {
       await store.create(claim('web', 'n1', 'i-1'));
       await store.create(claim('web', 'n2', 'i-2'));
-      assert.equal(await store.release('web', 'n1', 'i-1'), true);
-      assert.equal(await store.release('web', 'n1', 'i-1'), false);
-      assert.equal(await store.release('web', 'never', 'i-1'), false);
+      assert.equal(await store.release(claim('web', 'n1', 'i-1')), true);
+      assert.equal(await store.release(claim('web', 'n1', 'i-1')), false);
+      assert.equal(await store.release(claim('web', 'never', 'i-1')), false);
       assert.deepEqual(await store.list(), [claim('web', 'n2', 'i-2')]);
     });
 
@@ -125,7 +136,7 @@ export function claimStoreContract(name: string, makeStore: () => Promise<ClaimS
       assert.equal((await store.list()).length, odd.length);
       assert.deepEqual(await store.list('team/a'), [odd[2]]);
       assert.deepEqual(await store.list('team'), []);
-      assert.equal(await store.release('..', '.', 'i-4'), true);
+      assert.equal(await store.release(claim('..', '.', 'i-4')), true);
       assert.deepEqual(await store.get('Web_Tier.v2', 'node 2 (spare)'), odd[1]);
     });
   });

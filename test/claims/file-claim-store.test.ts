@@ -29,7 +29,7 @@ describe('FileClaimStore on disk', () => {
     const before = new FileClaimStore(path);
     await before.create(claim('web', 'n1', 'i-1'));
     await before.create(claim('web', 'n2', 'i-2'));
-    await before.release('web', 'n2', 'i-2');
+    await before.release(claim('web', 'n2', 'i-2'));
 
     const after = new FileClaimStore(path);
     assert.deepEqual(await after.list(), [claim('web', 'n1', 'i-1')]);
@@ -57,7 +57,7 @@ describe('FileClaimStore on disk', () => {
   it('leaves no temporary file behind and keeps the file private (0600)', async () => {
     const store = new FileClaimStore(path);
     await store.create(claim('web', 'n1', 'i-1'));
-    await store.release('web', 'n1', 'i-1');
+    await store.release(claim('web', 'n1', 'i-1'));
     assert.deepEqual(await readdir(join(dir, 'var')), ['claims.json']);
     assert.equal((await stat(path)).mode & 0o777, 0o600);
   });

@@ -88,7 +88,7 @@ describe('SsmClaimStore against the fake SSM', () => {
     }
     assert.equal((await store.get('web', 'n1'))?.instanceId, 'i-1');
     assert.equal((await store.list()).length, 1);
-    assert.equal(await store.release('web', 'n1', 'i-1'), true);
+    assert.equal(await store.release(claim('web', 'n1', 'i-1')), true);
     assert.equal(retries.length, 3);
   });
 
@@ -136,7 +136,7 @@ describe('SsmClaimStore against the fake SSM', () => {
         await assert.rejects(store.get('web', 'n1'), corrupt);
         await assert.rejects(store.list(), corrupt);
         await assert.rejects(store.list('web'), corrupt);
-        await assert.rejects(store.release('web', 'n1', 'i-1'), corrupt);
+        await assert.rejects(store.release(claim('web', 'n1', 'i-1')), corrupt);
         assert.equal(await store.create(claim('web', 'n1', 'i-2')), false);
         assert.equal(raw('/pairkeeper/web/n1'), value);
       });
