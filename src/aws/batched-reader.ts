@@ -25,7 +25,7 @@ export class BatchedReader<T> {
       if (waiters) waiters.push({ resolve, reject });
       else this.pending.set(id, [{ resolve, reject }]);
       if (this.pending.size >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs - (Date.now() % this.windowMs));
+      else this.timer ??= setTimeout(() => this.flush(), untilFlush(this.windowMs));
     });
   }
 
@@ -50,4 +50,15 @@ export class BatchedReader<T> {
       },
     );
   }
+}
+
+/**
+ * A read made just after a grid point (a poller woken for it, timers firing a few ms
+ * late) is flushed a moment later with the others of that point, not a whole window
+ * later: otherwise every poll round would cost two windows.
+ */
+function untilFlush(windowMs: number): number {
+  const slackMs = Math.min(10, windowMs / 4);
+  const sinceGrid = Date.now() % windowMs;
+  return sinceGrid < slackMs ? slackMs - sinceGrid : windowMs - sinceGrid;
 }

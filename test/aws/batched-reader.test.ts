@@ -31,15 +31,32 @@ describe('BatchedReader', () => {
     mockTimers(t);
     const { calls, fetchMany } = recordingFetch();
     const reader = new BatchedReader({ fetchMany, windowMs: WINDOW_MS, maxBatch: 100 });
+    t.mock.timers.tick(3); // t = 3: inside a window
     const reads = Promise.all(['i-1', 'i-2', 'i-3'].map((id) => reader.read(id)));
     await settle();
     assert.deepEqual(calls, [], 'nothing is fetched before the window closes');
-    t.mock.timers.tick(WINDOW_MS - 1);
+    t.mock.timers.tick(WINDOW_MS - 4);
     await settle();
     assert.deepEqual(calls, []);
-    t.mock.timers.tick(1);
+    t.mock.timers.tick(1); // t = 10: the tick
     assert.deepEqual(await reads, ['item-i-1', 'item-i-2', 'item-i-3']);
     assert.deepEqual(calls, [['i-1', 'i-2', 'i-3']]);
+  });
+
+  it('reads made just after a grid tick (pollers woken for it) are fetched together a moment later, not a whole window later', async (t) => {
+    mockTimers(t);
+    const { calls, fetchMany } = recordingFetch();
+    const reader = new BatchedReader({ fetchMany, windowMs: WINDOW_MS, maxBatch: 100 });
+    t.mock.timers.tick(WINDOW_MS); // t = 10: a tick
+    const first = reader.read('i-1');
+    t.mock.timers.tick(1); // t = 11: a timer that fired late for the same tick
+    const second = reader.read('i-2');
+    t.mock.timers.tick(1); // t = 12
+    await settle();
+    assert.deepEqual(calls, [], 'the slack after the tick (a quarter of the window) gathers the late ones');
+    t.mock.timers.tick(1); // t = 13: the slack is over, long before the next tick at 20
+    assert.deepEqual(await Promise.all([first, second]), ['item-i-1', 'item-i-2']);
+    assert.deepEqual(calls, [['i-1', 'i-2']]);
   });
 
   it('reads made at different moments before the same grid tick share one call', async (t) => {
