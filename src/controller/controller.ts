@@ -79,6 +79,8 @@ export class Controller implements EventSink {
   /** Task kinds queued for an instance and not started yet: the same work is never queued twice. */
   private readonly queued = new Map<string, Set<string>>();
   private closed = false;
+  /** Counts releases: a launch that ends "waiting" while one happened may have missed its wake-up, and looks again. */
+  private releases = 0;
 
   private readonly onOutcome: (group: string, outcome: WorkOutcome) => void;
   private readonly notify: (event: NotifyEvent) => void;
@@ -150,6 +152,7 @@ export class Controller implements EventSink {
 
   /** Gives every instance waiting in this group and AZ another try. */
   released(group: string, availabilityZone: string): void {
+    this.releases += 1;
     const spec = this.groups.get(group);
     if (!spec) return;
     for (const waiting of this.registry.waitingIn(group, availabilityZone)) this.workOrDefer(spec, waiting.instanceId, { kind: 'pair' }, 'release');
@@ -209,13 +212,18 @@ export class Controller implements EventSink {
   private async run(group: GroupConfig, instanceId: string, task: Task): Promise<void> {
     switch (task.kind) {
       case 'pair': {
+        const releasesBefore = this.releases;
         const launched = await this.pairing.launch(group, instanceId);
         this.onOutcome(group.name, launched.outcome);
         if (launched.outcome === 'paired' || launched.outcome === 'unchanged') {
           const done = await this.holds.complete(instanceId, 'launching', 'CONTINUE', 'pair attached');
           const registered = this.registry.get(instanceId);
           if (done.length > 0 && registered?.nodeId) this.onStep('hook-completed', { instanceId, nodeId: registered.nodeId });
-        } else if (launched.outcome === 'waiting') await this.noPairYet(group, instanceId, launched.reason);
+        } else if (launched.outcome === 'waiting') {
+          // A pair released while this launch looked woke only instances already marked waiting: look again.
+          if (this.releases !== releasesBefore) this.workOrDefer(group, instanceId, { kind: 'pair' }, 'release');
+          else await this.noPairYet(group, instanceId, launched.reason);
+        }
         // Parts of other pairs on it: a person decides; its hook gets the group's no-pair result.
         else if (launched.outcome === 'holds-others') await this.giveUp(group, instanceId, launched.reason);
         else this.holds.drop(instanceId);

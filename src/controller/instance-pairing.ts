@@ -219,7 +219,7 @@ export class InstancePairing {
     const leftover = claims.find((c) => c.nodeId === nodeId && c.instanceId === instanceId);
     if (leftover && (await this.release(leftover))) {
       log.warn('released a leftover claim of an instance that holds another pair');
-      if (pair?.availabilityZone) this.deps.onRelease(group.name, pair.availabilityZone);
+      if (pair?.availabilityZone) this.freed(group.name, pair.availabilityZone);
     }
   }
 
@@ -297,6 +297,12 @@ export class InstancePairing {
       log.info({ nodeId: pair.nodeId, reason: err.message }, 'pair unavailable; trying the next');
       return undefined;
     }
+  }
+
+  /** A pair of the group is free again: the instances waiting in its AZ look anew (not at a read from before it was). */
+  private freed(group: string, availabilityZone: string): void {
+    this.deps.inventory.forget(group);
+    this.deps.onRelease(group, availabilityZone);
   }
 
   /** Releases this claim (not one made since) and forgets it in the view. */
@@ -407,7 +413,7 @@ export class InstancePairing {
       );
     }
     const az = pair?.availabilityZone;
-    if (az) this.deps.onRelease(group.name, az);
+    if (az) this.freed(group.name, az);
   }
 
   /**

@@ -28,6 +28,11 @@ export class InventoryCache {
     return this.reads.get(group.name, options.maxAgeMs ?? this.maxAgeMs, () => this.read(group));
   }
 
+  /** After a pair was freed: the instances woken for it must not look at a read from before. */
+  forget(group: string): void {
+    this.reads.forget(group);
+  }
+
   private async read(group: GroupSpec): Promise<Pair[]> {
     const filters = pairFilters(group.filters, group.nodeIdTag);
     const [volumes, enis] = await Promise.all([this.ec2.describeVolumes(filters), this.ec2.describeNetworkInterfaces(filters)]);

@@ -16,4 +16,9 @@ export class SharedRead<T> {
     });
     return fresh.value;
   }
+
+  /** The next caller reads anew: what was read (or is being read) predates a change this process made. */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
 }
