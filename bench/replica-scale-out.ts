@@ -90,7 +90,8 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
       const group = aws.autoScaling.groups().find((g) => g.name === 'bench')!;
       for (const m of group.members.values()) {
         if (!seen.has(m.instanceId)) seen.set(m.instanceId, now);
-        if (m.lifecycleState === 'InService' && !continued.has(m.instanceId)) continued.set(m.instanceId, now);
+        // CONTINUE is pairkeeper's answer: the hook completed (Pending:Proceed), not the fake's own pause before InService.
+        if ((m.lifecycleState === 'Pending:Proceed' || m.lifecycleState === 'InService') && !continued.has(m.instanceId)) continued.set(m.instanceId, now);
       }
       check = checkPairs(aws);
       for (const held of check.complete) if (!attached.has(held.instanceId)) attached.set(held.instanceId, now);
