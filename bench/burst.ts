@@ -33,7 +33,7 @@ export async function benchBurst(options: { instances: number; boundSeconds: num
     `  wall time ${(pk.wallMs / 1000).toFixed(2)} s vs bound ${bound.toFixed(2)} s (buckets ${(bound - attachSeconds).toFixed(2)} s + two attaches ${attachSeconds.toFixed(2)} s): ${(pk.wallMs / 1000 / bound).toFixed(2)}x (target <= 1.25x)`,
   );
   console.log(`  POST /sns answers during the burst: p50 ${percentile(pk.snsAnswerMs, 50).toFixed(1)} ms, p99 ${percentile(pk.snsAnswerMs, 99).toFixed(1)} ms (SNS gives up at 15 s)`);
-  console.log(`  RSS of the bench process (service + fake AWS): ${pk.rssIdleMb.toFixed(0)} MB idle, ${pk.rssPeakMb.toFixed(0)} MB at the burst's peak`);
+  console.log(`  service RSS (child process): ${pk.rssIdleMb.toFixed(0)} MB idle (target <= 80), ${pk.rssPeakMb.toFixed(0)} MB at the burst's peak (target <= 150)`);
   console.log(`  EC2 calls per launch: ${per(total)} in all (target <= 3.5); mutating ${per(mutating, 3)} (target 2; above it only by throttled retries: ${pk.throttled})`);
   for (const [action, count] of Object.entries(pk.calls)) console.log(`    ${action.padEnd(28)} ${per(count).padStart(6)}  (${count})`);
   const p = pk.pairs;

@@ -1,25 +1,23 @@
+/**
+ * pairkeeper's side of the burst: `instances` members of an Auto Scaling group in `azs`, one
+ * Auto Scaling launch notification each, all published at once through the fake
+ * SNS to pairkeeper, with EC2 throttling on at AWS's bucket sizes (refill × scale).
+ * Timed from the first delivery until EC2 shows every pair whole and pairkeeper has
+ * finished (tags and claims). pairkeeper runs as `pairkeeper serve` in a child
+ * process, the fake AWS and the load here, so the resident set measured is the
+ * service's alone.
+ */
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import { checkPairs, type PairCheck } from '../fake-aws/ec2/pair-check.ts';
 import { seedPairs } from '../fake-aws/ec2/seed.ts';
 import { startFakeAws } from '../fake-aws/index.ts';
-import { buildApp } from '../src/app.ts';
-import { parseConfig } from '../src/config/load.ts';
-import { clientsFor } from '../fake-aws/clients.ts';
+import { startPairkeeperService } from './pairkeeper-service.ts';
+import { residentMb, sampleResidentPeak } from './process-rss.ts';
 import { timingProxy } from './replica-scale-out.ts';
-
-/**
- * pairkeeper's side of the burst: `instances` running instances in `azs`, one
- * Auto Scaling launch notification each, all published at once through the fake
- * SNS to a pairkeeper listening for real, with EC2 throttling on at AWS's bucket
- * sizes (refill × scale). Timed from the first delivery until EC2 shows every pair
- * whole and pairkeeper has finished (tags and claims).
- */
-const GROUP_TAG = { 'aws:autoscaling:groupName': 'bench' };
 
 export interface PairkeeperBurstResult {
   wallMs: number;
@@ -28,8 +26,9 @@ export interface PairkeeperBurstResult {
   throttled: number;
   pairs: PairCheck;
   snsAnswerMs: number[];
-  /** Resident set of the bench process (service and fake AWS together): before the burst, and its peak during it. */
+  /** Resident set of the service's process (VmRSS, MiB): after start-up and its first resync, before the burst. */
   rssIdleMb: number;
+  /** Its largest sample (every 50 ms) from the first publish until the work is done. */
   rssPeakMb: number;
 }
 
@@ -38,66 +37,68 @@ export async function runPairkeeperBurst(options: { instances: number; pairs: nu
   const aws = await startFakeAws({ ec2Timing: { attachDelayMs: options.attachDelayMs, launchDelayMs: 20 } });
   try {
     seedPairs(aws.ec2, { azs, pairs, tags: { Service: 'bench' } });
-    // Launched as the group's: pairkeeper refuses a launch unless Auto Scaling's own tag names the group.
-    const launched = Array.from({ length: n }, (_, k) => aws.ec2.runInstance({ availabilityZone: azs[k % azs.length]!, tags: GROUP_TAG }));
-    while (launched.some((i) => i.state !== 'running')) await sleep(10);
+    // A real group: pairkeeper pairs only the members Auto Scaling names. It notifies no one itself; the burst publishes below.
+    aws.autoScaling.createGroup({ name: 'bench', availabilityZones: azs, minSize: 0, maxSize: n, desiredCapacity: 0 });
     const topicArn = aws.sns.createTopic('bench');
 
-    const config = parseConfig(
-      JSON.stringify({
-        // pairkeeper's defaults, with its pacing and its read grid (default 1.5 s) scaled like the buckets.
-        aws: { region: aws.region, ec2RateScale: scale, pollIntervalMs: Math.max(10, Math.round(1500 / scale)) },
-        sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' },
-        groups: [{ name: 'bench', filters: 'Service=bench' }],
-        claims: { store: 'file', path: join(mkdtempSync(join(tmpdir(), 'pk-bench-')), 'claims.json') },
-      }),
-      'bench',
-    );
-    const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
-    const app = await buildApp({ config, logger, clients: clientsFor(aws.url, aws.region) });
-    await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
-    const snsAnswerMs: number[] = [];
-    const proxy = await timingProxy((app.publicApp.server.address() as AddressInfo).port, snsAnswerMs);
-    const subscription = aws.sns.subscribe(topicArn, `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/sns`);
-    for (let waited = 0; !subscription.confirmed; waited += 10) {
-      if (waited > 10_000) throw new Error('pairkeeper did not confirm its subscription (is NODE_EXTRA_CA_CERTS set? use npm run bench)');
-      await sleep(10);
-    }
+    const service = await startPairkeeperService(aws, {
+      // pairkeeper's defaults, with its pacing and its read grid (default 1.5 s) scaled like the buckets.
+      aws: { region: aws.region, ec2RateScale: scale, pollIntervalMs: Math.max(10, Math.round(1500 / scale)) },
+      sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' },
+      groups: [{ name: 'bench', filters: 'Service=bench' }],
+      claims: { store: 'file', path: join(mkdtempSync(join(tmpdir(), 'pk-bench-')), 'claims.json') },
+    });
+    try {
+      const snsAnswerMs: number[] = [];
+      const proxy = await timingProxy(service.publicPort, snsAnswerMs);
+      const subscription = aws.sns.subscribe(topicArn, `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/sns`);
+      for (let waited = 0; !subscription.confirmed; waited += 10) {
+        if (waited > 10_000) throw new Error('pairkeeper did not confirm its subscription (is NODE_EXTRA_CA_CERTS set? use npm run bench)');
+        await sleep(10);
+      }
+      // Idle is after start-up and the first resync, as a deployed service waits for its first launch.
+      await service.waitFor((s) => s.ready && s.resync.lastSuccessAt !== undefined, 10);
 
-    aws.ec2.throttling.enable({ scale });
+      // Members launched after the first resync, so that only the burst pairs them (the next resync is a minute away).
+      aws.autoScaling.setDesiredCapacity('bench', n);
+      const group = aws.autoScaling.requireGroup('bench');
+      while (group.members.size < n || [...group.members.values()].some((m) => m.lifecycleState !== 'InService')) await sleep(10);
+      const launched = [...group.members.values()];
+      aws.ec2.throttling.enable({ scale });
 
-    aws.faults.resetCounts();
-    const rssIdleMb = process.memoryUsage().rss / 2 ** 20;
-    let rssPeakMb = rssIdleMb;
-    const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, process.memoryUsage().rss / 2 ** 20)), 50);
-    // Signing is the fake SNS's work, done synchronously here; deliveries start after the loop, and so does the clock.
-    for (const instance of launched) {
-      aws.sns.publish(
-        topicArn,
-        JSON.stringify({
-          Event: 'autoscaling:EC2_INSTANCE_LAUNCH',
-          AutoScalingGroupName: 'bench',
-          EC2InstanceId: instance.instanceId,
-          Details: { 'Availability Zone': instance.availabilityZone, 'Subnet ID': instance.subnetId },
-          Service: 'AWS Auto Scaling',
-        }),
-        'Auto Scaling: launch for group "bench"',
-      );
+      aws.faults.resetCounts();
+      const rssIdleMb = residentMb(service.pid);
+      const rss = sampleResidentPeak(service.pid, 50);
+      // Signing is the fake SNS's work, done synchronously here; deliveries start after the loop, and so does the clock.
+      for (const instance of launched) {
+        aws.sns.publish(
+          topicArn,
+          JSON.stringify({
+            Event: 'autoscaling:EC2_INSTANCE_LAUNCH',
+            AutoScalingGroupName: 'bench',
+            EC2InstanceId: instance.instanceId,
+            Details: { 'Availability Zone': instance.availabilityZone, 'Subnet ID': instance.subnetId },
+            Service: 'AWS Auto Scaling',
+          }),
+          'Auto Scaling: launch for group "bench"',
+        );
+      }
+      const started = performance.now();
+      let check = checkPairs(aws);
+      while (check.complete.length < Math.min(n, pairs) || check.inTransition > 0) {
+        await sleep(5);
+        check = checkPairs(aws);
+      }
+      await service.waitFor((s) => s.queueDepth === 0, 5); // tags and claims done too
+      const wallMs = performance.now() - started;
+      const rssPeakMb = rss.stop();
+      proxy.close();
+      const calls = Object.fromEntries(Object.entries(aws.faults.calls()).filter(([k]) => k.startsWith('EC2:')).map(([k, v]) => [k.slice(4), v]));
+      const throttled = Object.values(aws.ec2.throttling.stats()).reduce((sum, b) => sum + b.throttled, 0);
+      return { wallMs, calls, throttled, pairs: check, snsAnswerMs, rssIdleMb, rssPeakMb };
+    } finally {
+      await service.stop();
     }
-    const started = performance.now();
-    let check = checkPairs(aws);
-    while (check.complete.length < Math.min(n, pairs) || check.inTransition > 0) {
-      await sleep(5);
-      check = checkPairs(aws);
-    }
-    await app.controller.idle(); // tags and claims done too
-    const wallMs = performance.now() - started;
-    clearInterval(sampler);
-    proxy.close();
-    const calls = Object.fromEntries(Object.entries(aws.faults.calls()).filter(([k]) => k.startsWith('EC2:')).map(([k, v]) => [k.slice(4), v]));
-    const throttled = Object.values(aws.ec2.throttling.stats()).reduce((sum, b) => sum + b.throttled, 0);
-    await app.close();
-    return { wallMs, calls, throttled, pairs: check, snsAnswerMs, rssIdleMb, rssPeakMb };
   } finally {
     await aws.close();
   }
