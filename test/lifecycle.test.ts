@@ -136,6 +136,19 @@ describe('lifecycle hooks', () => {
     assertInvariants(checkPairs(w.aws));
   });
 
+  it('a launch abandoned while its pair is being attached gives the pair back when Auto Scaling reports the failed launch, not at the next resync (issue 15)', async () => {
+    const w = await start({ pairs: { pairs: 3 }, fake: { ec2Timing: { attachDelayMs: 1500, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } } });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    const first = await waitForValue(() => onlyMember(w)?.instanceId, 'an instance');
+    await waitFor(async () => (await w.app.controller.claims()).some((c) => c.instanceId === first), 'the claim to be made');
+    // Someone else (another replica, an operator) abandons the launch while the volume is still attaching.
+    const action = w.aws.autoScaling.actions.list().find((a) => a.instanceId === first)!;
+    w.aws.autoScaling.actions.complete({ groupName: 'etcd', hookName: HOOK, token: action.token }, 'ABANDON');
+    await waitFor(() => w.aws.ec2.instance(first)?.state === 'terminated', 'Auto Scaling to terminate the abandoned instance');
+    // The world's resync runs once an hour: only the launch-error message can release the claim in time.
+    await waitFor(async () => !(await w.app.controller.claims()).some((c) => c.instanceId === first), "the abandoned instance's claim to be released");
+  });
+
   it('attaching that outlasts the hook timeout is kept alive with heartbeats', async () => {
     // The hook times out after 30 hook-seconds (1.5 s here); attaching takes 2.5 s; a heartbeat every 3% of it (45 ms).
     const w = await start({ lifecycle: { heartbeatFraction: 0.03 }, fake: { ec2Timing: { attachDelayMs: 1250, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } } });
