@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkPairs } from '../fake-aws/ec2/pair-check.ts';
+import { clientsFor } from '../fake-aws/clients.ts';
+import { SsmClaimStore } from '../src/claims/ssm-claim-store.ts';
 import type { GroupMember } from '../fake-aws/autoscaling/types.ts';
 import { assertInvariants, settle } from './helpers/settle.ts';
 import { waitFor, waitForValue } from './helpers/wait-for.ts';
@@ -147,6 +149,22 @@ describe('lifecycle hooks', () => {
     await waitFor(() => w.aws.ec2.instance(first)?.state === 'terminated', 'Auto Scaling to terminate the abandoned instance');
     // The world's resync runs once an hour: only the launch-error message can release the claim in time.
     await waitFor(async () => !(await w.app.controller.claims()).some((c) => c.instanceId === first), "the abandoned instance's claim to be released");
+  });
+
+  it('a replica that found no pair never abandons a launch another replica holds a claim for (issue 15)', async () => {
+    const w = await start({ claims: 'ssm', pairs: { pairs: 3 }, lifecycle: { noPairWaitSeconds: 1, heartbeatFraction: 0.03 } });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 3);
+    await settle(w, 3);
+    w.aws.autoScaling.setDesiredCapacity('etcd', 4);
+    const newcomer = await waitForValue(() => w.app.controller.instances().find((r) => r.status === 'waiting'), 'an instance waiting for a pair');
+    // Another replica, whose view differs, claims a pair for it (as after a release only that replica saw).
+    const peer = new SsmClaimStore({ client: clientsFor(w.aws.url, w.aws.region).ssm, prefix: '/pairkeeper' });
+    const now = new Date().toISOString();
+    assert.equal(await peer.create({ group: 'etcd', nodeId: 'node-9', instanceId: newcomer.instanceId, state: 'claimed', since: now, updatedAt: now }), true);
+    // Past noPairWaitSeconds: this replica looks once more before it would abandon, finds the claim, and leaves the work.
+    await waitFor(() => instanceRecord(w.app, newcomer.instanceId)?.status === 'elsewhere', 'the replica to leave the launch to the claimant', 10_000);
+    assert.equal(w.logs.find('lifecycle action completed with ABANDON').length, 0);
+    assert.notEqual(w.aws.ec2.instance(newcomer.instanceId)?.state, 'terminated');
   });
 
   it('attaching that outlasts the hook timeout is kept alive with heartbeats', async () => {

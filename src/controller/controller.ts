@@ -263,6 +263,11 @@ export class Controller implements EventSink {
       this.later(instanceId, leftMs, () => this.workOrDefer(group, instanceId, { kind: 'pair' }, 'timer'));
       return;
     }
+    // This replica's view is not the store: another replica may be pairing it. Never abandon a launch somebody holds a claim for.
+    if (await this.pairing.claimedElsewhere(group, instanceId)) {
+      this.holds.drop(instanceId);
+      return;
+    }
     await this.giveUp(group, instanceId, reason);
   }
 

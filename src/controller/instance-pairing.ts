@@ -162,6 +162,20 @@ export class InstancePairing {
     return { outcome: 'waiting', reason: this.waits(group, instanceId, az, wasWaiting) };
   }
 
+  /**
+   * Whether the store (listed anew: this is about to abandon a launch) holds a claim for
+   * the instance that this replica did not see; then it is recorded as another replica's work.
+   */
+  async claimedElsewhere(group: GroupConfig, instanceId: string): Promise<boolean> {
+    const claim = (await this.deps.claims.list(group.name)).find((c) => c.instanceId === instanceId);
+    if (!claim) return false;
+    this.deps.claimView.saw(claim, { mine: false });
+    const reason = `another replica claimed ${claim.nodeId} for ${instanceId}`;
+    this.deps.registry.set(instanceId, group.name, { status: 'elsewhere', nodeId: claim.nodeId, reason });
+    this.deps.logger.info({ instanceId, group: group.name, nodeId: claim.nodeId }, 'no pair here, but another replica holds a claim for the instance: not abandoned; leaving it the work');
+    return true;
+  }
+
   /** Records that the instance waits for a pair in its AZ (resync found none to give it); a release wakes it. */
   waitForPair(group: GroupConfig, instanceId: string, availabilityZone: string): void {
     this.waits(group, instanceId, availabilityZone, this.deps.registry.get(instanceId)?.status === 'waiting');
