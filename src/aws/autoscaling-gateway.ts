@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import type { AutoScalingInstance, GroupMember, LifecycleActionRef, LifecycleHookInfo, LifecycleResult } from '../domain/group-members.ts';
 import { isAwsKind } from './aws-errors.ts';
+import { allPages } from './all-pages.ts';
 import { BatchedReader } from './batched-reader.ts';
 import { awsCall, type RetryPolicy } from './retry.ts';
 
@@ -43,34 +44,32 @@ export class AutoScalingGateway {
     const out = new Map<string, GroupMember[]>();
     for (let i = 0; i < groups.length; i += GROUPS_PER_CALL) {
       const names = groups.slice(i, i + GROUPS_PER_CALL);
-      let token: string | undefined;
-      do {
-        const page = await this.call('DescribeAutoScalingGroups', () =>
-          this.client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names, MaxRecords: 100, NextToken: token })),
+      const found = await allPages(
+        (token) =>
+          this.call('DescribeAutoScalingGroups', () =>
+            this.client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names, MaxRecords: 100, NextToken: token })),
+          ),
+        (page) => page.AutoScalingGroups,
+      );
+      for (const g of found) {
+        out.set(
+          g.AutoScalingGroupName!,
+          (g.Instances ?? []).map((m) => ({ instanceId: m.InstanceId!, availabilityZone: m.AvailabilityZone!, lifecycleState: m.LifecycleState! })),
         );
-        for (const g of page.AutoScalingGroups ?? []) {
-          out.set(
-            g.AutoScalingGroupName!,
-            (g.Instances ?? []).map((m) => ({ instanceId: m.InstanceId!, availabilityZone: m.AvailabilityZone!, lifecycleState: m.LifecycleState! })),
-          );
-        }
-        token = page.NextToken;
-      } while (token);
+      }
     }
     return out;
   }
 
   private async describeInstances(ids: string[]): Promise<Map<string, AutoScalingInstance>> {
-    const out = new Map<string, AutoScalingInstance>();
-    let token: string | undefined;
-    do {
-      const page = await this.call('DescribeAutoScalingInstances', () =>
-        this.client.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: ids, MaxRecords: INSTANCES_PER_CALL, NextToken: token })),
-      );
-      for (const i of page.AutoScalingInstances ?? []) out.set(i.InstanceId!, { group: i.AutoScalingGroupName!, lifecycleState: i.LifecycleState! });
-      token = page.NextToken;
-    } while (token);
-    return out;
+    const found = await allPages(
+      (token) =>
+        this.call('DescribeAutoScalingInstances', () =>
+          this.client.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: ids, MaxRecords: INSTANCES_PER_CALL, NextToken: token })),
+        ),
+      (page) => page.AutoScalingInstances,
+    );
+    return new Map(found.map((i) => [i.InstanceId!, { group: i.AutoScalingGroupName!, lifecycleState: i.LifecycleState! }]));
   }
 
   async hooks(group: string): Promise<LifecycleHookInfo[]> {

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { CreateNetworkInterfaceCommand, CreateVolumeCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client, type VolumeType } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { allPages } from './all-pages.ts';
 import { isAwsKind } from './aws-errors.ts';
 import { DEFAULT_RETRY_POLICY, awsCall } from './retry.ts';
 
@@ -162,6 +163,7 @@ export class SetupGateway {
     return { networkInterfaceId: answer.NetworkInterface!.NetworkInterfaceId!, privateIpAddress: answer.NetworkInterface!.PrivateIpAddress };
   }
 
+  /** Stops at the page that shows the topic. */
   async topicExists(topicArn: string): Promise<boolean> {
     let token: string | undefined;
     do {
@@ -179,18 +181,11 @@ export class SetupGateway {
   }
 
   async subscriptions(topicArn: string): Promise<SubscriptionInfo[]> {
-    const out: SubscriptionInfo[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.call('SNS ListSubscriptionsByTopic', () =>
-        this.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token })),
-      );
-      for (const s of page.Subscriptions ?? []) {
-        out.push({ protocol: s.Protocol ?? '', endpoint: s.Endpoint ?? '', confirmed: s.SubscriptionArn?.startsWith('arn:') ?? false });
-      }
-      token = page.NextToken;
-    } while (token);
-    return out;
+    const subscriptions = await allPages(
+      (token) => this.call('SNS ListSubscriptionsByTopic', () => this.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }))),
+      (page) => page.Subscriptions,
+    );
+    return subscriptions.map((s) => ({ protocol: s.Protocol ?? '', endpoint: s.Endpoint ?? '', confirmed: s.SubscriptionArn?.startsWith('arn:') ?? false }));
   }
 
   /** SNS then posts a SubscriptionConfirmation to the endpoint, which pairkeeper confirms (sns.autoConfirm). */
@@ -200,37 +195,33 @@ export class SetupGateway {
 
   /** The groups AWS knows among `names`. */
   async groups(names: string[]): Promise<GroupShape[]> {
-    const out: GroupShape[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.call('Auto Scaling DescribeAutoScalingGroups', () =>
-        this.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names, NextToken: token })),
-      );
-      for (const g of page.AutoScalingGroups ?? []) {
-        out.push({ name: g.AutoScalingGroupName!, availabilityZones: g.AvailabilityZones ?? [], maxSize: g.MaxSize ?? 0 });
-      }
-      token = page.NextToken;
-    } while (token);
-    return out;
+    const groups = await allPages(
+      (token) =>
+        this.call('Auto Scaling DescribeAutoScalingGroups', () =>
+          this.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names, NextToken: token })),
+        ),
+      (page) => page.AutoScalingGroups,
+    );
+    return groups.map((g) => ({ name: g.AutoScalingGroupName!, availabilityZones: g.AvailabilityZones ?? [], maxSize: g.MaxSize ?? 0 }));
   }
 
   /** Per group, per topic, the notification types it publishes there. */
   async notificationTypes(names: string[]): Promise<Map<string, Map<string, Set<string>>>> {
+    const configurations = await allPages(
+      (token) =>
+        this.call('Auto Scaling DescribeNotificationConfigurations', () =>
+          this.clients.autoScaling.send(new DescribeNotificationConfigurationsCommand({ AutoScalingGroupNames: names, NextToken: token })),
+        ),
+      (page) => page.NotificationConfigurations,
+    );
     const out = new Map<string, Map<string, Set<string>>>();
-    let token: string | undefined;
-    do {
-      const page = await this.call('Auto Scaling DescribeNotificationConfigurations', () =>
-        this.clients.autoScaling.send(new DescribeNotificationConfigurationsCommand({ AutoScalingGroupNames: names, NextToken: token })),
-      );
-      for (const c of page.NotificationConfigurations ?? []) {
-        const topics = out.get(c.AutoScalingGroupName!) ?? new Map<string, Set<string>>();
-        const types = topics.get(c.TopicARN!) ?? new Set<string>();
-        types.add(c.NotificationType!);
-        topics.set(c.TopicARN!, types);
-        out.set(c.AutoScalingGroupName!, topics);
-      }
-      token = page.NextToken;
-    } while (token);
+    for (const c of configurations) {
+      const topics = out.get(c.AutoScalingGroupName!) ?? new Map<string, Set<string>>();
+      const types = topics.get(c.TopicARN!) ?? new Set<string>();
+      types.add(c.NotificationType!);
+      topics.set(c.TopicARN!, types);
+      out.set(c.AutoScalingGroupName!, topics);
+    }
     return out;
   }
 

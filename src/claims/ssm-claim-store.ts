@@ -13,6 +13,7 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { allPages } from '../aws/all-pages.ts';
 import { isAwsKind, type AwsErrorKind } from '../aws/aws-errors.ts';
 import { DEFAULT_RETRY_POLICY, awsCall, type RetryPolicy } from '../aws/retry.ts';
 import type { Claim } from '../domain/pairs.ts';
@@ -69,15 +70,14 @@ export class SsmClaimStore implements ClaimStore {
 
   async list(group?: string): Promise<Claim[]> {
     const path = group === undefined ? this.prefix : `${this.prefix}/${encodeSegment(group)}`;
-    const claims: Claim[] = [];
-    let token: string | undefined;
-    do {
-      const input = { Path: path, Recursive: true, MaxResults: 10, NextToken: token };
-      const page = await this.call('GetParametersByPath', `listing claims under ${path}`, () => this.client.send(new GetParametersByPathCommand(input)));
-      for (const p of page.Parameters ?? []) claims.push(this.parse(p.Name ?? '(unnamed)', p.Value));
-      token = page.NextToken;
-    } while (token);
-    return claims.sort(compareClaims);
+    const parameters = await allPages(
+      (token) =>
+        this.call('GetParametersByPath', `listing claims under ${path}`, () =>
+          this.client.send(new GetParametersByPathCommand({ Path: path, Recursive: true, MaxResults: 10, NextToken: token })),
+        ),
+      (page) => page.Parameters,
+    );
+    return parameters.map((p) => this.parse(p.Name ?? '(unnamed)', p.Value)).sort(compareClaims);
   }
 
   /*

@@ -104,6 +104,7 @@ class GroupView {
   readonly memberIds: Set<string>;
   readonly pairOf: Map<string, Pair>;
   readonly claimOf: Map<string, Claim>;
+  private readonly pairToGive = new Map<string, boolean>();
 
   constructor(input: ResyncInput) {
     this.input = input;
@@ -125,12 +126,22 @@ class GroupView {
     return this.pairable.has(id) || (this.input.ec2States.has(id) && !this.isGone(id));
   }
 
-  /** Whether a member in the AZ could get a pair now: one is free, or this plan releases one there (the claims pass ran first). */
+  /**
+   * Whether a member in the AZ could get a pair now: one is free, or this plan releases
+   * one there. Asked from the members pass, after the claims pass planned every release:
+   * one answer per AZ.
+   */
   hasPairFor(availabilityZone: string, plan: ResyncPlan): boolean {
-    if (freePairs(this.input.pairs, this.input.claims, availabilityZone, (id) => this.isGone(id)).length > 0) return true;
-    return plan.actions.some(
-      (a) => (a.kind === 'release' || a.kind === 'drop-claim') && this.pairOf.get(a.nodeId)?.condition === 'usable' && this.pairOf.get(a.nodeId)?.availabilityZone === availabilityZone,
-    );
+    let has = this.pairToGive.get(availabilityZone);
+    if (has === undefined) {
+      has =
+        freePairs(this.input.pairs, this.input.claims, availabilityZone, (id) => this.isGone(id)).length > 0 ||
+        plan.actions.some(
+          (a) => (a.kind === 'release' || a.kind === 'drop-claim') && this.pairOf.get(a.nodeId)?.condition === 'usable' && this.pairOf.get(a.nodeId)?.availabilityZone === availabilityZone,
+        );
+      this.pairToGive.set(availabilityZone, has);
+    }
+    return has;
   }
 }
 
