@@ -51,16 +51,18 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
       desiredCapacity: 0,
       lifecycleHooks: [{ name: 'pair', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', notificationTargetArn: topicArn, heartbeatTimeout: 3600 }],
     });
-    const configText = JSON.stringify({
-      // pairkeeper's defaults (poll grid 1.5 s, resync every 60 s), paced at the fake's rates, SSM buckets shared.
-      aws: { region: aws.region, ec2RateScale: scale, ssmRateScale: scale, ssmShare: 1 / replicas, pollIntervalMs: Math.max(10, Math.round(1500 / scale)) },
+    const config = {
+      // pairkeeper's defaults (poll grid 1.5 s, resync every 60 s, takeover after 60 s), paced at the fake's rates, SSM buckets shared.
+      aws: { region: aws.region, ec2RateScale: scale, ssmRateScale: scale, pollIntervalMs: Math.max(10, Math.round(1500 / scale)) },
       sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' },
       groups: [{ name: 'bench', filters: 'Service=bench' }],
       claims: { store, path: join(mkdtempSync(join(tmpdir(), 'pk-bench-')), 'claims.json') },
-    });
+    };
     const snsAnswerMs: number[] = [];
     for (let r = 0; r < replicas; r++) {
       const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+      // Each replica told how many they are and which one it is: they split the instances.
+      const configText = JSON.stringify({ ...config, replicas: { count: replicas, index: r } });
       const app = await buildApp({ config: parseConfig(configText, 'bench'), logger, clients: clientsFor(aws.url, aws.region) });
       await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
       apps.push(app);
@@ -100,6 +102,9 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
     }
     await Promise.all(apps.map((a) => a.controller.idle()));
     const wallMs = performance.now() - started;
+    // The calls counted include each replica's checks on the instances it left to the other, when their time comes.
+    while (apps.some((a) => a.controller.status().leftToOtherReplicas > 0)) await sleep(100);
+    await Promise.all(apps.map((a) => a.controller.idle()));
     const since = (at: Map<string, number>) => [...at].map(([id, t]) => t - (seen.get(id) ?? started));
     const ec2Throttled = Object.values(aws.ec2.throttling.stats()).reduce((sum, b) => sum + b.throttled, 0);
     const ssmThrottled = Object.values(aws.ssm.throttling.stats()).reduce((sum, b) => sum + b.throttled, 0);

@@ -6,10 +6,11 @@ import { configSchema, type Config } from './schema.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/pairkeeper.yaml';
 
-/** Environment variables that override a key of the file. */
-const ENV_OVERRIDES: Record<string, [section: 'listen' | 'admin', key: 'port']> = {
-  PAIRKEEPER_LISTEN_PORT: ['listen', 'port'],
-  PAIRKEEPER_ADMIN_PORT: ['admin', 'port'],
+/** Environment variables that override a key of the file, each a whole number. */
+const ENV_OVERRIDES: Record<string, [section: 'listen' | 'admin' | 'replicas', key: 'port' | 'index', what: string]> = {
+  PAIRKEEPER_LISTEN_PORT: ['listen', 'port', 'a port number'],
+  PAIRKEEPER_ADMIN_PORT: ['admin', 'port', 'a port number'],
+  PAIRKEEPER_REPLICA_INDEX: ['replicas', 'index', "this replica's index (0, 1, …)"],
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Config; path: string } {
@@ -34,10 +35,10 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     throw new ConfigError(`${source}: the top level must be a mapping of keys`);
   }
   const doc = raw as Record<string, Record<string, unknown> | undefined>;
-  for (const [name, [section, key]] of Object.entries(ENV_OVERRIDES)) {
+  for (const [name, [section, key, what]] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    if (!/^\d+$/.test(value)) throw new ConfigError(`${name}: expected a port number, got "${value}"`);
+    if (!/^\d+$/.test(value)) throw new ConfigError(`${name}: expected ${what}, got "${value}"`);
     doc[section] = { ...(doc[section] ?? {}), [key]: Number(value) };
   }
   const result = configSchema.safeParse(doc);

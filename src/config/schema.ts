@@ -128,8 +128,8 @@ export const configSchema = z.strictObject({
      * buckets: 40 reads and about 3 writes a second per account and region.
      */
     ssmRateScale: z.number().positive().default(1),
-    /** The buckets are the account's: this replica's share of them (0.5 each for two replicas). */
-    ssmShare: z.number().positive().max(1).default(1),
+    /** The buckets are the account's: this replica's share of them. Default: an equal share, 1 / replicas.count. */
+    ssmShare: z.number().positive().max(1).optional(),
     /** The account has Parameter Store's higher throughput on (about 10 writes a second, 100 GetParametersByPath). */
     ssmHigherThroughput: z.boolean().default(false),
     /**
@@ -149,6 +149,26 @@ export const configSchema = z.strictObject({
       ssmPrefix: z.string().regex(/^(\/[\w.-]+)+$/, 'expected a path such as /pairkeeper').default('/pairkeeper'),
     })
     .prefault({}),
+  /**
+   * Replicas that share one claim store (ssm), each subscribed to the topic so that
+   * every message reaches each of them. Told how many they are and which one each is,
+   * they split the work: each instance is owned by one replica (rendezvous hash of its
+   * id), which alone acts on its messages. The others step back and take over only if
+   * the owner has not paired (or released) it within `takeoverSeconds`, so a replica
+   * that dies costs that delay, never a pairing. Not told (count 1, the default), every
+   * replica acts on every message: still safe (the claim is the lock), at about twice
+   * the Parameter Store writes.
+   */
+  replicas: z
+    .strictObject({
+      count: z.number().int().min(1).max(16).default(1),
+      /** This replica's place, 0 to count - 1 (environment: PAIRKEEPER_REPLICA_INDEX, e.g. a StatefulSet's ordinal). */
+      index: z.number().int().min(0).default(0),
+      /** How long the other replicas give an instance's owner before they do its work themselves. */
+      takeoverSeconds: z.number().min(0.05).max(3600).default(60),
+    })
+    .prefault({})
+    .refine((r) => r.index < r.count, { path: ['index'], message: 'must be below replicas.count (replicas are numbered from 0)' }),
   work: z
     .strictObject({
       /** Instances worked on at once; one instance's events always run one at a time, in order. */
@@ -213,6 +233,9 @@ export const configSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+}).refine((config) => config.replicas.count === 1 || config.claims.store === 'ssm', {
+  path: ['replicas', 'count'],
+  message: 'several replicas need a shared claim store: set claims.store to ssm (the file store is one replica\'s)',
 });
 
 export type Config = z.infer<typeof configSchema>;

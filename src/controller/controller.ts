@@ -16,6 +16,7 @@ import { backoffDelay } from '../backoff.ts';
 import type { GroupConfig } from '../config/schema.ts';
 import type { AutoScalingEvent, EventSink, SinkOutcome } from '../domain/autoscaling-event.ts';
 import type { LifecycleActionRef, LifecycleResult } from '../domain/group-members.ts';
+import { ownerOf } from '../domain/replica-owner.ts';
 import type { ResyncAction } from '../domain/resync-plan.ts';
 import { PairkeeperError } from '../errors.ts';
 import { notifyEvent, type NotifyEvent } from '../domain/notify-event.ts';
@@ -32,16 +33,28 @@ const REQUEUE_ATTEMPTS = 8;
 /**
  * Work for one instance, by the same names as resync's actions: pair (a launch),
  * release (the instance is gone), continue-terminating (our terminating hook: let it
- * go, release once gone), adopt (record a lost claim).
+ * go, release once gone), adopt (record a lost claim). `takeover`: work a message
+ * asked of the instance's owner, taken over because the owner has not done it.
  */
 export type Task =
-  | { kind: 'pair' }
-  | { kind: 'release' }
-  | { kind: 'continue-terminating' }
+  | { kind: 'pair'; takeover?: boolean }
+  | { kind: 'release'; takeover?: boolean }
+  | { kind: 'continue-terminating'; takeover?: boolean }
   | { kind: 'adopt'; nodeId: string }
   | { kind: 'drop-claim'; nodeId: string }
   /** A warm-pool move: its hooks of that transition are continued, and no pair is given or taken. */
   | { kind: 'continue-warm'; transition: 'launching' | 'terminating' };
+
+/** Work a message asks for, which the instance's owner does (see Replicas). */
+type MessageTask = Exclude<Task, { kind: 'adopt' | 'drop-claim' }>;
+
+/** This replica's place among the replicas that share the claim store (config `replicas`). */
+export interface Replicas {
+  index: number;
+  count: number;
+  /** How long another replica gives the owner of an instance before doing its work. */
+  takeoverMs: number;
+}
 
 /** Tasks as resync plans them, with the lifecycle hooks resync found waiting on us. */
 export function taskOf(action: ResyncAction): Task {
@@ -65,6 +78,8 @@ export interface ControllerDeps {
   notify?: (event: NotifyEvent) => void;
   /** Told as each step is done (see PAIRING_STEPS). */
   onStep?: (step: PairingStep, ids: { instanceId: string; nodeId: string }) => void;
+  /** Default: one replica, which owns every instance. */
+  replicas?: Replicas;
 }
 
 export class Controller implements EventSink {
@@ -81,6 +96,9 @@ export class Controller implements EventSink {
   private closed = false;
   /** Counts releases: a launch that ends "waiting" while one happened may have missed its wake-up, and looks again. */
   private releases = 0;
+  private readonly replicas: Replicas;
+  /** Instances whose message work this replica left to their owner, until when (resync leaves them alone meanwhile). */
+  private readonly leftToOwner = new Map<string, number>();
 
   private readonly onOutcome: (group: string, outcome: WorkOutcome) => void;
   private readonly notify: (event: NotifyEvent) => void;
@@ -96,6 +114,7 @@ export class Controller implements EventSink {
     this.onOutcome = deps.onOutcome ?? (() => {});
     this.notify = deps.notify ?? (() => {});
     this.onStep = deps.onStep ?? (() => {});
+    this.replicas = deps.replicas ?? { index: 0, count: 1, takeoverMs: 0 };
   }
 
   accept(event: AutoScalingEvent): SinkOutcome {
@@ -107,20 +126,20 @@ export class Controller implements EventSink {
     switch (event.kind) {
       case 'launch':
         if (intoPool) return { outcome: 'ignored', reason: 'launched into the warm pool: paired when it leaves the pool' };
-        this.work(group, event.instanceId!, { kind: 'pair' });
+        this.messageWork(group, event.instanceId!, { kind: 'pair' });
         return { outcome: 'accepted' };
       case 'lifecycle-launching':
         this.hold(group, event, 'launching');
-        this.work(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'launching' } : { kind: 'pair' });
+        this.messageWork(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'launching' } : { kind: 'pair' });
         return { outcome: 'accepted' };
       case 'terminate':
         if (intoPool) return { outcome: 'ignored', reason: 'went back to the warm pool: it keeps its pair' };
-        this.work(group, event.instanceId!, { kind: 'release' });
+        this.messageWork(group, event.instanceId!, { kind: 'release' });
         return { outcome: 'accepted' };
       case 'lifecycle-terminating':
         this.hold(group, event, 'terminating');
         // Back to the pool (ReuseOnScaleIn, refused by resync): it keeps its pair, since nothing is detached from it.
-        this.work(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'terminating' } : { kind: 'continue-terminating' });
+        this.messageWork(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'terminating' } : { kind: 'continue-terminating' });
         return { outcome: 'accepted' };
       case 'launch-error':
       case 'terminate-error':
@@ -135,7 +154,7 @@ export class Controller implements EventSink {
     for (const hookName of hooks.launching ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'launching');
     for (const hookName of hooks.terminating ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'terminating');
     // One task per instance whatever its source: work queued or running for it completes the holds just taken.
-    if (task.kind !== 'adopt' && task.kind !== 'drop-claim' && this.busy(instanceId)) return false;
+    if (task.kind !== 'adopt' && task.kind !== 'drop-claim' && (this.busy(instanceId) || this.isLeftToOwner(instanceId))) return false;
     return this.workOrDefer(group, instanceId, task, 'resync');
   }
 
@@ -171,6 +190,43 @@ export class Controller implements EventSink {
 
   private hold(group: GroupConfig, ref: LifecycleActionRef, transition: 'launching' | 'terminating'): void {
     this.holds.hold(ref, transition, group.lifecycle.heartbeatFraction);
+  }
+
+  /**
+   * Work a message asks for: queued here if this replica owns the instance. Otherwise
+   * the owner (which got the same message) does it, and this replica takes it over
+   * after `takeoverMs` only if it is not done by then: the owner may have died. Until
+   * then resync leaves the instance to its owner too.
+   */
+  private messageWork(group: GroupConfig, instanceId: string, task: MessageTask): void {
+    const { index, count, takeoverMs } = this.replicas;
+    const owner = ownerOf(instanceId, count);
+    if (owner === index) return this.work(group, instanceId, task);
+    this.leftToOwner.set(instanceId, performance.now() + takeoverMs);
+    if (task.kind === 'pair') {
+      const reason = `replica ${owner} of ${count} owns it; this replica takes over if it is not paired within ${takeoverMs / 1000} s`;
+      this.registry.set(instanceId, group.name, { status: 'elsewhere', reason });
+    }
+    this.logger.debug({ instanceId, group: group.name, task: task.kind, owner }, 'left to the replica that owns the instance');
+    this.later(instanceId, takeoverMs, () => {
+      this.leftToOwner.delete(instanceId);
+      // Completing a warm-pool hook again is harmless: Auto Scaling answers that it is no longer active.
+      this.workOrDefer(group, instanceId, task.kind === 'continue-warm' ? task : { ...task, takeover: true }, 'timer');
+    });
+  }
+
+  /** How many instances this replica left to their owners and has yet to check on. */
+  leftToOtherReplicas(): number {
+    for (const id of [...this.leftToOwner.keys()]) this.isLeftToOwner(id);
+    return this.leftToOwner.size;
+  }
+
+  private isLeftToOwner(instanceId: string): boolean {
+    const until = this.leftToOwner.get(instanceId);
+    if (until === undefined) return false;
+    if (until > performance.now()) return true;
+    this.leftToOwner.delete(instanceId);
+    return false;
   }
 
   /** Queues a task unless the same one already waits its turn; throws QueueFullError when full (SNS then gets 503). */
@@ -212,6 +268,12 @@ export class Controller implements EventSink {
   private async run(group: GroupConfig, instanceId: string, task: Task): Promise<void> {
     switch (task.kind) {
       case 'pair': {
+        // The owner paired it (the usual case): nothing to take over, and its hook is the owner's to complete.
+        if (task.takeover && (await this.pairing.pairedByOwner(group, instanceId))) {
+          this.holds.drop(instanceId);
+          return this.onOutcome(group.name, 'elsewhere');
+        }
+        if (task.takeover) this.logger.warn({ instanceId, group: group.name }, 'the replica that owns the instance has not paired it: taking over');
         const releasesBefore = this.releases;
         const launched = await this.pairing.launch(group, instanceId);
         this.onOutcome(group.name, launched.outcome);
@@ -230,11 +292,11 @@ export class Controller implements EventSink {
         return;
       }
       case 'release':
-        await this.pairing.terminate(group, instanceId);
+        await this.pairing.terminate(group, instanceId, { takeover: task.takeover === true });
         return this.onOutcome(group.name, 'released');
       case 'continue-terminating':
         await this.holds.complete(instanceId, 'terminating', 'CONTINUE', 'its pair is released once it is gone');
-        await this.pairing.terminate(group, instanceId, { departing: true });
+        await this.pairing.terminate(group, instanceId, { departing: true, takeover: task.takeover === true });
         return this.onOutcome(group.name, 'released');
       case 'adopt':
         await this.pairing.adopt(group, instanceId, task.nodeId);

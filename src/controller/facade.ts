@@ -119,6 +119,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     logger,
     pollIntervalMs: config.aws.pollIntervalMs,
     attachTimeoutMs: config.aws.attachTimeoutSeconds * 1000,
+    replicaCount: config.replicas.count,
     onRelease: (group, az) => controller.released(group, az),
     notify,
     ...(reports.onStep ? { onStep: reports.onStep } : {}),
@@ -136,6 +137,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     holds,
     logger,
     notify: (event) => void notify(event),
+    replicas: { index: config.replicas.index, count: config.replicas.count, takeoverMs: config.replicas.takeoverSeconds * 1000 },
     ...(reports.onStep ? { onStep: reports.onStep } : {}),
     ...(reports.onOutcome ? { onOutcome: reports.onOutcome } : {}),
   });
@@ -162,7 +164,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     start: () => resync.start(),
     resyncNow: () => resync.run(),
     readiness: () => resync.readiness(),
-    status: () => describeStatus({ resync, registry, groups, queueDepth: queue.depth, lifecycleHolds: holds.size }),
+    status: () => describeStatus({ resync, registry, groups, queueDepth: queue.depth, lifecycleHolds: holds.size, leftToOtherReplicas: controller.leftToOtherReplicas() }),
     // Requests within a second share one fresh read: an operator's dashboard polling the route cannot
     // turn it into a stream of AWS calls competing with pairing for the same rate limits.
     pairRows: () => rowReads.get('rows', PAIR_ROWS_SHARED_MS, () => pairRows({ groups, inventory, claims })),
@@ -186,7 +188,7 @@ export function createController(config: Config, options: { logger: Logger; clie
 
 /** Claims in Parameter Store, paced with its buckets (this replica's share of them) as EC2 calls are with EC2's. */
 function ssmClaimStore(config: Config, clients: AwsClients): SsmClaimStore {
-  const { ssmHigherThroughput: higher, ssmRateScale, ssmShare } = config.aws;
+  const { ssmHigherThroughput: higher, ssmRateScale, ssmShare = 1 / config.replicas.count } = config.aws;
   const limiter = new RateLimiter({ sizeOf: (bucket) => ssmBucketSize(bucket, { higherThroughput: higher, share: ssmShare }), scale: ssmRateScale * PACING_MARGIN });
   return new SsmClaimStore({ client: clients.ssm, prefix: config.claims.ssmPrefix, pace: (action) => limiter.take(ssmBucketOf(action, higher)) });
 }

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
-import type { ClaimStore } from '../claims/claim-store.ts';
+import { isSameClaim, type ClaimStore } from '../claims/claim-store.ts';
 import type { GroupConfig } from '../config/schema.ts';
 import { canTakeAttachments, holdersOf, isAnnounced, isAttachedTo, isGoneState, isWholeOn } from '../domain/attachment.ts';
 import { isPairableState } from '../domain/group-members.ts';
@@ -18,7 +18,7 @@ import { HOLDER_TAG, PREPARED_TAG, type Claim, type EniInfo, type InstanceInfo, 
 import { PairkeeperError } from '../errors.ts';
 import { notifyEvent, type NotifyEvent } from '../domain/notify-event.ts';
 import { pollUntil } from '../poll.ts';
-import { rendezvousOrder } from '../domain/rendezvous.ts';
+import { pairOrder } from '../domain/replica-owner.ts';
 import type { VolumePreparer } from '../volume-prep/volume-preparer.ts';
 import type { ClaimView } from './claim-view.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
@@ -106,6 +106,8 @@ export interface InstancePairingDeps {
   onStep?: (step: PairingStep, ids: { instanceId: string; nodeId: string }) => void;
   /** Prepares volumes of groups with `prepare`. */
   preparer?: VolumePreparer;
+  /** How many replicas share the claim store (config `replicas.count`): it decides the order pairs are tried in. */
+  replicaCount: number;
 }
 
 export class InstancePairing {
@@ -173,6 +175,17 @@ export class InstancePairing {
     const reason = `another replica claimed ${claim.nodeId} for ${instanceId}`;
     this.deps.registry.set(instanceId, group.name, { status: 'elsewhere', nodeId: claim.nodeId, reason });
     this.deps.logger.info({ instanceId, group: group.name, nodeId: claim.nodeId }, 'no pair here, but another replica holds a claim for the instance: not abandoned; leaving it the work');
+    return true;
+  }
+
+  /**
+   * Whether the instance holds a pair whole (its owner among the replicas paired it),
+   * from the shared inventory: then a takeover has nothing to do, and calls nothing.
+   */
+  async pairedByOwner(group: GroupConfig, instanceId: string): Promise<boolean> {
+    const pair = (await this.deps.inventory.get(group)).find((p) => isWholeOn(p, instanceId));
+    if (!pair) return false;
+    this.deps.registry.set(instanceId, group.name, { status: 'paired', nodeId: pair.nodeId, availabilityZone: pair.availabilityZone, reason: 'paired by the replica that owns it' });
     return true;
   }
 
@@ -263,7 +276,7 @@ export class InstancePairing {
       const state = (await this.deps.ec2.instances.read(holder))?.state;
       if (state !== undefined && isGoneState(state)) gone.add(holder);
     }
-    const candidates = rendezvousOrder(freePairs(pairs, claims, az, (id) => gone.has(id)), instanceId, (p) => p.nodeId);
+    const candidates = pairOrder(freePairs(pairs, claims, az, (id) => gone.has(id)), instanceId, this.deps.replicaCount);
     // A free pair is scarce: a member on its way out (or no member at all) must not take it from the launches that wait.
     const turnedAway = candidates.length > 0 ? await this.turnedAway(group, instanceId) : undefined;
     if (turnedAway) return turnedAway;
@@ -319,6 +332,14 @@ export class InstancePairing {
     this.deps.onRelease(group, availabilityZone);
   }
 
+  /** The claim as the store has it now, if it is still this one; the view learns either way. */
+  private async stillClaimed(claim: Claim): Promise<Claim | undefined> {
+    const stored = await this.deps.claims.get(claim.group, claim.nodeId);
+    if (stored) this.deps.claimView.saw(stored, { mine: false });
+    else this.deps.claimView.gone(claim.group, claim.nodeId);
+    return isSameClaim(stored, claim) ? stored : undefined;
+  }
+
   /** Releases this claim (not one made since) and forgets it in the view. */
   private async release(claim: Claim): Promise<boolean> {
     const released = await this.deps.claims.release(claim);
@@ -351,13 +372,19 @@ export class InstancePairing {
     const { instanceId } = instance;
     const [only] = onIt;
     const candidate = onIt.length === 1 && only!.condition === 'usable' && only!.volume?.attachment?.instanceId === instanceId ? only : undefined;
-    if (candidate && !(await this.deps.claims.get(group.name, candidate.nodeId))) {
-      await this.adopt(group, instanceId, candidate.nodeId);
-      const adopted = await this.deps.claims.get(group.name, candidate.nodeId);
-      if (adopted?.instanceId === instanceId) return this.resume(group, pairs, adopted, instance, log);
+    if (candidate) {
+      // Claimed for this very instance after this replica's view was made (another replica's work, still attaching): finish it with it.
+      const claim = (await this.deps.claims.get(group.name, candidate.nodeId)) ?? (await this.adopted(group, instanceId, candidate.nodeId));
+      if (claim?.instanceId === instanceId) return this.resume(group, pairs, claim, instance, log);
     }
     log.warn({ nodeIds: onIt.map((p) => p.nodeId) }, 'the instance already holds parts of pairs it has no claim on; left alone for a person');
     return 'holds-others';
+  }
+
+  /** Adopts the pair on the instance, and reads back who holds its claim now. */
+  private async adopted(group: GroupConfig, instanceId: string, nodeId: string): Promise<Claim | undefined> {
+    await this.adopt(group, instanceId, nodeId);
+    return this.deps.claims.get(group.name, nodeId);
   }
 
   /** Carries on with the pair the instance already holds. */
@@ -371,9 +398,11 @@ export class InstancePairing {
   /**
    * Releases the instance's pair once it is gone. `departing`: Auto Scaling has been
    * told to terminate it (our terminating hook completed), so wait for EC2 to agree
-   * rather than treating a still-running instance as a stale message.
+   * rather than treating a still-running instance as a stale message. `takeover`: the
+   * replica that owns the instance should have released it already; its claim is read
+   * first, and only one still there is released (no list: resync finds what is left).
    */
-  async terminate(group: GroupConfig, instanceId: string, options: { departing?: boolean } = {}): Promise<void> {
+  async terminate(group: GroupConfig, instanceId: string, options: { departing?: boolean; takeover?: boolean } = {}): Promise<void> {
     const { registry, ec2 } = this.deps;
     const log = this.deps.logger.child({ instanceId, group: group.name });
     const read = () => ec2.instances.read(instanceId);
@@ -387,10 +416,12 @@ export class InstancePairing {
     }
     // The view first (resync's list and this replica's own work); a list only when it has not seen the instance's claim.
     const holding = (claims: Claim[]) => claims.find((c) => c.instanceId === instanceId);
-    const claim = holding(await this.deps.claimView.claims(group.name)) ?? holding(await this.deps.claims.list(group.name));
+    const seen = holding(await this.deps.claimView.claims(group.name));
+    const claim = options.takeover ? seen && (await this.stillClaimed(seen)) : (seen ?? holding(await this.deps.claims.list(group.name)));
     if (!claim) {
       if (registry.get(instanceId)?.status === 'waiting' || !registry.get(instanceId)) registry.set(instanceId, group.name, { status: 'gone' });
-      log.info('terminate: the instance holds no pair');
+      if (seen) log.info({ nodeId: seen.nodeId }, 'takeover: the claim is gone already (the owner released it); nothing to do');
+      else log.info('terminate: the instance holds no pair');
       return;
     }
     registry.set(instanceId, group.name, { status: 'releasing', nodeId: claim.nodeId });

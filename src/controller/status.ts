@@ -26,6 +26,8 @@ export interface ControllerStatus {
   };
   queueDepth: number;
   lifecycleHolds: number;
+  /** Instances whose message work this replica left to their owner among the replicas, and will check on. */
+  leftToOtherReplicas: number;
   groups: {
     name: string;
     members: GroupSummary['members'] | undefined;
@@ -44,6 +46,7 @@ export function describeStatus(from: {
   groups: GroupConfig[];
   queueDepth: number;
   lifecycleHolds: number;
+  leftToOtherReplicas: number;
 }): ControllerStatus {
   const { ready, reason } = from.resync.readiness();
   const { last, lastGood } = from.resync.runs();
@@ -57,6 +60,7 @@ export function describeStatus(from: {
     },
     queueDepth: from.queueDepth,
     lifecycleHolds: from.lifecycleHolds,
+    leftToOtherReplicas: from.leftToOtherReplicas,
     groups: from.groups.map((g) => {
       const seen = lastGood?.groups.find((s) => s.group === g.name);
       return {

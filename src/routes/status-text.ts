@@ -19,7 +19,7 @@ export function statusText(header: StatusHeader, status: ControllerStatus): stri
     `pairkeeper ${header.version}, up ${duration(header.uptimeSeconds)}: ${status.ready ? 'ready' : `NOT READY (${status.notReadyReason ?? 'no reason given'})`}`,
     `resync: last ${status.resync.last ? `${status.resync.last.startedAt} (${status.resync.last.durationMs} ms)${status.resync.last.error ? `, failed: ${status.resync.last.error}` : ''}` : 'never'}` +
       `, last success ${status.resync.lastSuccessAt ?? 'never'}`,
-    `work: ${status.queueDepth} instance(s) queued, ${status.lifecycleHolds} launch(es) held by a hook`,
+    `work: ${status.queueDepth} instance(s) queued, ${status.lifecycleHolds} launch(es) held by a hook, ${status.leftToOtherReplicas} left to other replicas`,
   ];
   for (const g of status.groups) {
     lines.push('', `group ${g.name}`);

@@ -74,4 +74,13 @@ describe('configuration', () => {
     assert.throws(() => parseConfig(MINIMAL, 't', { PAIRKEEPER_ADMIN_PORT: 'eighty' }), /PAIRKEEPER_ADMIN_PORT: expected a port number/);
     assert.throws(() => parseConfig(MINIMAL, 't', { PAIRKEEPER_LISTEN_PORT: '99999' }), /listen\.port:/);
   });
+
+  it('replicas: PAIRKEEPER_REPLICA_INDEX sets the index; the index must be below the count, and several replicas need the ssm store', () => {
+    const ssm = `${MINIMAL}claims: { store: ssm }\nreplicas: { count: 3 }\n`;
+    assert.equal(parseConfig(ssm, 't', { PAIRKEEPER_REPLICA_INDEX: '2' }).replicas.index, 2);
+    assert.throws(() => parseConfig(ssm, 't', { PAIRKEEPER_REPLICA_INDEX: 'two' }), /PAIRKEEPER_REPLICA_INDEX: expected this replica's index/);
+    assert.throws(() => parseConfig(ssm, 't', { PAIRKEEPER_REPLICA_INDEX: '3' }), /replicas\.index: must be below replicas\.count/);
+    assert.throws(() => parseConfig(`${MINIMAL}replicas: { count: 2, index: 1 }\n`, 't'), /replicas\.count: several replicas need a shared claim store/);
+    assert.deepEqual(parseConfig(MINIMAL, 't').replicas, { count: 1, index: 0, takeoverSeconds: 60 });
+  });
 });

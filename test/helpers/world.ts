@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { buildApp, type App } from '../../src/app.ts';
 import type { InstanceRecord, PairingStep } from '../../src/controller/facade.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedPairs, type PairsDescription, type SeedResult } from '../../fake-aws/ec2/seed.ts';
 import { startFakeAws, type FakeAws, type FakeAwsOptions } from '../../fake-aws/index.ts';
@@ -35,6 +36,8 @@ export interface Replica {
    */
   crash(): void;
   close(): Promise<void>;
+  /** The configuration it runs with (a restart keeps it). */
+  config: Config;
 }
 
 export interface World {
@@ -49,8 +52,8 @@ export interface World {
   app: App;
   logs: LogSink;
   replicas: Replica[];
-  /** Starts one more pairkeeper with the same configuration, subscribed too. */
-  addReplica(): Promise<Replica>;
+  /** Starts one more pairkeeper with the same configuration (and `config`'s top-level keys over it), subscribed too. */
+  addReplica(config?: Record<string, unknown>): Promise<Replica>;
   /** Kills a replica and starts a new one in its place (same port, so its subscription stays). */
   restart(replica: Replica): Promise<Replica>;
   /** Kinds of the events pairkeeper received, oldest first. */
@@ -111,10 +114,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     ...(queue ? { intake: { sqs: { queueUrl: queue.url, waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 } } } : {}),
     ...options.config,
   });
-  const config = parseConfig(configText, 'world');
-
   const replicas: Replica[] = [];
-  const startReplica = async (port: number): Promise<Replica> => {
+  const startReplica = async (port: number, config: Config): Promise<Replica> => {
     const logs = new LogSink();
     const clients = clientsFor(aws.url, aws.region);
     let killed = false;
@@ -143,12 +144,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       // The app's own shutdown order; what was in flight fails at its next AWS call and finishes failing.
       await (closed ??= app.close());
     };
-    const replica = { app, logs, snsUrl, kill, crash, close: () => (closed ??= app.close()) };
+    const replica = { app, logs, snsUrl, kill, crash, config, close: () => (closed ??= app.close()) };
     replicas.push(replica);
     return replica;
   };
-  const addReplica = async (): Promise<Replica> => {
-    const replica = await startReplica(0);
+  const addReplica = async (overrides: Record<string, unknown> = {}): Promise<Replica> => {
+    const replica = await startReplica(0, parseConfig(JSON.stringify({ ...JSON.parse(configText), ...overrides }), 'world'));
     if (queue) return replica;
     const subscription = aws.sns.subscribe(topicArn, replica.snsUrl);
     await waitFor(() => subscription.confirmed, 'pairkeeper to confirm its subscription');
@@ -157,7 +158,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const restart = async (replica: Replica): Promise<Replica> => {
     await replica.kill();
     replicas.splice(replicas.indexOf(replica), 1);
-    return startReplica(Number(new URL(replica.snsUrl).port));
+    return startReplica(Number(new URL(replica.snsUrl).port), replica.config);
   };
   if (options.replicas !== 0) await addReplica();
 

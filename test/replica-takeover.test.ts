@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FakeAwsOptions } from '../fake-aws/index.ts';
+import { ownerOf } from '../src/domain/replica-owner.ts';
+import { assertInvariants, settle } from './helpers/settle.ts';
+import { waitFor } from './helpers/wait-for.ts';
+import { type World, worldsClosedAfterEach } from './helpers/world.ts';
+
+/**
+ * Two replicas told they are two (replicas.count 2, index 0 and 1) on the SSM store,
+ * every message delivered to both: each instance's owner does its work, and the other
+ * takes it over only when the owner has not done it within takeoverSeconds. Hook
+ * seconds run 20× faster in the fake (msPerHookSecond: 50).
+ */
+const newWorld = worldsClosedAfterEach();
+
+async function twoReplicas(options: { takeoverSeconds: number; pairs?: number; fake?: FakeAwsOptions }): Promise<World> {
+  const w = await newWorld({
+    claims: 'ssm',
+    replicas: 0,
+    pairs: { pairs: options.pairs ?? 12, tags: { Service: 'etcd' } },
+    fake: { autoScalingTiming: { msPerHookSecond: 50 }, ...options.fake },
+  });
+  w.aws.autoScaling.putLifecycleHook('etcd', { name: 'pk-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 300, notificationTargetArn: w.topicArn });
+  for (const index of [0, 1]) await w.addReplica({ replicas: { count: 2, index, takeoverSeconds: options.takeoverSeconds } });
+  return w;
+}
+
+function memberIds(w: World): string[] {
+  return [...w.aws.autoScaling.groups()[0]!.members.keys()];
+}
+
+function inService(w: World): number {
+  return [...w.aws.autoScaling.groups()[0]!.members.values()].filter((m) => m.lifecycleState === 'InService').length;
+}
+
+describe('replicas that split the work', () => {
+  it('a replica that is down: the other takes its instances over after takeoverSeconds, pairs them, and lets their hooks go', async () => {
+    const w = await twoReplicas({ takeoverSeconds: 0.5, pairs: 24 });
+    await w.replicas[0]!.kill();
+    // Instance ids are random: scale out until some belong to the replica that is down.
+    let desired = 0;
+    while (memberIds(w).filter((id) => ownerOf(id, 2) === 0).length < 2) {
+      desired += 4;
+      assert.ok(desired <= 24, 'two of 24 instances belong to replica 0');
+      w.aws.autoScaling.setDesiredCapacity('etcd', desired);
+      await waitFor(() => memberIds(w).length === desired, `${desired} members`);
+    }
+    assertInvariants(await settle(w, desired, 30_000));
+    await waitFor(() => inService(w) === desired, 'every hook completed with CONTINUE', 30_000);
+    const survivor = w.replicas[1]!;
+    const takenOver = survivor.logs.find(/: taking over$/).map((l) => String(l.instanceId));
+    assert.deepEqual(takenOver.sort(), memberIds(w).filter((id) => ownerOf(id, 2) === 0).sort());
+  });
+
+  it("taking over while the owner is still attaching (slow attaches): the two finish the one pair together; nothing abandoned", async () => {
+    // Takeover after the shared inventory (2 s) has expired, so the taker sees the owner's volume attaching before it sees its claim.
+    const w = await twoReplicas({
+      takeoverSeconds: 2.5,
+      fake: { ec2Timing: { attachDelayMs: 5000, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } },
+    });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 6);
+    assertInvariants(await settle(w, 6, 30_000));
+    await waitFor(() => inService(w) === 6, 'every hook completed with CONTINUE', 30_000);
+    const logs = w.replicas.flatMap((r) => r.logs.lines);
+    assert.ok(w.replicas.every((r) => r.logs.find(/: taking over$/).length > 0), 'each replica took over the other\'s launches mid-attach');
+    assert.deepEqual(logs.filter((l) => /abandon|holds parts of pairs/.test(String(l.msg))), []);
+    assert.equal(w.aws.faults.count('EC2', 'AttachVolume'), 6, 'one AttachVolume per launch');
+  });
+
+  it('a release: the owner releases, and the other replica, finding the claim gone, calls nothing that changes anything', async () => {
+    const w = await twoReplicas({ takeoverSeconds: 2 });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 6);
+    assertInvariants(await settle(w, 6, 30_000));
+    await waitFor(() => inService(w) === 6, 'every hook completed', 30_000);
+    // Each replica's resync lists the claims, so each knows the other's: a takeover of a release has one to check.
+    await Promise.all(w.replicas.map((r) => r.app.controller.resyncNow()));
+    await waitFor(() => w.replicas.every((r) => r.app.controller.status().leftToOtherReplicas === 0), 'the launch takeover checks');
+    await Promise.all(w.replicas.map((r) => r.app.controller.idle()));
+    w.aws.faults.resetCounts();
+    w.aws.autoScaling.setDesiredCapacity('etcd', 0);
+    await waitFor(async () => (await w.app.controller.claims('etcd')).length === 0, 'every claim released', 30_000);
+    const checked = () => w.replicas.flatMap((r) => r.logs.find(/^takeover: the claim is gone already/));
+    await waitFor(() => checked().length === 6, 'the other replica to check each release', 30_000);
+    await Promise.all(w.replicas.map((r) => r.app.controller.idle()));
+    assert.equal(w.aws.faults.count('SSM', 'DeleteParameter'), 6, 'one delete per release');
+    assert.equal(w.aws.faults.count('EC2', 'DeleteTags'), 6, 'one untag per release');
+  });
+});
