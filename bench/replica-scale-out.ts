@@ -24,8 +24,10 @@ import { parseConfig } from '../src/config/load.ts';
 
 export interface ScaleOutResult {
   wallMs: number;
-  /** Calls by `Service:Action`, throttled ones included. */
+  /** Calls by `Service:Action`, throttled ones included, until the replicas' takeover checks are done. */
   calls: Record<string, number>;
+  /** The same, until the last launch was let go. */
+  callsDuringRun: Record<string, number>;
   throttled: { ec2: number; ssm: number };
   attachedMs: number[];
   continueMs: number[];
@@ -102,6 +104,7 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
     }
     await Promise.all(apps.map((a) => a.controller.idle()));
     const wallMs = performance.now() - started;
+    const callsDuringRun = aws.faults.calls();
     // The calls counted include each replica's checks on the instances it left to the other, when their time comes.
     while (apps.some((a) => a.controller.status().leftToOtherReplicas > 0)) await sleep(100);
     await Promise.all(apps.map((a) => a.controller.idle()));
@@ -111,6 +114,7 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
     return {
       wallMs,
       calls: aws.faults.calls(),
+      callsDuringRun,
       throttled: { ec2: ec2Throttled, ssm: ssmThrottled },
       attachedMs: since(attached),
       continueMs: since(continued),

@@ -37,7 +37,11 @@ export function print(title: string, n: number, r: ScaleOutResult, bound: { boun
   console.log(`\n${title}`);
   console.log(`  wall time ${wall.toFixed(1)} s vs all-buckets bound ${bound.bound.toFixed(1)} s (${bound.detail}): ${(wall / bound.bound).toFixed(2)}x (target <= 1.25x)`);
   console.log(`  calls per launch (the other replica's takeover checks included): EC2 ${(sum('EC2:') / n).toFixed(2)} (target <= 4), SSM ${(sum('SSM:') / n).toFixed(2)} (target <= 3); throttled: EC2 ${r.throttled.ec2}, SSM ${r.throttled.ssm}`);
-  for (const [action, count] of Object.entries(r.calls).sort()) console.log(`    ${action.padEnd(40)} ${(count / n).toFixed(2).padStart(6)}  (${count})`);
+  console.log(`    ${'by action: per launch (calls), until the last CONTINUE / with the takeover checks after it'}`);
+  for (const [action, count] of Object.entries(r.calls).sort()) {
+    const during = r.callsDuringRun[action] ?? 0;
+    console.log(`    ${action.padEnd(40)} ${(during / n).toFixed(2).padStart(6)} (${during}) / ${(count / n).toFixed(2).padStart(6)} (${count})`);
+  }
   console.log(`  launch -> attached ${ms(r.attachedMs)}; launch -> CONTINUE ${ms(r.continueMs)}`);
   console.log(`  POST /sns answers (${r.snsAnswerMs.length}): p50 ${percentile(r.snsAnswerMs, 50).toFixed(1)} ms, p99 ${percentile(r.snsAnswerMs, 99).toFixed(1)} ms`);
   const p = r.pairs;
