@@ -68,6 +68,24 @@ describe('replicas that split the work', () => {
     assert.equal(w.aws.faults.count('EC2', 'AttachVolume'), 6, 'one AttachVolume per launch');
   });
 
+  it("resync leaves an instance to its owner until the takeover is due: only the owner attaches", async () => {
+    const w = await twoReplicas({
+      takeoverSeconds: 30,
+      fake: { ec2Timing: { attachDelayMs: 3000, launchDelayMs: 5, terminateDelayMs: 5, releaseDelayMs: 5 } },
+    });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 6);
+    // Every claim made, the attaches still under way: each replica's resync sees members whose pair is not whole yet.
+    await waitFor(async () => (await w.app.controller.claims('etcd')).length === 6, 'six claims', 30_000);
+    await Promise.all(w.replicas.map((r) => r.app.controller.resyncNow()));
+    assertInvariants(await settle(w, 6, 30_000));
+    await waitFor(() => inService(w) === 6, 'every hook completed with CONTINUE', 30_000);
+    w.replicas.forEach((r, index) => {
+      const attachedHere = r.logs.find('pair attached').map((l) => String(l.instanceId));
+      assert.deepEqual(attachedHere.filter((id) => ownerOf(id, 2) !== index), [], `replica ${index} attached only its own instances' pairs`);
+    });
+    assert.equal(w.aws.faults.count('EC2', 'AttachNetworkInterface'), 6, 'one ENI attach per launch');
+  });
+
   it('a release: the owner releases, and the other replica, finding the claim gone, calls nothing that changes anything', async () => {
     const w = await twoReplicas({ takeoverSeconds: 2 });
     w.aws.autoScaling.setDesiredCapacity('etcd', 6);
