@@ -38,15 +38,26 @@ COPY package.json ./
 COPY src ./src
 # The file claim store's directory, the only place the service writes. The default
 # claims.path (var/claims.json, relative to /app) lands in it too, so claims outlive
-# the container when it is a volume.
-RUN install -d -o node -g node /var/lib/pairkeeper && ln -s /var/lib/pairkeeper /app/var
+# the container when it is a volume. And the directory of Node's compile cache, below.
+RUN install -d -o node -g node /var/lib/pairkeeper /app/.compile-cache && ln -s /var/lib/pairkeeper /app/var
 VOLUME /var/lib/pairkeeper
 USER node
+# Node's compile cache, filled here once: every start would otherwise parse the AWS
+# SDK's bundles (2 MB for EC2) and load Node's TypeScript stripper again, which leaves
+# about 25 MB more resident for the life of the process (and starts slower). serve
+# loads every module it runs before it reads the config, so with no config it stops
+# there (exit 2) and Node writes the cache as it exits. The cache is kept per Node
+# version, V8 flags and user: this runs node as ENTRYPOINT does, as USER node.
+ENV NODE_COMPILE_CACHE=/app/.compile-cache
+RUN node --optimize-for-size src/cli.ts serve --config /dev/null 2>/dev/null; test $? -eq 2
 # 8081 (admin) is reachable only when admin.host is not loopback, which needs admin.token.
 EXPOSE 8080 8081
 # The public listener, plain HTTP. With listen.tls set, override it (docker run --health-cmd).
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PAIRKEEPER_LISTEN_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # `docker run pairkeeper pairs` or `… check-config` runs the other commands of the CLI.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "src/cli.ts"]
+# --optimize-for-size: V8 keeps a small young generation and collects sooner, which
+# takes about 40 MB off the service idle and 130 MB off its peak in a 500-launch burst,
+# for about 5% more time in that burst (README, Benchmarks).
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--optimize-for-size", "src/cli.ts"]
 CMD ["serve"]

@@ -1,8 +1,10 @@
 /**
  * pairkeeper as users run it, for the benchmarks: `pairkeeper serve` (src/cli.ts) in
- * a child process, with a config file written here and the AWS SDK pointed at the
- * local AWS through the environment (AWS_ENDPOINT_URL_*, the fake's credentials, and
- * its CA, which the SNS signing certificate's HTTPS needs). Both listeners are on
+ * a child process, started as the image starts it (its node flags and a compile cache
+ * filled as the image build fills it, see image-node.ts), with a config file written
+ * here and the AWS SDK pointed at the local AWS through the environment
+ * (AWS_ENDPOINT_URL_*, the fake's credentials, and its CA, which the SNS signing
+ * certificate's HTTPS needs). Both listeners are on
  * loopback at ports the system picks; the bench learns them from the service's own
  * "Server listening at" lines. It then asks the admin listener what an operator would:
  * GET /v1/status (readiness, work queued).
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FakeAws } from '../fake-aws/index.ts';
 import { testTls } from '../fake-aws/tls/index.ts';
+import { compileCacheLikeTheImage, imageNodeFlags } from './image-node.ts';
 import { spawnProcess } from './spawn-target.ts';
 
 const CLI = new URL('../src/cli.ts', import.meta.url);
@@ -42,8 +45,10 @@ export async function startPairkeeperService(aws: FakeAws, config: Record<string
   // JSON is YAML: the file is what `--config` reads in production.
   writeFileSync(path, JSON.stringify({ ...config, listen: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } }));
   const ports: { public?: number; admin?: number } = {};
+  const nodeFlags = imageNodeFlags();
   const service = await spawnProcess(CLI, ['serve', '--config', path], {
-    env: { ...aws.env(), NODE_EXTRA_CA_CERTS: testTls.caPath },
+    env: { ...aws.env(), NODE_EXTRA_CA_CERTS: testTls.caPath, NODE_COMPILE_CACHE: compileCacheLikeTheImage(nodeFlags) },
+    nodeFlags,
     stderr: 'inherit',
     listening: (line) => {
       if (!line.startsWith('{')) return undefined;

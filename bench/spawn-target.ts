@@ -15,16 +15,16 @@ export interface SpawnedProcess<T> {
 }
 
 /**
- * Runs `script` with this Node; resolves once `listening` returns a value for a line
- * of its stdout. stderr is dropped unless `stderr: 'inherit'` (a service whose
- * start-up errors should be seen).
+ * Runs `script` with this Node (given `nodeFlags` before the script); resolves once
+ * `listening` returns a value for a line of its stdout. stderr is dropped unless
+ * `stderr: 'inherit'` (a service whose start-up errors should be seen).
  */
 export async function spawnProcess<T>(
   script: URL,
   args: string[],
-  options: { env?: Record<string, string>; stderr?: 'ignore' | 'inherit'; listening: (line: string) => T | undefined },
+  options: { env?: Record<string, string>; nodeFlags?: string[]; stderr?: 'ignore' | 'inherit'; listening: (line: string) => T | undefined },
 ): Promise<SpawnedProcess<T>> {
-  const child = spawn(process.execPath, [script.pathname, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), script.pathname, ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr ?? 'ignore'],
   });

@@ -156,7 +156,11 @@ async function buildPublicApp(config: Config, logger: Logger, metrics: Metrics, 
     if (config.listen.maxEventLoopDelayMs > 0) {
       await scope.register(underPressure, {
         maxEventLoopDelay: config.listen.maxEventLoopDelayMs,
-        sampleInterval: 100,
+        // under-pressure reads a window with fewer than two ticks of its 10 ms timer as an
+        // infinite delay. A window of 100 ms is emptied by one busy turn of ~100 ms (a burst
+        // of deliveries, a GC), which shed whole bursts at a tenth of the threshold; a window
+        // as long as the threshold empties only when the loop really lagged that long.
+        sampleInterval: Math.max(100, config.listen.maxEventLoopDelayMs),
         retryAfter: 20,
         pressureHandler: (request, reply, type, value) => {
           metrics.snsShed.inc({ reason: type });

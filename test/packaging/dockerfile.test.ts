@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
+import { imageNodeFlags } from '../../bench/image-node.ts';
 
 /**
  * The image, checked without a Docker engine: the Dockerfile is linted the way the
@@ -55,6 +56,28 @@ function policy(text: string): string[] {
   const init = /^\[\s*"(\/usr\/bin\/tini)",\s*"--",/.exec(args('ENTRYPOINT').at(-1) ?? '')?.[1];
   const installsTini = args('RUN').some((run) => /\bapt-get install\b[^;&|]*\btini\b/.test(run));
   if (!init || !installsTini) problems.push('no init as PID 1: ENTRYPOINT ["/usr/bin/tini", "--", …] with tini installed in the image');
+  return problems;
+}
+
+/**
+ * Node keeps its compile cache per V8 flags and user: filled by another node command
+ * line or as root, it is never read, and every start parses the AWS SDK again.
+ */
+function compileCacheProblems(text: string): string[] {
+  const file = DockerfileParser.parse(text);
+  const image = file.getContainingImage(file.getFROMs().at(-1)!.getRange().start)!;
+  const instructions = image.getInstructions();
+  const at = (keyword: string, match: (args: string) => boolean) => instructions.findIndex((i) => i.getKeyword() === keyword && match(i.getArgumentsContent() ?? ''));
+  const problems: string[] = [];
+  const cache = at('ENV', (args) => args.startsWith('NODE_COMPILE_CACHE='));
+  if (cache < 0) return ['no ENV NODE_COMPILE_CACHE'];
+  const fill = `node ${imageNodeFlags(text).join(' ')} src/cli.ts serve --config /dev/null`;
+  const run = at('RUN', (args) => args.startsWith(`${fill} `));
+  if (run < 0) return [`no RUN ${fill} …: the cache is filled by node as ENTRYPOINT runs it`];
+  if (run < cache) problems.push('the cache is filled before ENV NODE_COMPILE_CACHE');
+  if (run < at('COPY', (args) => args.includes('src'))) problems.push('the cache is filled before the sources are copied');
+  const userAt = (end: number) => instructions.slice(0, end).filter((i) => i.getKeyword() === 'USER').at(-1)?.getArgumentsContent();
+  if (userAt(run) !== userAt(instructions.length)) problems.push(`the cache is filled as ${userAt(run) ?? 'root'}, not as the USER the image runs as`);
   return problems;
 }
 
@@ -118,6 +141,19 @@ describe('Dockerfile', () => {
     const comment = lines.slice(0, at).reverse().findIndex((l) => !l.startsWith('#'));
     const above = lines.slice(at - (comment < 0 ? at : comment), at).join('\n');
     assert.match(above, /imagetools inspect node:24-slim/, 'the comment above the ARG says how to find the new digest');
+  });
+
+  it('fills Node\'s compile cache at build, as the user and with the node flags the image runs serve with', () => {
+    assert.deepEqual(compileCacheProblems(DOCKERFILE), []);
+  });
+
+  it('would see a compile cache filled with other flags than ENTRYPOINT\'s, or as root', () => {
+    const otherFlags = DOCKERFILE.replace(/("node", )("--[^"]+", )*("src\/cli\.ts")/, '$1"--max-semi-space-size=8", $3');
+    assert.notEqual(otherFlags, DOCKERFILE);
+    assert.match(compileCacheProblems(otherFlags).join('; '), /^no RUN node --max-semi-space-size=8 src\/cli\.ts serve --config \/dev\/null …/);
+    const asRoot = DOCKERFILE.replace(/^USER node\n((?:.*\n)*?RUN node .*src\/cli\.ts serve.*\n)/m, '$1USER node\n');
+    assert.notEqual(asRoot, DOCKERFILE);
+    assert.deepEqual(compileCacheProblems(asRoot), ['the cache is filled as root, not as the USER the image runs as']);
   });
 
   it('would see a base image pinned by tag only, or an init that is not installed', () => {

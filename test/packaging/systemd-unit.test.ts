@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { imageNodeFlags } from '../../bench/image-node.ts';
 
 /**
  * config/pairkeeper.service, read as systemd reads it: sections of `Key=value`
@@ -11,6 +12,7 @@ import { describe, it } from 'node:test';
  * where systemd-analyze is installed, systemd itself verifies it too.
  */
 const UNIT = readFileSync(new URL('../../config/pairkeeper.service', import.meta.url), 'utf8');
+const IMAGE_NODE_FLAGS = imageNodeFlags();
 const DRAIN_SECONDS = 20; // server.ts gives work in flight this long after SIGTERM
 
 type Unit = Map<string, Map<string, string[]>>;
@@ -59,7 +61,10 @@ function unitProblems(text: string): string[] {
   expect(words('Service', 'Environment').includes('PAIRKEEPER_CONFIG=/etc/pairkeeper/pairkeeper.yaml'), 'no Environment=PAIRKEEPER_CONFIG=/etc/pairkeeper/pairkeeper.yaml');
   expect(last('Service', 'WorkingDirectory') === '/opt/pairkeeper', 'not WorkingDirectory=/opt/pairkeeper');
   const start = last('Service', 'ExecStart') ?? '';
-  expect(/^\/\S*\/node (src\/cli\.ts serve|src\/server\.ts)$/.test(start), `ExecStart=${start}: expected an absolute node running src/cli.ts serve`);
+  // node's flags as the image gives them: the memory the README and the benchmarks state is theirs.
+  const flags = IMAGE_NODE_FLAGS.join(' ');
+  const started = /^\/\S*\/node (.*?) ?(src\/cli\.ts serve|src\/server\.ts)$/.exec(start);
+  expect(started?.[1] === flags, `ExecStart=${start}: expected an absolute node ${flags} running src/cli.ts serve`);
   expect(last('Service', 'Restart') === 'on-failure', 'not Restart=on-failure');
   const stop = last('Service', 'TimeoutStopSec');
   expect(stop !== undefined && seconds(stop) > DRAIN_SECONDS, `TimeoutStopSec=${stop}: must exceed the ${DRAIN_SECONDS} s drain`);
@@ -68,6 +73,9 @@ function unitProblems(text: string): string[] {
   }
   const writable = last('Service', 'StateDirectory') === 'pairkeeper' || words('Service', 'ReadWritePaths').includes('/var/lib/pairkeeper');
   expect(writable, '/var/lib/pairkeeper (the claims file) is not writable under ProtectSystem=strict');
+  const cache = words('Service', 'Environment').find((e) => e.startsWith('NODE_COMPILE_CACHE='))?.slice('NODE_COMPILE_CACHE='.length);
+  const cacheWritable = cache === `/var/cache/${last('Service', 'CacheDirectory')}` || words('Service', 'ReadWritePaths').includes(cache ?? '');
+  expect(cache === undefined || cacheWritable, `NODE_COMPILE_CACHE=${cache} is not writable under ProtectSystem=strict`);
   // Hooks run in the service's cgroup: a leaking or forking hook must hit a limit, not the Salt master beside it.
   const memory = last('Service', 'MemoryMax');
   expect(memory !== undefined && /^\d+[KMG]$/.test(memory), `MemoryMax=${memory ?? ''}: expected a bound in K, M or G`);
@@ -82,6 +90,7 @@ After=network.target
 [Service]
 Type=forking
 ExecStart=node src/server.ts
+Environment=NODE_COMPILE_CACHE=/var/cache/node
 Restart=always
 TimeoutStopSec=10s
 ProtectSystem=full
@@ -113,7 +122,7 @@ describe('config/pairkeeper.service', () => {
       'not User=pairkeeper',
       'no Environment=PAIRKEEPER_CONFIG=/etc/pairkeeper/pairkeeper.yaml',
       'not WorkingDirectory=/opt/pairkeeper',
-      'ExecStart=node src/server.ts: expected an absolute node running src/cli.ts serve',
+      `ExecStart=node src/server.ts: expected an absolute node ${IMAGE_NODE_FLAGS.join(' ')} running src/cli.ts serve`,
       'not Restart=on-failure',
       'TimeoutStopSec=10s: must exceed the 20 s drain',
       'not NoNewPrivileges=yes',
@@ -121,6 +130,7 @@ describe('config/pairkeeper.service', () => {
       'not ProtectHome=yes',
       'not PrivateTmp=yes',
       '/var/lib/pairkeeper (the claims file) is not writable under ProtectSystem=strict',
+      'NODE_COMPILE_CACHE=/var/cache/node is not writable under ProtectSystem=strict',
       'MemoryMax=infinity: expected a bound in K, M or G',
       'TasksMax=: expected a number of tasks',
       'not WantedBy=multi-user.target',
