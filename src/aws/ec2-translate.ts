@@ -1,6 +1,6 @@
 /** The SDK's EC2 shapes into pairkeeper's, at the edge. */
 import type { Instance, NetworkInterface, Tag, Volume } from '@aws-sdk/client-ec2';
-import type { EniInfo, InstanceInfo, VolumeInfo } from '../domain/pairs.ts';
+import type { Attachment, EniInfo, InstanceInfo, VolumeInfo } from '../domain/pairs.ts';
 
 /** Set by Auto Scaling on the instances it launches; tags starting `aws:` cannot be written by anyone else. */
 const GROUP_TAG = 'aws:autoscaling:groupName';
@@ -48,10 +48,34 @@ export function toEni(n: NetworkInterface): EniInfo {
 }
 
 export function toInstance(i: Instance): InstanceInfo {
+  const instanceId = i.InstanceId!;
+  const attachments = new Map<string, Attachment>();
+  for (const m of i.BlockDeviceMappings ?? []) {
+    const ebs = m.Ebs;
+    if (!ebs?.VolumeId || ebs.Status === 'detached') continue;
+    attachments.set(ebs.VolumeId, { instanceId, state: ebs.Status ?? 'unknown', ...(m.DeviceName ? { device: m.DeviceName } : {}), ...optional('deleteOnTermination', ebs.DeleteOnTermination) });
+  }
+  for (const n of i.NetworkInterfaces ?? []) {
+    const a = n.Attachment;
+    if (!n.NetworkInterfaceId || !a || a.Status === 'detached') continue;
+    attachments.set(n.NetworkInterfaceId, {
+      instanceId,
+      state: a.Status ?? 'unknown',
+      ...optional('deviceIndex', a.DeviceIndex),
+      ...optional('attachmentId', a.AttachmentId),
+      ...optional('deleteOnTermination', a.DeleteOnTermination),
+    });
+  }
   return {
-    instanceId: i.InstanceId!,
+    instanceId,
     state: i.State?.Name ?? 'unknown',
     availabilityZone: i.Placement?.AvailabilityZone ?? '',
     autoScalingGroup: tagsOf(i.Tags)[GROUP_TAG],
+    attachments,
   };
+}
+
+/** `{ [key]: value }`, or nothing when EC2 left the field out (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

@@ -14,7 +14,7 @@ import type { GroupConfig } from '../config/schema.ts';
 import { canTakeAttachments, holdersOf, isAnnounced, isAttachedTo, isGoneState, isWholeOn } from '../domain/attachment.ts';
 import { isPairableState } from '../domain/group-members.ts';
 import { eniHolders, freePairs } from '../domain/inventory.ts';
-import { HOLDER_TAG, PREPARED_TAG, type Claim, type EniInfo, type InstanceInfo, type Pair, type VolumeInfo } from '../domain/pairs.ts';
+import { HOLDER_TAG, PREPARED_TAG, type Attachment, type Claim, type EniInfo, type InstanceInfo, type Pair, type VolumeInfo } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
 import { notifyEvent, type NotifyEvent } from '../domain/notify-event.ts';
 import { pollUntil } from '../poll.ts';
@@ -579,14 +579,15 @@ export class InstancePairing {
         throw (answer as { failed: unknown }).failed;
       }
     }
-    const info = await pollUntil(() => ec2.volumes.read(volumeId), (v) => settled(v?.attachment, instanceId), {
-      ...this.waitOptions(),
-      what: `${volumeId} to attach to ${instanceId}`,
-    });
-    if (info?.attachment?.instanceId !== instanceId) throw attachmentLost(volumeId, instanceId);
+    const attachment = await this.attachmentSettled(volumeId, instanceId);
+    // Attached just now: the rest of the volume is as the inventory read it, since nothing (a prepare, an
+    // announcement) can have happened on this attachment yet. Found attached: read anew, for the tags an
+    // earlier task for the instance may have written since that inventory was read.
+    const info = changed ? { ...pair.volume!, state: 'in-use', attachment } : await ec2.volumes.read(volumeId);
+    if (!isAttachedTo(info?.attachment, instanceId)) throw attachmentLost(volumeId, instanceId);
     if (changed) log.info({ nodeId: pair.nodeId, volumeId }, 'volume attached');
     this.step('volume-attached', instanceId, pair.nodeId);
-    return { info, changed };
+    return { info: info!, changed };
   }
 
   /** Attaches the ENI, only after its volume (invariant 1), and keeps it on termination. */
@@ -603,16 +604,26 @@ export class InstancePairing {
         if ((await ec2.networkInterfaces.read(eniId))?.attachment?.instanceId !== instanceId) throw err;
       }
     }
-    const info = await pollUntil(() => ec2.networkInterfaces.read(eniId), (n) => settled(n?.attachment, instanceId), {
-      ...this.waitOptions(),
-      what: `${eniId} to attach to ${instanceId}`,
-    });
-    const attachment = info?.attachment;
-    if (!info || attachment?.instanceId !== instanceId) throw attachmentLost(eniId, instanceId);
+    const attachment = await this.attachmentSettled(eniId, instanceId);
     // After launch an ENI attachment keeps the ENI on termination by default; fix it only if it says otherwise.
     if (attachment.deleteOnTermination && attachment.attachmentId) await ec2.keepEniOnTermination(eniId, attachment.attachmentId);
     this.step('eni-attached', instanceId, nodeId);
-    return { info, changed };
+    return { info: { ...eni, status: 'in-use', attachment }, changed };
+  }
+
+  /**
+   * Waits until the volume or ENI is attached to the instance, watching the instance:
+   * one DescribeInstances shows both kinds of attachment, and every launch of the moment
+   * shares it, where watching the volumes and the ENIs themselves takes two calls a round.
+   */
+  private async attachmentSettled(resourceId: string, instanceId: string): Promise<Attachment> {
+    const instance = await pollUntil(() => this.deps.ec2.instances.read(instanceId), (i) => settled(i?.attachments.get(resourceId), instanceId), {
+      ...this.waitOptions(),
+      what: `${resourceId} to attach to ${instanceId}`,
+    });
+    const attachment = instance?.attachments.get(resourceId);
+    if (!attachment || !isAttachedTo(attachment, instanceId)) throw attachmentLost(resourceId, instanceId);
+    return attachment;
   }
 
   /** Prepares the volume on the instance when the group asks for it and it was not prepared there yet. */

@@ -45,6 +45,12 @@ export interface InstanceInfo {
   availabilityZone: string;
   /** Auto Scaling's own `aws:autoscaling:groupName` tag (no one else may write `aws:` tags): the group that launched it. */
   autoScalingGroup: string | undefined;
+  /**
+   * What EC2 shows attached or attaching to it (block device mappings, network
+   * interfaces), by volume or ENI id: one read of the instance watches both
+   * attachments of a pair, where reading the volume and the ENI takes two.
+   */
+  attachments: Map<string, Attachment>;
 }
 
 /** usable: exactly one volume and one ENI, same AZ. The rest are never used. */

@@ -71,6 +71,24 @@ describe('Ec2Gateway', () => {
     assert.equal(aws.faults.count('EC2', 'AttachVolume'), 1);
   });
 
+  it('reads, with the instance, what is attached or attaching to it: the volume by its device, the ENI by its index and attachment', async () => {
+    const instance = aws.ec2.runInstance({ availabilityZone: 'us-east-1b' });
+    const volume = aws.ec2.volumes().find((v) => v.availabilityZone === 'us-east-1b' && !v.attachment)!;
+    const eni = aws.ec2.networkInterfaces().find((e) => e.availabilityZone === 'us-east-1b' && !e.attachment)!;
+    await waitFor(async () => (await ec2.instances.read(instance.instanceId))?.state === 'running', 'running');
+    const before = (await ec2.instances.read(instance.instanceId))!.attachments;
+    assert.ok(!before.has(volume.volumeId) && !before.has(eni.networkInterfaceId), 'neither attached yet');
+    await ec2.attachVolume(volume.volumeId, instance.instanceId, '/dev/sdf');
+    await ec2.attachNetworkInterface(eni.networkInterfaceId, instance.instanceId, 1);
+    await waitFor(async () => [...(await ec2.instances.read(instance.instanceId))!.attachments.values()].every((a) => a.state === 'attached'), 'both attached');
+    const seen = (await ec2.instances.read(instance.instanceId))!.attachments;
+    assert.deepEqual(seen.get(volume.volumeId), { instanceId: instance.instanceId, state: 'attached', device: '/dev/sdf', deleteOnTermination: false });
+    const attachment = seen.get(eni.networkInterfaceId)!;
+    assert.equal(attachment.state, 'attached');
+    assert.equal(attachment.deviceIndex, 1);
+    assert.equal(attachment.attachmentId, aws.ec2.networkInterfaces().find((e) => e.networkInterfaceId === eni.networkInterfaceId)!.attachment!.attachmentId);
+  });
+
   it("answers EC2's refusals of a volume as typed outcomes: in use elsewhere, or the device taken", async () => {
     const [a, b] = [aws.ec2.runInstance({ availabilityZone: 'us-east-1a' }), aws.ec2.runInstance({ availabilityZone: 'us-east-1a' })];
     const [v1, v2] = aws.ec2.volumes().filter((v) => v.availabilityZone === 'us-east-1a');
