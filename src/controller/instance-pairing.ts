@@ -627,8 +627,12 @@ export class InstancePairing {
   }
 
   /** Prepares the volume on the instance when the group asks for it and it was not prepared there yet. */
-  private async prepare(group: GroupConfig, volume: VolumeInfo, instanceId: string, nodeId: string, log: Logger): Promise<void> {
-    if (!group.prepare || !this.deps.preparer || volume.tags[PREPARED_TAG] === instanceId) return;
+  private async prepare(group: GroupConfig, attached: VolumeInfo, instanceId: string, nodeId: string, log: Logger): Promise<void> {
+    if (!group.prepare || !this.deps.preparer) return;
+    // Whether it may be formatted is decided on what EC2 says now (its snapshot, its tags), never on a shared read.
+    const volume = await this.deps.ec2.volumes.read(attached.volumeId);
+    if (!volume || !isAttachedTo(volume.attachment, instanceId)) throw attachmentLost(attached.volumeId, instanceId);
+    if (volume.tags[PREPARED_TAG] === instanceId) return;
     this.deps.registry.set(instanceId, group.name, { status: 'preparing' });
     log.info({ volumeId: volume.volumeId }, 'preparing the volume on the instance');
     await this.deps.preparer.prepare(group.prepare, { instanceId, volume });
