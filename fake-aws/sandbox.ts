@@ -65,6 +65,8 @@ function stop(code: number): void {
   if (stopping) return;
   stopping = true;
   for (const child of services) child.kill('SIGTERM');
+  // The local AWS waits for SNS deliveries still retrying; Ctrl-C must not wait for their backoff.
+  setTimeout(() => process.exit(code), 10_000).unref();
   void aws.close().then(() => process.exit(code));
 }
 

@@ -35,7 +35,10 @@ describe('sandbox', () => {
         }, 'two attached pairs', 20_000);
       } finally {
         child.kill('SIGINT');
-        await once(child, 'exit');
+        // A sandbox that does not stop would hold the test until its timeout and hide why the test failed.
+        const stopped = await Promise.race([once(child, 'exit').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+        if (!stopped) child.kill('SIGKILL');
+        assert.ok(stopped, `the sandbox did not stop within 20 s of SIGINT; its output ends: ${out.slice(-2000)}`);
       }
       assert.match(out, proof);
     });
