@@ -4,7 +4,7 @@ import type { FakeAwsOptions } from '../fake-aws/index.ts';
 import { ownerOf } from '../src/domain/replica-owner.ts';
 import { assertInvariants, settle } from './helpers/settle.ts';
 import { waitFor } from './helpers/wait-for.ts';
-import { type World, worldsClosedAfterEach } from './helpers/world.ts';
+import { type Intake, type World, worldsClosedAfterEach } from './helpers/world.ts';
 
 /**
  * Two replicas told they are two (replicas.count 2, index 0 and 1) on the SSM store,
@@ -14,9 +14,10 @@ import { type World, worldsClosedAfterEach } from './helpers/world.ts';
  */
 const newWorld = worldsClosedAfterEach();
 
-async function twoReplicas(options: { takeoverSeconds: number; pairs?: number; fake?: FakeAwsOptions }): Promise<World> {
+async function twoReplicas(options: { takeoverSeconds: number; pairs?: number; fake?: FakeAwsOptions; intake?: Intake }): Promise<World> {
   const w = await newWorld({
     claims: 'ssm',
+    ...(options.intake ? { intake: options.intake } : {}),
     replicas: 0,
     pairs: { pairs: options.pairs ?? 12, tags: { Service: 'etcd' } },
     fake: { autoScalingTiming: { msPerHookSecond: 50 }, ...options.fake },
@@ -63,9 +64,19 @@ describe('replicas that split the work', () => {
     assertInvariants(await settle(w, 6, 30_000));
     await waitFor(() => inService(w) === 6, 'every hook completed with CONTINUE', 30_000);
     const logs = w.replicas.flatMap((r) => r.logs.lines);
-    assert.ok(w.replicas.every((r) => r.logs.find(/: taking over$/).length > 0), 'each replica took over the other\'s launches mid-attach');
+    const takenOver = w.replicas.flatMap((r) => r.logs.find(/: taking over$/).map((l) => String(l.instanceId)));
+    assert.deepEqual(takenOver.sort(), memberIds(w).sort(), "every launch taken over by the other replica mid-attach");
     assert.deepEqual(logs.filter((l) => /abandon|holds parts of pairs/.test(String(l.msg))), []);
     assert.equal(w.aws.faults.count('EC2', 'AttachVolume'), 6, 'one AttachVolume per launch');
+  });
+
+  it('messages from a queue reach one replica each: whoever gets one does the work at once, owner or not', async () => {
+    const w = await twoReplicas({ takeoverSeconds: 60, intake: 'sqs-envelope' });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 6);
+    // Left to the owner, the instances whose message the other replica received would wait the 60 s takeover.
+    assertInvariants(await settle(w, 6, 20_000));
+    await waitFor(() => inService(w) === 6, 'every hook completed with CONTINUE', 20_000);
+    assert.ok(w.replicas.every((r) => r.app.controller.status().leftToOtherReplicas === 0), 'nothing left to another replica');
   });
 
   it("resync leaves an instance to its owner until the takeover is due: only the owner attaches", async () => {

@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import { backoffDelay } from '../backoff.ts';
 import type { GroupConfig } from '../config/schema.ts';
-import type { AutoScalingEvent, EventSink, SinkOutcome } from '../domain/autoscaling-event.ts';
+import type { AutoScalingEvent, EventSink, EventSource, SinkOutcome } from '../domain/autoscaling-event.ts';
 import type { LifecycleActionRef, LifecycleResult } from '../domain/group-members.ts';
 import { ownerOf } from '../domain/replica-owner.ts';
 import type { ResyncAction } from '../domain/resync-plan.ts';
@@ -117,7 +117,7 @@ export class Controller implements EventSink {
     this.replicas = deps.replicas ?? { index: 0, count: 1, takeoverMs: 0 };
   }
 
-  accept(event: AutoScalingEvent): SinkOutcome {
+  accept(event: AutoScalingEvent, source: Pick<EventSource, 'everyReplica'>): SinkOutcome {
     if (event.kind === 'test' || event.kind === 'unknown') return { outcome: 'ignored', reason: event.kind };
     const group = this.groups.get(event.group);
     if (!group) return { outcome: 'ignored', reason: `group ${event.group} is not configured` };
@@ -126,20 +126,20 @@ export class Controller implements EventSink {
     switch (event.kind) {
       case 'launch':
         if (intoPool) return { outcome: 'ignored', reason: 'launched into the warm pool: paired when it leaves the pool' };
-        this.messageWork(group, event.instanceId!, { kind: 'pair' });
+        this.messageWork(group, event.instanceId!, { kind: 'pair' }, source);
         return { outcome: 'accepted' };
       case 'lifecycle-launching':
         this.hold(group, event, 'launching');
-        this.messageWork(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'launching' } : { kind: 'pair' });
+        this.messageWork(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'launching' } : { kind: 'pair' }, source);
         return { outcome: 'accepted' };
       case 'terminate':
         if (intoPool) return { outcome: 'ignored', reason: 'went back to the warm pool: it keeps its pair' };
-        this.messageWork(group, event.instanceId!, { kind: 'release' });
+        this.messageWork(group, event.instanceId!, { kind: 'release' }, source);
         return { outcome: 'accepted' };
       case 'lifecycle-terminating':
         this.hold(group, event, 'terminating');
         // Back to the pool (ReuseOnScaleIn, refused by resync): it keeps its pair, since nothing is detached from it.
-        this.messageWork(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'terminating' } : { kind: 'continue-terminating' });
+        this.messageWork(group, event.instanceId, intoPool ? { kind: 'continue-warm', transition: 'terminating' } : { kind: 'continue-terminating' }, source);
         return { outcome: 'accepted' };
       case 'launch-error':
       case 'terminate-error':
@@ -193,15 +193,16 @@ export class Controller implements EventSink {
   }
 
   /**
-   * Work a message asks for: queued here if this replica owns the instance. Otherwise
-   * the owner (which got the same message) does it, and this replica takes it over
-   * after `takeoverMs` only if it is not done by then: the owner may have died. Until
-   * then resync leaves the instance to its owner too.
+   * Work a message asks for: queued here if this replica owns the instance, or if the
+   * message reached this replica alone (a queue's). Otherwise the owner (which got the
+   * same message) does it, and this replica takes it over after `takeoverMs` only if
+   * it is not done by then: the owner may have died. Until then resync leaves the
+   * instance to its owner too.
    */
-  private messageWork(group: GroupConfig, instanceId: string, task: MessageTask): void {
+  private messageWork(group: GroupConfig, instanceId: string, task: MessageTask, source: Pick<EventSource, 'everyReplica'>): void {
     const { index, count, takeoverMs } = this.replicas;
     const owner = ownerOf(instanceId, count);
-    if (owner === index) return this.work(group, instanceId, task);
+    if (owner === index || !source.everyReplica) return this.work(group, instanceId, task);
     this.leftToOwner.set(instanceId, performance.now() + takeoverMs);
     if (task.kind === 'pair') {
       const reason = `replica ${owner} of ${count} owns it; this replica takes over if it is not paired within ${takeoverMs / 1000} s`;

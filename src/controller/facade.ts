@@ -160,7 +160,7 @@ export function createController(config: Config, options: { logger: Logger; clie
   });
 
   return {
-    accept: (event) => controller.accept(event),
+    accept: (event, source) => controller.accept(event, source),
     start: () => resync.start(),
     resyncNow: () => resync.run(),
     readiness: () => resync.readiness(),

@@ -79,7 +79,18 @@ export function instanceOf(event: AutoScalingEvent): string | undefined {
 /** What a sink did with an event: took it, or had no use for it (another group, say). */
 export type SinkOutcome = { outcome: 'accepted' } | { outcome: 'ignored'; reason: string };
 
+/**
+ * Where a message came from. `everyReplica`: the same message reaches every replica
+ * (each is subscribed to the topic), so the instance's owner among them does the
+ * work; false for a queue, whose consumers share the messages: whoever gets one acts.
+ */
+export interface EventSource {
+  messageId: string;
+  topicArn: string;
+  everyReplica: boolean;
+}
+
 /** Where intakes hand events (the controller implements it). Throwing a retryable PairkeeperError makes the sender retry. */
 export interface EventSink {
-  accept(event: AutoScalingEvent, source: { messageId: string; topicArn: string }): Promise<SinkOutcome> | SinkOutcome;
+  accept(event: AutoScalingEvent, source: EventSource): Promise<SinkOutcome> | SinkOutcome;
 }

@@ -152,8 +152,9 @@ export class SqsPoller {
       await this.deps.resync();
       return { outcome: 'accepted' };
     }
-    const source = decoded.sns ?? { messageId: message.MessageId ?? '', topicArn: this.deps.config.queueUrl };
-    return this.deps.sink.accept(event, source);
+    const { messageId, topicArn } = decoded.sns ?? { messageId: message.MessageId ?? '', topicArn: this.deps.config.queueUrl };
+    // The replicas share the queue: this message reached this replica alone.
+    return this.deps.sink.accept(event, { messageId, topicArn, everyReplica: false });
   }
 
   private describe(decoded: QueueMessage): Record<string, unknown> {

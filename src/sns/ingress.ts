@@ -106,7 +106,7 @@ export class SnsIngress {
           this.settle(message, { counted: 'ignored', listed: 'ignored', event, detail: event.kind === 'unknown' ? event.reason : undefined, level: 'info', msg, fields });
           return 'ignored';
         }
-        const taken = await this.deps.sink.accept(event, { messageId: envelope.MessageId, topicArn: envelope.TopicArn });
+        const taken = await this.deps.sink.accept(event, { messageId: envelope.MessageId, topicArn: envelope.TopicArn, everyReplica: true });
         const why = taken.outcome === 'ignored' ? taken.reason : undefined;
         const msg = taken.outcome === 'accepted' ? 'Auto Scaling event accepted' : 'Auto Scaling event acknowledged and ignored';
         this.settle(message, { counted: taken.outcome, listed: taken.outcome, event, detail: why, level: 'info', msg, fields: { ...fields, ...(why ? { why } : {}) } });
