@@ -18,7 +18,7 @@ const LAUNCHES = 24;
 const SCALE = 20;
 const AWS = { region: 'us-east-1', ec2RateScale: SCALE, ssmRateScale: SCALE, pollIntervalMs: 500, attachTimeoutSeconds: 20 };
 /** Long enough for the owners to finish at these rates on a loaded machine, short enough to count the takeover checks here. */
-const TAKEOVER_SECONDS = 8;
+const TAKEOVER_SECONDS = 15;
 
 describe('two replicas share the work', () => {
   it(`${LAUNCHES} launches, each delivered to both: one claim write and one attach of each kind per launch, EC2 <= 4 and SSM <= 1.25 calls per launch, takeover checks included`, async () => {
