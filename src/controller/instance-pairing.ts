@@ -319,6 +319,8 @@ export class InstancePairing {
     } catch (err) {
       if (!(err instanceof PairUnavailable)) throw err;
       await this.release(claim);
+      // While this claim stood, other launches passed the pair by: they look again.
+      this.freed(group.name, instance.availabilityZone);
       // Two replicas whose views differed claimed two pairs for one instance: EC2 refused the second volume at the device.
       if (err.deviceTaken) return { elsewhere: err.message };
       log.info({ nodeId: pair.nodeId, reason: err.message }, 'pair unavailable; trying the next');
@@ -359,6 +361,8 @@ export class InstancePairing {
       if (!(err instanceof PairUnavailable)) throw err;
       log.warn({ nodeId: held.nodeId, reason: err.message }, 'claimed pair unavailable; releasing the claim and trying the free pairs');
       await this.release(held);
+      // Its volume may have come free (its instance going: the launch was a late duplicate); the launches waiting look again.
+      this.freed(group.name, instance.availabilityZone);
       return undefined;
     }
   }
