@@ -477,23 +477,26 @@ export class InstancePairing {
     const started = performance.now();
     const eni = await this.deps.ec2.networkInterfaces.read(eniId);
     if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
-    let volumeNow: VolumeInfo;
     let eniNow = eni;
     // Whether this call attached anything, or found it done (a duplicate, a stale read, another replica).
     let changed = false;
+    // The volume's attachment, when this call made it.
+    let attachedNow: Attachment | undefined;
     if (!isWholeOn({ volume: pair.volume, eni }, instanceId)) {
       await this.freeEniFromDeparted(eni, instanceId, log);
       const volume = await this.attachVolume(group, pair, instanceId, log);
       const attachedEni = await this.attachEni(group, eni, instanceId, pair.nodeId);
-      [volumeNow, eniNow, changed] = [volume.info, attachedEni.info, volume.changed || attachedEni.changed];
-    } else {
-      // Found whole in the shared inventory, which can predate the tags an earlier task for
-      // this instance wrote (after a restart: resync's pair, then the hook's message): read
-      // the volume anew (the ENI just was), or it would be prepared and announced again.
-      const volume = await this.deps.ec2.volumes.read(pair.volume!.volumeId);
-      if (!isAttachedTo(volume?.attachment, instanceId)) throw attachmentLost(pair.volume!.volumeId, instanceId);
-      volumeNow = volume!;
+      [eniNow, changed] = [attachedEni.info, volume.changed || attachedEni.changed];
+      if (volume.changed) attachedNow = volume.attachment;
     }
+    // Attached by this call, the rest of the volume is as the inventory read it: nothing (a
+    // prepare, an announcement) can have happened on this attachment yet. Otherwise it is read
+    // anew: the shared inventory can predate the tags an earlier task for the instance wrote
+    // (after a restart: resync's pair, then the hook's message), and it would be prepared and
+    // announced again. Preparing reads it anew too: whether a volume may be formatted is
+    // decided on what EC2 says now (its snapshot, its tags), never on a shared read.
+    const volumeNow =
+      attachedNow && !group.prepare ? { ...pair.volume!, state: 'in-use', attachment: attachedNow } : await this.volumeOn(pair.volume!.volumeId, instanceId);
     await this.prepare(group, volumeNow, instanceId, pair.nodeId, log);
     this.deps.registry.set(instanceId, group.name, { status: 'paired', nodeId: pair.nodeId, availabilityZone: pair.availabilityZone });
     this.announce(group, { ...pair, volume: volumeNow, eni: eniNow }, instanceId, log);
@@ -565,7 +568,7 @@ export class InstancePairing {
   }
 
   /** Attaches the volume (EC2's own refusal is the lock, invariant 2) and waits until it is attached. */
-  private async attachVolume(group: GroupConfig, pair: Pair, instanceId: string, log: Logger): Promise<{ info: VolumeInfo; changed: boolean }> {
+  private async attachVolume(group: GroupConfig, pair: Pair, instanceId: string, log: Logger): Promise<{ attachment: Attachment; changed: boolean }> {
     const { ec2 } = this.deps;
     const volumeId = pair.volume!.volumeId;
     let changed = false;
@@ -584,14 +587,16 @@ export class InstancePairing {
       }
     }
     const attachment = await this.attachmentSettled(volumeId, instanceId);
-    // Attached just now: the rest of the volume is as the inventory read it, since nothing (a prepare, an
-    // announcement) can have happened on this attachment yet. Found attached: read anew, for the tags an
-    // earlier task for the instance may have written since that inventory was read.
-    const info = changed ? { ...pair.volume!, state: 'in-use', attachment } : await ec2.volumes.read(volumeId);
-    if (!isAttachedTo(info?.attachment, instanceId)) throw attachmentLost(volumeId, instanceId);
     if (changed) log.info({ nodeId: pair.nodeId, volumeId }, 'volume attached');
     this.step('volume-attached', instanceId, pair.nodeId);
-    return { info: info!, changed };
+    return { attachment, changed };
+  }
+
+  /** The volume as EC2 says it is now, attached to the instance. */
+  private async volumeOn(volumeId: string, instanceId: string): Promise<VolumeInfo> {
+    const volume = await this.deps.ec2.volumes.read(volumeId);
+    if (!volume || !isAttachedTo(volume.attachment, instanceId)) throw attachmentLost(volumeId, instanceId);
+    return volume;
   }
 
   /** Attaches the ENI, only after its volume (invariant 1), and keeps it on termination. */
@@ -630,13 +635,9 @@ export class InstancePairing {
     return attachment;
   }
 
-  /** Prepares the volume on the instance when the group asks for it and it was not prepared there yet. */
-  private async prepare(group: GroupConfig, attached: VolumeInfo, instanceId: string, nodeId: string, log: Logger): Promise<void> {
-    if (!group.prepare || !this.deps.preparer) return;
-    // Whether it may be formatted is decided on what EC2 says now (its snapshot, its tags), never on a shared read.
-    const volume = await this.deps.ec2.volumes.read(attached.volumeId);
-    if (!volume || !isAttachedTo(volume.attachment, instanceId)) throw attachmentLost(attached.volumeId, instanceId);
-    if (volume.tags[PREPARED_TAG] === instanceId) return;
+  /** Prepares the volume (as EC2 says it is now: attach() reads it anew for a group that prepares) when the group asks for it and it was not prepared there yet. */
+  private async prepare(group: GroupConfig, volume: VolumeInfo, instanceId: string, nodeId: string, log: Logger): Promise<void> {
+    if (!group.prepare || !this.deps.preparer || volume.tags[PREPARED_TAG] === instanceId) return;
     this.deps.registry.set(instanceId, group.name, { status: 'preparing' });
     log.info({ volumeId: volume.volumeId }, 'preparing the volume on the instance');
     await this.deps.preparer.prepare(group.prepare, { instanceId, volume });
