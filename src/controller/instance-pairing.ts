@@ -244,10 +244,7 @@ export class InstancePairing {
       return;
     }
     const leftover = claims.find((c) => c.nodeId === nodeId && c.instanceId === instanceId);
-    if (leftover && (await this.release(leftover))) {
-      log.warn('released a leftover claim of an instance that holds another pair');
-      if (pair?.availabilityZone) this.freed(group.name, pair.availabilityZone);
-    }
+    if (leftover && (await this.release(leftover, pair?.availabilityZone))) log.warn('released a leftover claim of an instance that holds another pair');
   }
 
   /** One pass over the free pairs of the instance's AZ; false when none could be had. */
@@ -318,9 +315,8 @@ export class InstancePairing {
       return await this.attach(group, pair, instance, log);
     } catch (err) {
       if (!(err instanceof PairUnavailable)) throw err;
-      await this.release(claim);
       // While this claim stood, other launches passed the pair by: they look again.
-      this.freed(group.name, instance.availabilityZone);
+      await this.release(claim, instance.availabilityZone);
       // Two replicas whose views differed claimed two pairs for one instance: EC2 refused the second volume at the device.
       if (err.deviceTaken) return { elsewhere: err.message };
       log.info({ nodeId: pair.nodeId, reason: err.message }, 'pair unavailable; trying the next');
@@ -342,10 +338,14 @@ export class InstancePairing {
     return isSameClaim(stored, claim) ? stored : undefined;
   }
 
-  /** Releases this claim (not one made since) and forgets it in the view. */
-  private async release(claim: Claim): Promise<boolean> {
+  /**
+   * Releases this claim (not one made since), forgets it in the view, and tells the
+   * launches waiting in the pair's AZ (when known) to look again.
+   */
+  private async release(claim: Claim, availabilityZone: string | undefined): Promise<boolean> {
     const released = await this.deps.claims.release(claim);
     this.deps.claimView.gone(claim.group, claim.nodeId);
+    if (availabilityZone) this.freed(claim.group, availabilityZone);
     return released;
   }
 
@@ -360,9 +360,8 @@ export class InstancePairing {
     } catch (err) {
       if (!(err instanceof PairUnavailable)) throw err;
       log.warn({ nodeId: held.nodeId, reason: err.message }, 'claimed pair unavailable; releasing the claim and trying the free pairs');
-      await this.release(held);
-      // Its volume may have come free (its instance going: the launch was a late duplicate); the launches waiting look again.
-      this.freed(group.name, instance.availabilityZone);
+      // Its volume may have come free (its instance going: the launch was a late duplicate).
+      await this.release(held, instance.availabilityZone);
       return undefined;
     }
   }
@@ -447,7 +446,7 @@ export class InstancePairing {
       await ec2.untag([pair.volume.volumeId, pair.eni.networkInterfaceId], [HOLDER_TAG]);
       this.step('untagged', instanceId, claim.nodeId);
     }
-    const released = await this.release(claim);
+    const released = await this.release(claim, pair?.availabilityZone);
     this.step('claim-released', instanceId, claim.nodeId);
     registry.set(instanceId, group.name, { status: 'released' });
     log.info({ nodeId: claim.nodeId }, 'pair released');
@@ -461,8 +460,6 @@ export class InstancePairing {
         }),
       );
     }
-    const az = pair?.availabilityZone;
-    if (az) this.freed(group.name, az);
   }
 
   /**
