@@ -21,7 +21,7 @@ export function toVolume(v: Volume): VolumeInfo {
     // EC2 says "" for a volume created empty.
     ...(v.SnapshotId ? { snapshotId: v.SnapshotId } : {}),
     attachment: a?.InstanceId
-      ? { instanceId: a.InstanceId, state: a.State ?? 'unknown', ...(a.Device ? { device: a.Device } : {}), ...(a.DeleteOnTermination === undefined ? {} : { deleteOnTermination: a.DeleteOnTermination }) }
+      ? { instanceId: a.InstanceId, state: a.State ?? 'unknown', ...optional('device', a.Device || undefined), ...optional('deleteOnTermination', a.DeleteOnTermination) }
       : undefined,
   };
 }
@@ -39,9 +39,9 @@ export function toEni(n: NetworkInterface): EniInfo {
         ? {
             instanceId: a.InstanceId,
             state: a.Status ?? 'unknown',
-            ...(a.DeviceIndex === undefined ? {} : { deviceIndex: a.DeviceIndex }),
-            ...(a.AttachmentId ? { attachmentId: a.AttachmentId } : {}),
-            ...(a.DeleteOnTermination === undefined ? {} : { deleteOnTermination: a.DeleteOnTermination }),
+            ...optional('deviceIndex', a.DeviceIndex),
+            ...optional('attachmentId', a.AttachmentId || undefined),
+            ...optional('deleteOnTermination', a.DeleteOnTermination),
           }
         : undefined,
   };
@@ -53,7 +53,7 @@ export function toInstance(i: Instance): InstanceInfo {
   for (const m of i.BlockDeviceMappings ?? []) {
     const ebs = m.Ebs;
     if (!ebs?.VolumeId || ebs.Status === 'detached') continue;
-    attachments.set(ebs.VolumeId, { instanceId, state: ebs.Status ?? 'unknown', ...(m.DeviceName ? { device: m.DeviceName } : {}), ...optional('deleteOnTermination', ebs.DeleteOnTermination) });
+    attachments.set(ebs.VolumeId, { instanceId, state: ebs.Status ?? 'unknown', ...optional('device', m.DeviceName || undefined), ...optional('deleteOnTermination', ebs.DeleteOnTermination) });
   }
   for (const n of i.NetworkInterfaces ?? []) {
     const a = n.Attachment;
@@ -62,7 +62,7 @@ export function toInstance(i: Instance): InstanceInfo {
       instanceId,
       state: a.Status ?? 'unknown',
       ...optional('deviceIndex', a.DeviceIndex),
-      ...optional('attachmentId', a.AttachmentId),
+      ...optional('attachmentId', a.AttachmentId || undefined),
       ...optional('deleteOnTermination', a.DeleteOnTermination),
     });
   }
