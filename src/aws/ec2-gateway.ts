@@ -30,6 +30,13 @@ export type AttachAnswer = 'attaching' | 'volume-in-use' | 'device-in-use';
 
 export class Ec2Gateway {
   readonly instances: BatchedReader<InstanceInfo>;
+  /**
+   * The instance each ENI is attached to, by the ENI's id (undefined: attached to none):
+   * one DescribeInstances filtered by ENI ids. Asked by the id of an instance's own
+   * primary ENI it is a read of that instance, so a round's ENI checks and attachment
+   * watches share one call where reading ENIs and instances takes two.
+   */
+  readonly instancesByEni: BatchedReader<InstanceInfo>;
   readonly volumes: BatchedReader<VolumeInfo>;
   readonly networkInterfaces: BatchedReader<EniInfo>;
   private readonly client: EC2Client;
@@ -43,6 +50,10 @@ export class Ec2Gateway {
     const windowMs = options.batchWindowMs ?? 20;
     const batch = <T>(fetchMany: (ids: string[]) => Promise<Map<string, T>>) => new BatchedReader<T>({ fetchMany, windowMs, maxBatch: MAX_FILTER_VALUES });
     this.instances = batch(async (ids) => byId(await this.describeInstances([{ Name: 'instance-id', Values: ids }]), (i) => i.instanceId));
+    this.instancesByEni = batch(async (eniIds) => {
+      const instances = await this.describeInstances([{ Name: 'network-interface.network-interface-id', Values: eniIds }]);
+      return new Map(instances.flatMap((i) => [...i.attachments.keys()].map((id) => [id, i] as const)));
+    });
     this.volumes = batch(async (ids) => byId(await this.describeVolumes([{ Name: 'volume-id', Values: ids }]), (v) => v.volumeId));
     this.networkInterfaces = batch(async (ids) =>
       byId(await this.describeNetworkInterfaces([{ Name: 'network-interface-id', Values: ids }]), (n) => n.networkInterfaceId),

@@ -472,17 +472,19 @@ export class InstancePairing {
     const { instanceId } = instance;
     const eniId = pair.eni!.networkInterfaceId;
     const started = performance.now();
-    const eni = await this.deps.ec2.networkInterfaces.read(eniId);
-    if (!eni) throw new PairUnavailable(`${eniId} no longer exists`);
+    // Where the ENI is now, not where the inventory saw it: the instance EC2 shows it on (one read
+    // with the round's attachment watches), so the volume is attached only when the ENI can follow.
+    const eniHolder = await this.deps.ec2.instancesByEni.read(eniId);
+    const eni: EniInfo = { ...pair.eni!, status: eniHolder ? 'in-use' : 'available', attachment: eniHolder?.attachments.get(eniId) };
     let eniNow = eni;
     // Whether this call attached anything, or found it done (a duplicate, a stale read, another replica).
     let changed = false;
     // The volume's attachment, when this call made it.
     let attachedNow: Attachment | undefined;
     if (!isWholeOn({ volume: pair.volume, eni }, instanceId)) {
-      await this.freeEniFromDeparted(eni, instanceId, log);
-      const volume = await this.attachVolume(group, pair, instanceId, log);
-      const attachedEni = await this.attachEni(group, eni, instanceId, pair.nodeId);
+      await this.freeEniFromDeparted(eniId, eniHolder, instanceId, log);
+      const volume = await this.attachVolume(group, pair, instance, log);
+      const attachedEni = await this.attachEni(group, eni, instance, pair.nodeId);
       [eniNow, changed] = [attachedEni.info, volume.changed || attachedEni.changed];
       if (volume.changed) attachedNow = volume.attachment;
     }
@@ -554,19 +556,17 @@ export class InstancePairing {
     this.deps.onStep?.(step, { instanceId, nodeId });
   }
 
-  /** The pair's ENI left on another instance: taken only when EC2 says that instance is going or gone. */
-  private async freeEniFromDeparted(eni: EniInfo, instanceId: string, log: Logger): Promise<void> {
-    const holderId = eni.attachment?.instanceId;
-    if (!holderId || holderId === instanceId) return;
-    const holder = await this.deps.ec2.instances.read(holderId);
-    // Detached only from an instance EC2 says is going or gone; one it cannot describe is unknown.
-    if (!holder || !isGoneState(holder.state)) throw new PairUnavailable(`${eni.networkInterfaceId} is attached to ${holderId} (${holder?.state ?? 'not described'})`);
-    await this.releaseEni(eni.networkInterfaceId, holderId, log);
+  /** The pair's ENI left on another instance (its holder, as EC2 described it): taken only when EC2 says that instance is going or gone. */
+  private async freeEniFromDeparted(eniId: string, holder: InstanceInfo | undefined, instanceId: string, log: Logger): Promise<void> {
+    if (!holder || holder.instanceId === instanceId) return;
+    if (!isGoneState(holder.state)) throw new PairUnavailable(`${eniId} is attached to ${holder.instanceId} (${holder.state})`);
+    await this.releaseEni(eniId, holder.instanceId, log);
   }
 
   /** Attaches the volume (EC2's own refusal is the lock, invariant 2) and waits until it is attached. */
-  private async attachVolume(group: GroupConfig, pair: Pair, instanceId: string, log: Logger): Promise<{ attachment: Attachment; changed: boolean }> {
+  private async attachVolume(group: GroupConfig, pair: Pair, instance: InstanceInfo, log: Logger): Promise<{ attachment: Attachment; changed: boolean }> {
     const { ec2 } = this.deps;
+    const { instanceId } = instance;
     const volumeId = pair.volume!.volumeId;
     let changed = false;
     // No fresh read of the volume first: AttachVolume itself is the check (VolumeInUse).
@@ -583,7 +583,7 @@ export class InstancePairing {
         throw (answer as { failed: unknown }).failed;
       }
     }
-    const attachment = await this.attachmentSettled(volumeId, instanceId);
+    const attachment = await this.attachmentSettled(volumeId, instance);
     if (changed) log.info({ nodeId: pair.nodeId, volumeId }, 'volume attached');
     this.step('volume-attached', instanceId, pair.nodeId);
     return { attachment, changed };
@@ -597,8 +597,9 @@ export class InstancePairing {
   }
 
   /** Attaches the ENI, only after its volume (invariant 1), and keeps it on termination. */
-  private async attachEni(group: GroupConfig, eni: EniInfo, instanceId: string, nodeId: string): Promise<{ info: EniInfo; changed: boolean }> {
+  private async attachEni(group: GroupConfig, eni: EniInfo, instance: InstanceInfo, nodeId: string): Promise<{ info: EniInfo; changed: boolean }> {
     const { ec2 } = this.deps;
+    const { instanceId } = instance;
     const eniId = eni.networkInterfaceId;
     let changed = false;
     if (eni.attachment?.instanceId !== instanceId) {
@@ -610,7 +611,7 @@ export class InstancePairing {
         if ((await ec2.networkInterfaces.read(eniId))?.attachment?.instanceId !== instanceId) throw err;
       }
     }
-    const attachment = await this.attachmentSettled(eniId, instanceId);
+    const attachment = await this.attachmentSettled(eniId, instance);
     // After launch an ENI attachment keeps the ENI on termination by default; fix it only if it says otherwise.
     if (attachment.deleteOnTermination && attachment.attachmentId) await ec2.keepEniOnTermination(eniId, attachment.attachmentId);
     this.step('eni-attached', instanceId, nodeId);
@@ -620,16 +621,29 @@ export class InstancePairing {
   /**
    * Waits until the volume or ENI is attached to the instance, watching the instance:
    * one DescribeInstances shows both kinds of attachment, and every launch of the moment
-   * shares it, where watching the volumes and the ENIs themselves takes two calls a round.
+   * shares it (ENI checks included, see `instancesByEni`), where watching the volumes and
+   * the ENIs themselves takes two calls a round.
    */
-  private async attachmentSettled(resourceId: string, instanceId: string): Promise<Attachment> {
-    const instance = await pollUntil(() => this.deps.ec2.instances.read(instanceId), (i) => settled(i?.attachments.get(resourceId), instanceId), {
+  private async attachmentSettled(resourceId: string, instance: InstanceInfo): Promise<Attachment> {
+    const { instanceId } = instance;
+    const now = await pollUntil(() => this.reread(instance), (i) => settled(i?.attachments.get(resourceId), instanceId), {
       ...this.waitOptions(),
       what: `${resourceId} to attach to ${instanceId}`,
     });
-    const attachment = instance?.attachments.get(resourceId);
+    const attachment = now?.attachments.get(resourceId);
     if (!attachment || !isAttachedTo(attachment, instanceId)) throw attachmentLost(resourceId, instanceId);
     return attachment;
+  }
+
+  /**
+   * The instance as EC2 shows it now, asked by its primary ENI (device 0, which stays with
+   * it for life): that read shares the round's DescribeInstances with the ENI checks.
+   */
+  private async reread(instance: InstanceInfo): Promise<InstanceInfo | undefined> {
+    const primary = [...instance.attachments].find(([, a]) => a.deviceIndex === 0 && a.instanceId === instance.instanceId)?.[0];
+    if (!primary) return this.deps.ec2.instances.read(instance.instanceId);
+    const now = await this.deps.ec2.instancesByEni.read(primary);
+    return now?.instanceId === instance.instanceId ? now : undefined;
   }
 
   /** Prepares the volume (as EC2 says it is now: attach() reads it anew for a group that prepares) when the group asks for it and it was not prepared there yet. */

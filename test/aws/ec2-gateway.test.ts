@@ -89,6 +89,22 @@ describe('Ec2Gateway', () => {
     assert.equal(attachment.attachmentId, aws.ec2.networkInterfaces().find((e) => e.networkInterfaceId === eni.networkInterfaceId)!.attachment!.attachmentId);
   });
 
+  it('reads which instance holds each ENI (none for a free one), and an instance by its primary ENI, with one DescribeInstances', async () => {
+    const [a, b] = [aws.ec2.runInstance({ availabilityZone: 'us-east-1b' }), aws.ec2.runInstance({ availabilityZone: 'us-east-1b' })];
+    const [held, free] = aws.ec2.networkInterfaces().filter((e) => e.availabilityZone === 'us-east-1b' && !e.attachment);
+    assert.ok(held && free);
+    await waitFor(async () => (await ec2.instances.read(a.instanceId))?.state === 'running' && (await ec2.instances.read(b.instanceId))?.state === 'running', 'running');
+    await ec2.attachNetworkInterface(held.networkInterfaceId, a.instanceId, 1);
+    const primaryOfB = [...(await ec2.instances.read(b.instanceId))!.attachments].find(([, x]) => x.deviceIndex === 0)![0];
+    aws.faults.resetCounts();
+    const [holder, none, byPrimary] = await Promise.all([held, free].map((e) => ec2.instancesByEni.read(e.networkInterfaceId)).concat(ec2.instancesByEni.read(primaryOfB)));
+    assert.equal(holder?.instanceId, a.instanceId);
+    assert.equal(holder?.attachments.get(held.networkInterfaceId)?.deviceIndex, 1);
+    assert.equal(none, undefined);
+    assert.equal(byPrimary?.instanceId, b.instanceId);
+    assert.equal(aws.faults.count('EC2', 'DescribeInstances'), 1);
+  });
+
   it("answers EC2's refusals of a volume as typed outcomes: in use elsewhere, or the device taken", async () => {
     const [a, b] = [aws.ec2.runInstance({ availabilityZone: 'us-east-1a' }), aws.ec2.runInstance({ availabilityZone: 'us-east-1a' })];
     const [v1, v2] = aws.ec2.volumes().filter((v) => v.availabilityZone === 'us-east-1a');
