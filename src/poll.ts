@@ -1,9 +1,10 @@
 import { PairkeeperError } from './errors.ts';
 
 /**
- * Re-reads one item until `done` holds. Rounds fall on a shared grid (multiples of
- * `intervalMs`), and reads go through a batched reader, so every attachment in
- * progress is re-read in the same round with one Describe call.
+ * Re-reads one item until `done` holds, about every `intervalMs`. Reads go through a
+ * batched reader, which calls at most once a window: a poller asks again half a
+ * window after its answer, so it is in time for the reader's next call, and every
+ * attachment in progress is re-read with that one Describe call.
  */
 export async function pollUntil<T>(
   read: () => Promise<T | undefined>,
@@ -17,6 +18,6 @@ export async function pollUntil<T>(
     if (performance.now() > deadline) {
       throw new PairkeeperError('PK_WAIT_TIMEOUT', `gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}`);
     }
-    await new Promise((r) => setTimeout(r, options.intervalMs - (Date.now() % options.intervalMs)));
+    await new Promise((r) => setTimeout(r, options.intervalMs / 2));
   }
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { BatchedReader } from '../../src/aws/batched-reader.ts';
 
-const WINDOW_MS = 10;
+const WINDOW_MS = 40;
+/** A quarter of the window (at most 50 ms): the quiet that ends a gathering. */
+const GATHER_MS = 10;
 
 /** A fetchMany that records its calls and answers `item-<id>` for every id not in `missing`. */
 function recordingFetch(options: { missing?: string[]; fail?: (ids: string[]) => Error | undefined } = {}) {
@@ -16,7 +18,7 @@ function recordingFetch(options: { missing?: string[]; fail?: (ids: string[]) =>
   return { calls, fetchMany };
 }
 
-/** Mocked timers and clock, starting at 0: the grid's ticks are then at multiples of WINDOW_MS. */
+/** Mocked timers and clock, starting at 0. */
 function mockTimers(t: TestContext): void {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
 }
@@ -27,49 +29,54 @@ function settle(): Promise<void> {
 }
 
 describe('BatchedReader', () => {
-  it('fetches the reads of one window with one call, and gives each caller its item', async (t) => {
+  it('a quiet reader gathers the reads of a moment while they keep coming, and fetches them with one call once they stop', async (t) => {
     mockTimers(t);
     const { calls, fetchMany } = recordingFetch();
     const reader = new BatchedReader({ fetchMany, windowMs: WINDOW_MS, maxBatch: 100 });
-    t.mock.timers.tick(3); // t = 3: inside a window
-    const reads = Promise.all(['i-1', 'i-2', 'i-3'].map((id) => reader.read(id)));
+    const reads: Promise<string | undefined>[] = [];
+    for (const [at, id] of [[0, 'i-1'], [5, 'i-2'], [12, 'i-3']] as const) {
+      t.mock.timers.tick(at - Date.now());
+      reads.push(reader.read(id));
+    }
+    t.mock.timers.tick(GATHER_MS - 1); // t = 21: the last read was 9 ms ago
     await settle();
-    assert.deepEqual(calls, [], 'nothing is fetched before the window closes');
-    t.mock.timers.tick(WINDOW_MS - 4);
-    await settle();
-    assert.deepEqual(calls, []);
-    t.mock.timers.tick(1); // t = 10: the tick
-    assert.deepEqual(await reads, ['item-i-1', 'item-i-2', 'item-i-3']);
+    assert.deepEqual(calls, [], 'nothing is fetched while reads keep coming');
+    t.mock.timers.tick(1); // t = 22: a gathering's quiet after the last read, long before a window
+    assert.deepEqual(await Promise.all(reads), ['item-i-1', 'item-i-2', 'item-i-3']);
     assert.deepEqual(calls, [['i-1', 'i-2', 'i-3']]);
   });
 
-  it('reads made just after a grid tick (pollers woken for it) are fetched together a moment later, not a whole window later', async (t) => {
+  it('reads that never stop coming are fetched a window after the first of them', async (t) => {
     mockTimers(t);
     const { calls, fetchMany } = recordingFetch();
     const reader = new BatchedReader({ fetchMany, windowMs: WINDOW_MS, maxBatch: 100 });
-    t.mock.timers.tick(WINDOW_MS); // t = 10: a tick
-    const first = reader.read('i-1');
-    t.mock.timers.tick(1); // t = 11: a timer that fired late for the same tick
-    const second = reader.read('i-2');
-    t.mock.timers.tick(1); // t = 12
-    await settle();
-    assert.deepEqual(calls, [], 'the slack after the tick (a quarter of the window) gathers the late ones');
-    t.mock.timers.tick(1); // t = 13: the slack is over, long before the next tick at 20
-    assert.deepEqual(await Promise.all([first, second]), ['item-i-1', 'item-i-2']);
-    assert.deepEqual(calls, [['i-1', 'i-2']]);
+    const reads: Promise<string | undefined>[] = [];
+    for (let at = 0; at < WINDOW_MS; at += 5) {
+      reads.push(reader.read(`i-${at}`));
+      t.mock.timers.tick(5);
+    }
+    // t = 40: the 8 reads made at 0, 5 … 35 went out together at 40
+    assert.equal((await Promise.all(reads)).length, 8);
+    assert.deepEqual(calls, [['i-0', 'i-5', 'i-10', 'i-15', 'i-20', 'i-25', 'i-30', 'i-35']]);
   });
 
-  it('reads made at different moments before the same grid tick share one call', async (t) => {
+  it('calls at most once a window: reads made after a call wait until a window has passed since it, and share the next call', async (t) => {
     mockTimers(t);
     const { calls, fetchMany } = recordingFetch();
     const reader = new BatchedReader({ fetchMany, windowMs: WINDOW_MS, maxBatch: 100 });
-    t.mock.timers.tick(3);
-    const first = reader.read('i-1');
-    t.mock.timers.tick(5); // t = 8: still before the tick at 10
-    const second = reader.read('i-2');
-    t.mock.timers.tick(2); // t = 10: the tick
-    assert.deepEqual(await Promise.all([first, second]), ['item-i-1', 'item-i-2']);
-    assert.deepEqual(calls, [['i-1', 'i-2']]);
+    const first = reader.read('a');
+    t.mock.timers.tick(GATHER_MS); // t = 10: a quiet reader answers after a gathering
+    assert.equal(await first, 'item-a');
+    t.mock.timers.tick(5); // t = 15
+    const second = reader.read('b');
+    t.mock.timers.tick(15); // t = 30
+    const third = reader.read('c');
+    t.mock.timers.tick(19); // t = 49
+    await settle();
+    assert.deepEqual(calls, [['a']], 'no second call within a window of the first');
+    t.mock.timers.tick(1); // t = 50: a window after the first call
+    assert.deepEqual(await Promise.all([second, third]), ['item-b', 'item-c']);
+    assert.deepEqual(calls, [['a'], ['b', 'c']]);
   });
 
   it('asks once for an id read several times, and answers every one of those reads', async (t) => {
