@@ -29,7 +29,12 @@ export interface ScaleOutResult {
   /** The same, until the last launch was let go. */
   callsDuringRun: Record<string, number>;
   throttled: { ec2: number; ssm: number };
+  /** Launch message to both parts in state attached, per launch. */
   attachedMs: number[];
+  /** EC2's own attach time per launch: the volume's plus the ENI's, each from its call to attached. */
+  attachMs: number[];
+  /** Per launch, launch → attached less its own attach time: the reads, waits and bucket turns pairkeeper adds. */
+  aboveAttachMs: number[];
   continueMs: number[];
   snsAnswerMs: number[];
   pairs: PairCheck;
@@ -88,6 +93,8 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
     const seen = new Map<string, number>();
     const attached = new Map<string, number>();
     const continued = new Map<string, number>();
+    const attachTook = new Map<string, number>();
+    const attachWork = new Map<string, number>();
     let check = checkPairs(aws);
     while (continued.size < n) {
       const now = performance.now();
@@ -97,8 +104,20 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
         // CONTINUE is pairkeeper's answer: the hook completed (Pending:Proceed), not the fake's own pause before InService.
         if ((m.lifecycleState === 'Pending:Proceed' || m.lifecycleState === 'InService') && !continued.has(m.instanceId)) continued.set(m.instanceId, now);
       }
+      // EC2's own time for each attach: from the call to its state turning attached (seen within a turn of this loop).
+      const wall = Date.now();
+      for (const v of aws.ec2.volumes()) if (v.attachment?.state === 'attached' && !attachTook.has(v.volumeId)) attachTook.set(v.volumeId, wall - v.attachment.attachTime.getTime());
+      for (const e of aws.ec2.networkInterfaces()) {
+        if (e.attachment?.status === 'attached' && !attachTook.has(e.networkInterfaceId)) attachTook.set(e.networkInterfaceId, wall - e.attachment.attachTime.getTime());
+      }
       check = checkPairs(aws);
-      for (const held of check.complete) if (!attached.has(held.instanceId)) attached.set(held.instanceId, now);
+      // Attached: both parts in state attached, not only asked for.
+      for (const held of check.complete) {
+        const parts = [...held.volumeIds, ...held.networkInterfaceIds];
+        if (attached.has(held.instanceId) || !parts.every((id) => attachTook.has(id))) continue;
+        attached.set(held.instanceId, now);
+        attachWork.set(held.instanceId, parts.reduce((sum, id) => sum + attachTook.get(id)!, 0));
+      }
       if (now - started > 600_000) throw new Error(`scale-out did not finish in 10 minutes (${continued.size} of ${n} continued)`);
       await sleep(20);
     }
@@ -117,6 +136,8 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
       callsDuringRun,
       throttled: { ec2: ec2Throttled, ssm: ssmThrottled },
       attachedMs: since(attached),
+      attachMs: [...attachWork.values()],
+      aboveAttachMs: [...attached].map(([id, t]) => t - (seen.get(id) ?? started) - attachWork.get(id)!),
       continueMs: since(continued),
       snsAnswerMs: [...snsAnswerMs],
       pairs: checkPairs(aws),

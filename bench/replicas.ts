@@ -43,6 +43,7 @@ export function print(title: string, n: number, r: ScaleOutResult, bound: { boun
     console.log(`    ${action.padEnd(40)} ${(during / n).toFixed(2).padStart(6)} (${during}) / ${(count / n).toFixed(2).padStart(6)} (${count})`);
   }
   console.log(`  launch -> attached ${ms(r.attachedMs)}; launch -> CONTINUE ${ms(r.continueMs)}`);
+  console.log(`    EC2's own attach time per launch (volume + ENI, each from its call to attached) ${ms(r.attachMs)}; launch -> attached above it ${ms(r.aboveAttachMs)}`);
   console.log(`  POST /sns answers (${r.snsAnswerMs.length}): p50 ${percentile(r.snsAnswerMs, 50).toFixed(1)} ms, p99 ${percentile(r.snsAnswerMs, 99).toFixed(1)} ms`);
   const p = r.pairs;
   console.log(`  pairs: ${p.complete.length} complete, ${p.split.length} split, ${p.double.length} double, ${p.greedy.length} greedy; RSS of the bench process ${r.rssMb.toFixed(0)} MB`);

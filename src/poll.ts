@@ -18,6 +18,6 @@ export async function pollUntil<T>(
     if (performance.now() > deadline) {
       throw new PairkeeperError('PK_WAIT_TIMEOUT', `gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}`);
     }
-    await new Promise((r) => setTimeout(r, options.intervalMs / 2));
+    await new Promise((r) => setTimeout(r, options.intervalMs / 4));
   }
 }

@@ -41,7 +41,9 @@ export class BatchedReader<T> {
   private schedule(): void {
     const now = Date.now();
     const gathered = Math.min(now + this.gatherMs, this.firstWaitingAt + this.windowMs);
-    const at = Math.max(gathered, this.lastCallAt + this.windowMs);
+    // Many waiting (a burst of launches attaching at once): a call answers enough of them to go sooner.
+    const spacing = this.pending.size >= BUSY_BATCH ? this.windowMs / 3 : this.windowMs;
+    const at = Math.max(gathered, this.lastCallAt + spacing);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.flush(), Math.max(0, at - now));
   }
@@ -69,6 +71,8 @@ export class BatchedReader<T> {
     );
   }
 }
+
+const BUSY_BATCH = 20;
 
 /** The longest quiet that closes a gathering: SNS delivers a burst of launch messages a few ms apart. */
 const MAX_GATHER_MS = 50;
