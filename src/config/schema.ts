@@ -133,8 +133,9 @@ export const configSchema = z.strictObject({
     /** The account has Parameter Store's higher throughput on (about 10 writes a second, 100 GetParametersByPath). */
     ssmHigherThroughput: z.boolean().default(false),
     /**
-     * The grid EC2 reads fall on: attachments in progress are re-read, and single
-     * instances, volumes and ENIs are read, once per tick with one call per kind.
+     * How often attachments in progress are re-read, and the least time between two
+     * reads of one kind (instances, volumes, ENIs): the reads made meanwhile share one
+     * call. A quiet reader answers at once; one with many reads waiting, three times as often.
      */
     pollIntervalMs: z.number().int().min(10).max(60_000).default(1500),
     /** Give up waiting for one attachment after this. */
