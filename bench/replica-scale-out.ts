@@ -66,6 +66,8 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
       claims: { store, path: join(mkdtempSync(join(tmpdir(), 'pk-bench-')), 'claims.json') },
     };
     const snsAnswerMs: number[] = [];
+    /** When the launch message reached pairkeeper (the first replica, when both get it): where each launch's times start. */
+    const messageAt = new Map<string, number>();
     for (let r = 0; r < replicas; r++) {
       const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
       // Each replica told how many they are and which one it is: they split the instances.
@@ -73,7 +75,7 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
       const app = await buildApp({ config: parseConfig(configText, 'bench'), logger, clients: clientsFor(aws.url, aws.region) });
       await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
       apps.push(app);
-      const proxy = await timingProxy((app.publicApp.server.address() as AddressInfo).port, snsAnswerMs);
+      const proxy = await timingProxy((app.publicApp.server.address() as AddressInfo).port, snsAnswerMs, messageAt);
       proxies.push(proxy);
       const subscription = aws.sns.subscribe(topicArn, `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/sns`);
       for (let waited = 0; !subscription.confirmed; waited += 10) {
@@ -90,7 +92,6 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
 
     const started = performance.now();
     aws.autoScaling.setDesiredCapacity('bench', n);
-    const seen = new Map<string, number>();
     const attached = new Map<string, number>();
     const continued = new Map<string, number>();
     const attachTook = new Map<string, number>();
@@ -100,7 +101,6 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
       const now = performance.now();
       const group = aws.autoScaling.groups().find((g) => g.name === 'bench')!;
       for (const m of group.members.values()) {
-        if (!seen.has(m.instanceId)) seen.set(m.instanceId, now);
         // CONTINUE is pairkeeper's answer: the hook completed (Pending:Proceed), not the fake's own pause before InService.
         if ((m.lifecycleState === 'Pending:Proceed' || m.lifecycleState === 'InService') && !continued.has(m.instanceId)) continued.set(m.instanceId, now);
       }
@@ -127,7 +127,7 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
     // The calls counted include each replica's checks on the instances it left to the other, when their time comes.
     while (apps.some((a) => a.controller.status().leftToOtherReplicas > 0)) await sleep(100);
     await Promise.all(apps.map((a) => a.controller.idle()));
-    const since = (at: Map<string, number>) => [...at].map(([id, t]) => t - (seen.get(id) ?? started));
+    const since = (at: Map<string, number>) => [...at].map(([id, t]) => t - (messageAt.get(id) ?? started));
     const ec2Throttled = Object.values(aws.ec2.throttling.stats()).reduce((sum, b) => sum + b.throttled, 0);
     const ssmThrottled = Object.values(aws.ssm.throttling.stats()).reduce((sum, b) => sum + b.throttled, 0);
     return {
@@ -137,7 +137,7 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
       throttled: { ec2: ec2Throttled, ssm: ssmThrottled },
       attachedMs: since(attached),
       attachMs: [...attachWork.values()],
-      aboveAttachMs: [...attached].map(([id, t]) => t - (seen.get(id) ?? started) - attachWork.get(id)!),
+      aboveAttachMs: [...attached].map(([id, t]) => t - (messageAt.get(id) ?? started) - attachWork.get(id)!),
       continueMs: since(continued),
       snsAnswerMs: [...snsAnswerMs],
       pairs: checkPairs(aws),
@@ -151,7 +151,11 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
 }
 
 /** Forwards POST /sns to pairkeeper on loopback and records how long each answer took. */
-export async function timingProxy(targetPort: number, answersMs: number[]): Promise<Server> {
+/**
+ * Forwards SNS deliveries to a replica, timing each answer; `arrivals` (when given)
+ * learns when the first message naming each instance (`EC2InstanceId`) arrived.
+ */
+export async function timingProxy(targetPort: number, answersMs: number[], arrivals?: Map<string, number>): Promise<Server> {
   const server = createServer((req, res) => {
     const t0 = performance.now();
     const out = request({ host: '127.0.0.1', port: targetPort, path: req.url, method: req.method, headers: req.headers }, (answer) => {
@@ -160,10 +164,26 @@ export async function timingProxy(targetPort: number, answersMs: number[]): Prom
       answer.on('end', () => answersMs.push(performance.now() - t0));
     });
     out.on('error', () => res.writeHead(502).end());
+    const body: Buffer[] = [];
+    if (arrivals) req.on('data', (chunk: Buffer) => body.push(chunk));
+    req.on('end', () => {
+      const instanceId = arrivals && instanceNamed(Buffer.concat(body).toString());
+      if (instanceId && !arrivals.has(instanceId)) arrivals.set(instanceId, t0);
+    });
     req.pipe(out);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
+}
+
+/** The instance an SNS notification's message names, if any. */
+function instanceNamed(body: string): string | undefined {
+  try {
+    const message = JSON.parse((JSON.parse(body) as { Message?: string }).Message ?? '{}') as { EC2InstanceId?: unknown };
+    return typeof message.EC2InstanceId === 'string' ? message.EC2InstanceId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function percentile(values: number[], p: number): number {
