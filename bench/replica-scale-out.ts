@@ -21,6 +21,7 @@ import { REALISTIC_ATTACH_DURATIONS } from '../fake-aws/ec2/state.ts';
 import { startFakeAws } from '../fake-aws/index.ts';
 import { buildApp, type App } from '../src/app.ts';
 import { parseConfig } from '../src/config/load.ts';
+import { ownerOf } from '../src/domain/replica-owner.ts';
 
 export interface ScaleOutResult {
   wallMs: number;
@@ -29,6 +30,8 @@ export interface ScaleOutResult {
   /** The same, until the last launch was let go. */
   callsDuringRun: Record<string, number>;
   throttled: { ec2: number; ssm: number };
+  /** How many of the instances each replica owns (instance ids are random: the split varies from run to run). */
+  owned: number[];
   /** Launch message to both parts in state attached, per launch. */
   attachedMs: number[];
   /** EC2's own attach time per launch: the volume's plus the ENI's, each from its call to attached. */
@@ -135,6 +138,7 @@ export async function runScaleOut(options: { launches: number; replicas: 1 | 2; 
       calls: aws.faults.calls(),
       callsDuringRun,
       throttled: { ec2: ec2Throttled, ssm: ssmThrottled },
+      owned: Array.from({ length: replicas }, (_, r) => [...attached.keys()].filter((id) => ownerOf(id, replicas) === r).length),
       attachedMs: since(attached),
       attachMs: [...attachWork.values()],
       aboveAttachMs: [...attached].map(([id, t]) => t - (messageAt.get(id) ?? started) - attachWork.get(id)!),

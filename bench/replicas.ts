@@ -35,6 +35,7 @@ export function print(title: string, n: number, r: ScaleOutResult, bound: { boun
   const sum = (prefix: string) => Object.entries(r.calls).filter(([k]) => k.startsWith(prefix)).reduce((s, [, v]) => s + v, 0);
   const ms = (values: number[]) => `p50 ${(percentile(values, 50) / 1000).toFixed(2)} s, p99 ${(percentile(values, 99) / 1000).toFixed(2)} s`;
   console.log(`\n${title}`);
+  if (r.owned.length > 1) console.log(`  instances owned by each replica: ${r.owned.join(' / ')}`);
   console.log(`  wall time ${wall.toFixed(1)} s vs all-buckets bound ${bound.bound.toFixed(1)} s (${bound.detail}): ${(wall / bound.bound).toFixed(2)}x (target <= 1.25x)`);
   console.log(`  calls per launch (the other replica's takeover checks included): EC2 ${(sum('EC2:') / n).toFixed(2)} (target <= 4), SSM ${(sum('SSM:') / n).toFixed(2)} (target <= 3); throttled: EC2 ${r.throttled.ec2}, SSM ${r.throttled.ssm}`);
   console.log(`    ${'by action: per launch (calls), until the last CONTINUE / with the takeover checks after it'}`);

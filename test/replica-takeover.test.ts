@@ -77,6 +77,31 @@ describe('replicas that split the work', () => {
     assertInvariants(await settle(w, 6, 20_000));
     await waitFor(() => inService(w) === 6, 'every hook completed with CONTINUE', 20_000);
     assert.ok(w.replicas.every((r) => r.app.controller.status().leftToOtherReplicas === 0), 'nothing left to another replica');
+    // A queue's message reaches one replica: the other cannot count it, so neither does (equal parts of Parameter Store).
+    assert.deepEqual(
+      w.replicas.map((r) => r.app.controller.status().parameterStoreShare),
+      [0.5, 0.5],
+    );
+  });
+
+  it("each replica takes a part of Parameter Store's rate in proportion to the instances it owns, and the parts add up to the whole", async () => {
+    const w = await twoReplicas({ takeoverSeconds: 60 });
+    assert.deepEqual(
+      w.replicas.map((r) => r.app.controller.status().parameterStoreShare),
+      [0.5, 0.5],
+      'equal parts before any message',
+    );
+    // Seven: two replicas never own an odd count evenly, so equal parts would fail here.
+    w.aws.autoScaling.setDesiredCapacity('etcd', 7);
+    assertInvariants(await settle(w, 7, 30_000));
+    const owned = (index: number) => memberIds(w).filter((id) => ownerOf(id, 2) === index).length;
+    // Each instance counted once (its notification and its hook message alike), and one more for each replica.
+    assert.deepEqual(
+      w.replicas.map((r) => r.app.controller.status().parameterStoreShare),
+      [0, 1].map((i) => (owned(i) + 1) / (7 + 2)),
+    );
+    const text = await w.replicas[0]!.app.adminApp.inject({ url: '/v1/status', headers: { accept: 'text/plain' } });
+    assert.ok(text.body.split('\n').includes(`claims: ${Math.round(((owned(0) + 1) / 9) * 100)}% of the account's Parameter Store rate is this replica's`), text.body);
   });
 
   it("resync leaves an instance to its owner until the takeover is due: only the owner attaches", async () => {

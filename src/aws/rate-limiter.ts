@@ -4,6 +4,7 @@
  * RequestLimitExceeded. A reservation bucket: a call takes a token now, or reserves
  * the next one and waits for it, which keeps callers in arrival order. `scale`
  * multiplies the refill, for accounts with raised limits (and for benchmarks).
+ * `sizeOf` is asked at every call: a waiting call keeps the turn it was given.
  */
 export interface BucketSize {
   capacity: number;
@@ -17,26 +18,28 @@ export function ec2BucketFor(action: string): BucketSize {
   return { capacity: 50, refillPerSecond: 5 };
 }
 
+/** A bucket whose size is asked at each call: a replica's part of an account's bucket can change (see WriteShares). */
 class Bucket {
   private tokens: number;
   private last: number;
-  private readonly size: BucketSize;
+  private readonly size: () => BucketSize;
   private readonly now: () => number;
 
-  constructor(size: BucketSize, now: () => number) {
+  constructor(size: () => BucketSize, now: () => number) {
     this.size = size;
-    this.tokens = size.capacity;
+    this.tokens = size().capacity;
     this.now = now;
     this.last = now();
   }
 
-  /** Milliseconds until the caller's token is there (0: now). */
+  /** Milliseconds until the caller's token is there (0: now), at the refill of this moment. */
   reserve(): number {
     const t = this.now();
-    this.tokens = Math.min(this.size.capacity, this.tokens + ((t - this.last) / 1000) * this.size.refillPerSecond);
+    const { capacity, refillPerSecond } = this.size();
+    this.tokens = Math.min(capacity, this.tokens + ((t - this.last) / 1000) * refillPerSecond);
     this.last = t;
     this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : (-this.tokens / this.size.refillPerSecond) * 1000;
+    return this.tokens >= 0 ? 0 : (-this.tokens / refillPerSecond) * 1000;
   }
 }
 
@@ -64,7 +67,7 @@ export class RateLimiter {
 
   async take(action: string): Promise<void> {
     let bucket = this.buckets.get(action);
-    if (!bucket) this.buckets.set(action, (bucket = new Bucket(this.sizeOf(action), this.now)));
+    if (!bucket) this.buckets.set(action, (bucket = new Bucket(() => this.sizeOf(action), this.now)));
     const waitMs = bucket.reserve();
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
   }

@@ -128,7 +128,10 @@ export const configSchema = z.strictObject({
      * buckets: 40 reads and about 3 writes a second per account and region.
      */
     ssmRateScale: z.number().positive().default(1),
-    /** The buckets are the account's: this replica's share of them. Default: an equal share, 1 / replicas.count. */
+    /**
+     * The buckets are the account's: this replica's share of them, fixed. Default: in proportion to
+     * the instances it owns among the last minute's messages (equal parts without messages).
+     */
     ssmShare: z.number().positive().max(1).optional(),
     /** The account has Parameter Store's higher throughput on (about 10 writes a second, 100 GetParametersByPath). */
     ssmHigherThroughput: z.boolean().default(false),

@@ -17,6 +17,7 @@ import type { GroupConfig } from '../config/schema.ts';
 import type { AutoScalingEvent, EventSink, EventSource, SinkOutcome } from '../domain/autoscaling-event.ts';
 import type { LifecycleActionRef, LifecycleResult } from '../domain/group-members.ts';
 import { ownerOf } from '../domain/replica-owner.ts';
+import type { WriteShares } from './write-shares.ts';
 import type { ResyncAction } from '../domain/resync-plan.ts';
 import { PairkeeperError } from '../errors.ts';
 import { notifyEvent, type NotifyEvent } from '../domain/notify-event.ts';
@@ -54,6 +55,8 @@ export interface Replicas {
   count: number;
   /** How long another replica gives the owner of an instance before doing its work. */
   takeoverMs: number;
+  /** Told the owner of each instance a message every replica gets is about (this replica's part of Parameter Store follows it). */
+  shares?: Pick<WriteShares, 'saw'>;
 }
 
 /** Tasks as resync plans them, with the lifecycle hooks resync found waiting on us. */
@@ -202,6 +205,7 @@ export class Controller implements EventSink {
   private messageWork(group: GroupConfig, instanceId: string, task: MessageTask, source: Pick<EventSource, 'everyReplica'>): void {
     const { index, count, takeoverMs } = this.replicas;
     const owner = ownerOf(instanceId, count);
+    if (source.everyReplica) this.replicas.shares?.saw(instanceId, owner);
     if (owner === index || !source.everyReplica) return this.work(group, instanceId, task);
     this.leftToOwner.set(instanceId, performance.now() + takeoverMs);
     if (task.kind === 'pair') {

@@ -34,6 +34,7 @@ import { LifecycleHolds, type HoldOutcome } from './lifecycle-holds.ts';
 import { pairRows, type PairRow } from './pair-rows.ts';
 import { Resync, type ResyncRun } from './resync.ts';
 import { SharedRead } from './shared-read.ts';
+import { WriteShares } from './write-shares.ts';
 import { describeStatus, type ControllerStatus, type Readiness } from './status.ts';
 
 export type { ControllerStatus, Readiness } from './status.ts';
@@ -76,6 +77,9 @@ export interface ControllerReports {
 
 /** /v1/pairs answers from one read for this long. */
 const PAIR_ROWS_SHARED_MS = 1000;
+/** How far back the instances each replica owns are counted for its part of Parameter Store (a burst of 100 launches writes its claims in about 33 s). */
+const SHARE_WINDOW_MS = 60_000;
+
 /** Reads of a group's pairs are shared for this long: a burst of launches costs one inventory. */
 const INVENTORY_MAX_AGE_MS = 2000;
 
@@ -92,7 +96,13 @@ export function createController(config: Config, options: { logger: Logger; clie
     retry: DEFAULT_RETRY_POLICY,
     batchWindowMs: config.aws.pollIntervalMs,
   });
-  const claims: ClaimStore = config.claims.store === 'ssm' ? ssmClaimStore(config, clients) : new FileClaimStore(config.claims.path);
+  // Replicas not given a fixed part of Parameter Store's buckets take parts in proportion to the instances they own.
+  const shares =
+    config.replicas.count > 1 && config.aws.ssmShare === undefined
+      ? new WriteShares({ index: config.replicas.index, count: config.replicas.count, windowMs: SHARE_WINDOW_MS })
+      : undefined;
+  const parameterStoreShare = config.claims.store === 'ssm' ? () => config.aws.ssmShare ?? shares?.mine() ?? 1 / config.replicas.count : undefined;
+  const claims: ClaimStore = parameterStoreShare ? ssmClaimStore(config, clients, parameterStoreShare) : new FileClaimStore(config.claims.path);
   const inventory = new InventoryCache({ ec2, maxAgeMs: INVENTORY_MAX_AGE_MS });
   const claimView = new ClaimView(claims);
   const registry = new InstanceRegistry();
@@ -137,7 +147,7 @@ export function createController(config: Config, options: { logger: Logger; clie
     holds,
     logger,
     notify: (event) => void notify(event),
-    replicas: { index: config.replicas.index, count: config.replicas.count, takeoverMs: config.replicas.takeoverSeconds * 1000 },
+    replicas: { index: config.replicas.index, count: config.replicas.count, takeoverMs: config.replicas.takeoverSeconds * 1000, ...(shares ? { shares } : {}) },
     ...(reports.onStep ? { onStep: reports.onStep } : {}),
     ...(reports.onOutcome ? { onOutcome: reports.onOutcome } : {}),
   });
@@ -164,7 +174,16 @@ export function createController(config: Config, options: { logger: Logger; clie
     start: () => resync.start(),
     resyncNow: () => resync.run(),
     readiness: () => resync.readiness(),
-    status: () => describeStatus({ resync, registry, groups, queueDepth: queue.depth, lifecycleHolds: holds.size, leftToOtherReplicas: controller.leftToOtherReplicas() }),
+    status: () =>
+      describeStatus({
+        resync,
+        registry,
+        groups,
+        queueDepth: queue.depth,
+        lifecycleHolds: holds.size,
+        leftToOtherReplicas: controller.leftToOtherReplicas(),
+        parameterStoreShare: parameterStoreShare?.(),
+      }),
     // Requests within a second share one fresh read: an operator's dashboard polling the route cannot
     // turn it into a stream of AWS calls competing with pairing for the same rate limits.
     pairRows: () => rowReads.get('rows', PAIR_ROWS_SHARED_MS, () => pairRows({ groups, inventory, claims })),
@@ -186,9 +205,12 @@ export function createController(config: Config, options: { logger: Logger; clie
   };
 }
 
-/** Claims in Parameter Store, paced with its buckets (this replica's share of them) as EC2 calls are with EC2's. */
-function ssmClaimStore(config: Config, clients: AwsClients): SsmClaimStore {
-  const { ssmHigherThroughput: higher, ssmRateScale, ssmShare = 1 / config.replicas.count } = config.aws;
-  const limiter = new RateLimiter({ sizeOf: (bucket) => ssmBucketSize(bucket, { higherThroughput: higher, share: ssmShare }), scale: ssmRateScale * PACING_MARGIN });
+/**
+ * Claims in Parameter Store, paced with its buckets (this replica's part of them at each call:
+ * `aws.ssmShare`, or in proportion to the instances it owns, see WriteShares) as EC2 calls are with EC2's.
+ */
+function ssmClaimStore(config: Config, clients: AwsClients, share: () => number): SsmClaimStore {
+  const { ssmHigherThroughput: higher, ssmRateScale } = config.aws;
+  const limiter = new RateLimiter({ sizeOf: (bucket) => ssmBucketSize(bucket, { higherThroughput: higher, share: share() }), scale: ssmRateScale * PACING_MARGIN });
   return new SsmClaimStore({ client: clients.ssm, prefix: config.claims.ssmPrefix, pace: (action) => limiter.take(ssmBucketOf(action, higher)) });
 }

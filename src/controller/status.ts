@@ -28,6 +28,8 @@ export interface ControllerStatus {
   lifecycleHolds: number;
   /** Instances whose message work this replica left to their owner among the replicas, and will check on. */
   leftToOtherReplicas: number;
+  /** This replica's part of the account's Parameter Store buckets now (0–1; undefined with the file store). */
+  parameterStoreShare: number | undefined;
   groups: {
     name: string;
     members: GroupSummary['members'] | undefined;
@@ -47,6 +49,7 @@ export function describeStatus(from: {
   queueDepth: number;
   lifecycleHolds: number;
   leftToOtherReplicas: number;
+  parameterStoreShare: number | undefined;
 }): ControllerStatus {
   const { ready, reason } = from.resync.readiness();
   const { last, lastGood } = from.resync.runs();
@@ -61,6 +64,7 @@ export function describeStatus(from: {
     queueDepth: from.queueDepth,
     lifecycleHolds: from.lifecycleHolds,
     leftToOtherReplicas: from.leftToOtherReplicas,
+    parameterStoreShare: from.parameterStoreShare,
     groups: from.groups.map((g) => {
       const seen = lastGood?.groups.find((s) => s.group === g.name);
       return {

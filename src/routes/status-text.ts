@@ -21,6 +21,7 @@ export function statusText(header: StatusHeader, status: ControllerStatus): stri
       `, last success ${status.resync.lastSuccessAt ?? 'never'}`,
     `work: ${status.queueDepth} instance(s) queued, ${status.lifecycleHolds} launch(es) held by a hook, ${status.leftToOtherReplicas} left to other replicas`,
   ];
+  if (status.parameterStoreShare !== undefined) lines.push(`claims: ${Math.round(status.parameterStoreShare * 100)}% of the account's Parameter Store rate is this replica's`);
   for (const g of status.groups) {
     lines.push('', `group ${g.name}`);
     lines.push(`  members  ${g.members ? counts(g.members) || 'none' : 'not seen yet'}`);

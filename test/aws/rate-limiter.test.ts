@@ -57,6 +57,25 @@ describe('RateLimiter', () => {
     assert.deepEqual(resolved, ['a#1', 'a#2', 'a#3', 'a#4', 'a#5']);
   });
 
+  it('asks the size at every call: a refill raised meanwhile paces the calls after it, and calls already waiting keep their turn', async (t) => {
+    const clock = manualClock(t);
+    let refill = 10; // one token per 100 ms
+    const limiter = new RateLimiter({ sizeOf: () => ({ capacity: 1, refillPerSecond: refill }), now: clock.now });
+    const resolved: string[] = [];
+    track(limiter, 'PutParameter', 2, resolved, 'before'); // the second is given the token at 100 ms
+    await settle();
+    refill = 20; // this replica's part of the account's bucket doubled: tokens at 50, 100, 150 ms
+    track(limiter, 'PutParameter', 2, resolved, 'after');
+    await clock.advance(99);
+    assert.deepEqual(resolved, ['before#1']);
+    await clock.advance(1);
+    assert.deepEqual(resolved, ['before#1', 'before#2', 'after#1'], 'the waiting call kept its turn; the next took the token before#2 was not given');
+    await clock.advance(49);
+    assert.equal(resolved.length, 3);
+    await clock.advance(1);
+    assert.deepEqual(resolved.at(-1), 'after#2', 'at the new refill (the old one would have made it wait until 300 ms)');
+  });
+
   it('queues a newcomer behind the reservations already made', async (t) => {
     const clock = manualClock(t);
     const limiter = new RateLimiter({ sizeOf: size(1, 10), now: clock.now });
@@ -138,7 +157,9 @@ describe('RateLimiter', () => {
     track(limiter, 'Other', 1, resolved);
     await settle();
     assert.deepEqual(resolved, ['Small#1', 'Big#1', 'Big#2', 'Big#3', 'Other#1']);
-    assert.deepEqual(asked, ['Small', 'Big', 'Other'], 'each bucket is sized once, when its action is first used');
+    // Each call asks its own action's size (at the moment of the call): none is sized by another's.
+    for (const [action, calls] of [['Small', 2], ['Big', 3], ['Other', 1]] as const) assert.ok(asked.filter((a) => a === action).length >= calls, action);
+    assert.deepEqual(new Set(asked), new Set(['Small', 'Big', 'Other']));
     await clock.advance(100);
     assert.deepEqual(resolved.at(-1), 'Small#2');
   });
