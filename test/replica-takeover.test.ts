@@ -52,6 +52,8 @@ describe('replicas that split the work', () => {
     const survivor = w.replicas[1]!;
     const takenOver = survivor.logs.find(/: taking over$/).map((l) => String(l.instanceId));
     assert.deepEqual(takenOver.sort(), memberIds(w).filter((id) => ownerOf(id, 2) === 0).sort());
+    // The instances it took over count as its own: the dead replica's part of Parameter Store is the survivor's.
+    assert.equal(survivor.app.controller.status().parameterStoreShare, (desired + 1) / (desired + 2));
   });
 
   it("taking over while the owner is still attaching (slow attaches): the two finish the one pair together; nothing abandoned", async () => {

@@ -56,7 +56,7 @@ export interface Replicas {
   /** How long another replica gives the owner of an instance before doing its work. */
   takeoverMs: number;
   /** Told the owner of each instance a message every replica gets is about (this replica's part of Parameter Store follows it). */
-  shares?: Pick<WriteShares, 'saw'>;
+  shares?: Pick<WriteShares, 'saw' | 'tookOver'>;
 }
 
 /** Tasks as resync plans them, with the lifecycle hooks resync found waiting on us. */
@@ -278,7 +278,11 @@ export class Controller implements EventSink {
           this.holds.drop(instanceId);
           return this.onOutcome(group.name, 'elsewhere');
         }
-        if (task.takeover) this.logger.warn({ instanceId, group: group.name }, 'the replica that owns the instance has not paired it: taking over');
+        if (task.takeover) {
+          this.logger.warn({ instanceId, group: group.name }, 'the replica that owns the instance has not paired it: taking over');
+          // Its claim is this replica's to write now: a replica that died leaves its part of Parameter Store to the ones taking over.
+          this.replicas.shares?.tookOver(instanceId);
+        }
         const releasesBefore = this.releases;
         const launched = await this.pairing.launch(group, instanceId);
         this.onOutcome(group.name, launched.outcome);

@@ -27,10 +27,16 @@ export class WriteShares {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** A message every replica gets, about an instance that `owner` owns. */
+  /** A message every replica gets, about an instance that `owner` owns (unless this replica took it over). */
   saw(instanceId: string, owner: number): void {
+    const tookOver = this.owners.get(instanceId)?.owner === this.index;
     this.owners.delete(instanceId);
-    this.owners.set(instanceId, { owner, at: this.now() });
+    this.owners.set(instanceId, { owner: tookOver ? this.index : owner, at: this.now() });
+  }
+
+  /** This replica does the work of an instance its owner left undone: it counts as this replica's from now on. */
+  tookOver(instanceId: string): void {
+    this.saw(instanceId, this.index);
   }
 
   /** This replica's part now, between 0 and 1. */

@@ -39,6 +39,16 @@ describe('WriteShares', () => {
     );
   });
 
+  it('an instance taken over counts as the taker\'s, later messages about it too', () => {
+    const r = replicas(2);
+    const [theirs] = ids(20).filter((id) => ownerOf(id, 2) === 1);
+    r.message(theirs!);
+    assert.equal(r.all[0]!.mine(), 1 / 3);
+    r.all[0]!.tookOver(theirs!);
+    r.message(theirs!); // the hook message, or an SNS retry, after the takeover
+    assert.equal(r.all[0]!.mine(), 2 / 3);
+  });
+
   it('forgets instances after the window: with nothing in it, the parts are equal; an idle replica keeps a little', () => {
     const r = replicas(3, 1000);
     const owned = ids(100).filter((id) => ownerOf(id, 3) === 0).slice(0, 10);
