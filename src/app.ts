@@ -66,7 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics();
   const recentEvents = new RecentEvents();
   const subscriptions = new SubscriptionLog();
-  countAwsCalls(deps.clients, (service, action, outcome) => metrics.awsCalls.inc({ service, action, outcome }));
+  const sqsClient = config.intake.sqs ? (deps.sqs ?? createSqsClient(config.aws.region)) : undefined;
+  countAwsCalls({ ...deps.clients, sqs: sqsClient }, (service, action, outcome) => metrics.awsCalls.inc({ service, action, outcome }));
   const notifier = new Notifier({
     config: config.notify,
     logger,
@@ -98,7 +99,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
   });
   await Promise.all([publicApp.ready(), adminApp.ready()]);
-  const sqsClient = config.intake.sqs ? (deps.sqs ?? createSqsClient(config.aws.region)) : undefined;
   const poller =
     config.intake.sqs && sqsClient
       ? new SqsPoller({

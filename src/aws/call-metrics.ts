@@ -1,3 +1,4 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { InitializeMiddleware } from '@smithy/types';
 
 import { isThrottle } from './aws-errors.ts';
@@ -10,7 +11,7 @@ export type CallOutcome = 'ok' | 'throttled' | 'error';
  * for all adapters. The clients make one attempt per call (pairkeeper retries
  * itself), so each retry is counted as a call of its own, as AWS counts it.
  */
-export function countAwsCalls(clients: AwsClients, count: (service: string, action: string, outcome: CallOutcome) => void): void {
+export function countAwsCalls(clients: AwsClients & { sqs?: SQSClient | undefined }, count: (service: string, action: string, outcome: CallOutcome) => void): void {
   const counting =
     <I extends object, O extends object>(service: string): InitializeMiddleware<I, O> =>
     (next, context) =>
@@ -28,4 +29,5 @@ export function countAwsCalls(clients: AwsClients, count: (service: string, acti
   clients.ec2.middlewareStack.add(counting('ec2'), { step: 'initialize', name: 'pairkeeperCallMetrics' });
   clients.ssm.middlewareStack.add(counting('ssm'), { step: 'initialize', name: 'pairkeeperCallMetrics' });
   clients.autoScaling.middlewareStack.add(counting('autoscaling'), { step: 'initialize', name: 'pairkeeperCallMetrics' });
+  clients.sqs?.middlewareStack.add(counting('sqs'), { step: 'initialize', name: 'pairkeeperCallMetrics' });
 }

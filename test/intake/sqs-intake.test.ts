@@ -60,8 +60,15 @@ describe('the SQS intake', () => {
       outcomes.set(intake, await scaleOutAndIn(w));
       const accepted = (await w.app.metrics.queueMessages.get()).values.filter((v) => v.labels.outcome === 'accepted');
       const format = { sns: undefined, 'sqs-envelope': 'sns-envelope', 'sqs-raw': 'raw', eventbridge: 'eventbridge' }[intake];
-      if (format) assert.ok(accepted.some((v) => v.labels.format === format && v.value > 0), `${intake}: events came through the queue as ${format}`);
-      else assert.equal(accepted.length, 0, 'sns: no queue in play');
+      const sqsCalls = (await w.app.metrics.awsCalls.get()).values.filter((v) => v.labels.service === 'sqs' && v.labels.outcome === 'ok');
+      const sqsCount = (action: string) => sqsCalls.find((v) => v.labels.action === action)?.value ?? 0;
+      if (format) {
+        assert.ok(accepted.some((v) => v.labels.format === format && v.value > 0), `${intake}: events came through the queue as ${format}`);
+        assert.ok(sqsCount('ReceiveMessage') > 0 && sqsCount('DeleteMessage') > 0, `${intake}: the queue's calls are counted in pairkeeper_aws_calls_total`);
+      } else {
+        assert.equal(accepted.length, 0, 'sns: no queue in play');
+        assert.equal(sqsCalls.length, 0, 'sns: no queue calls');
+      }
       await w.close();
     }
     const expected = outcomes.get('sns')!;
