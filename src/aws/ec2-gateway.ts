@@ -123,8 +123,9 @@ export class Ec2Gateway {
     );
   }
 
-  async untag(resourceIds: string[], keys: string[]): Promise<void> {
-    await this.call('DeleteTags', () => this.client.send(new DeleteTagsCommand({ Resources: resourceIds, Tags: keys.map((Key) => ({ Key })) })));
+  /** Deletes the tag from each resource where it still has this value (EC2 leaves a tag with another value alone). */
+  async untag(resourceIds: string[], tag: { key: string; value: string }): Promise<void> {
+    await this.call('DeleteTags', () => this.client.send(new DeleteTagsCommand({ Resources: resourceIds, Tags: [{ Key: tag.key, Value: tag.value }] })));
   }
 
   /** Every page of a Describe call, each page paced and retried on its own. */

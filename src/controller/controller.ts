@@ -43,11 +43,19 @@ export type Task =
   | { kind: 'continue-terminating'; takeover?: boolean }
   | { kind: 'adopt'; nodeId: string }
   | { kind: 'drop-claim'; nodeId: string }
+  | { kind: 'tell-released'; nodeId: string }
   /** A warm-pool move: its hooks of that transition are continued, and no pair is given or taken. */
   | { kind: 'continue-warm'; transition: 'launching' | 'terminating' };
 
 /** Work a message asks for, which the instance's owner does (see Replicas). */
-type MessageTask = Exclude<Task, { kind: 'adopt' | 'drop-claim' }>;
+type MessageTask = Exclude<Task, { kind: NodeTask }>;
+
+/** Tasks about one pair of the instance, not the instance as a whole. */
+type NodeTask = 'adopt' | 'drop-claim' | 'tell-released';
+
+function isNodeTask(task: Task): task is Extract<Task, { kind: NodeTask }> {
+  return task.kind === 'adopt' || task.kind === 'drop-claim' || task.kind === 'tell-released';
+}
 
 /** This replica's place among the replicas that share the claim store (config `replicas`). */
 export interface Replicas {
@@ -61,7 +69,7 @@ export interface Replicas {
 
 /** Tasks as resync plans them, with the lifecycle hooks resync found waiting on us. */
 export function taskOf(action: ResyncAction): Task {
-  if (action.kind === 'adopt' || action.kind === 'drop-claim') return { kind: action.kind, nodeId: action.nodeId };
+  if (action.kind === 'adopt' || action.kind === 'drop-claim' || action.kind === 'tell-released') return { kind: action.kind, nodeId: action.nodeId };
   if (action.kind === 'continue-warm') return { kind: 'continue-warm', transition: 'launching' };
   return { kind: action.kind };
 }
@@ -157,7 +165,7 @@ export class Controller implements EventSink {
     for (const hookName of hooks.launching ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'launching');
     for (const hookName of hooks.terminating ?? []) this.hold(group, { group: groupName, hookName, instanceId, token: undefined }, 'terminating');
     // One task per instance whatever its source: work queued or running for it completes the holds just taken.
-    if (task.kind !== 'adopt' && task.kind !== 'drop-claim' && (this.busy(instanceId) || this.isLeftToOwner(instanceId))) return false;
+    if (!isNodeTask(task) && (this.busy(instanceId) || this.isLeftToOwner(instanceId))) return false;
     return this.workOrDefer(group, instanceId, task, 'resync');
   }
 
@@ -237,7 +245,7 @@ export class Controller implements EventSink {
   /** Queues a task unless the same one already waits its turn; throws QueueFullError when full (SNS then gets 503). */
   private work(group: GroupConfig, instanceId: string, task: Task, attempt = 0): void {
     if (this.closed) return;
-    const key = task.kind === 'adopt' || task.kind === 'drop-claim' ? `${task.kind} ${task.nodeId}` : task.kind;
+    const key = isNodeTask(task) ? `${task.kind} ${task.nodeId}` : task.kind;
     const waiting = this.queued.get(instanceId) ?? new Set<string>();
     if (waiting.has(key)) return;
     this.queue.enqueue(instanceId, async () => {
@@ -313,6 +321,8 @@ export class Controller implements EventSink {
       case 'drop-claim':
         await this.pairing.dropLeftoverClaim(group, instanceId, task.nodeId);
         return this.onOutcome(group.name, 'released');
+      case 'tell-released':
+        return this.pairing.tellUntoldRelease(group, instanceId, task.nodeId);
       case 'continue-warm':
         await this.holds.complete(
           instanceId,

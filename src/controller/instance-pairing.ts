@@ -60,8 +60,8 @@ export const PAIRING_STEPS = [
   'claim-adopted',
   'eni-detached',
   'volume-freed',
-  'untagged',
   'claim-released',
+  'untagged',
 ] as const;
 export type PairingStep = (typeof PAIRING_STEPS)[number];
 
@@ -114,6 +114,8 @@ export class InstancePairing {
   private readonly deps: InstancePairingDeps;
   /** Announcements told and not yet recorded (by group, NodeID and instance); withdrawn once the pair is being released. */
   private readonly announcing = new Map<string, { withdrawn: boolean }>();
+  /** Releases being told (by group, NodeID and instance), until their holder tag is removed. */
+  private readonly releasing = new Set<string>();
   /** Holder-tag writes of announcements told, in flight. */
   private readonly recording = new Set<Promise<void>>();
 
@@ -441,25 +443,49 @@ export class InstancePairing {
       });
       this.step('volume-freed', instanceId, claim.nodeId);
     }
-    if (pair?.volume && pair.eni) {
-      await this.withdrawAnnouncement(group.name, claim.nodeId, instanceId);
-      await ec2.untag([pair.volume.volumeId, pair.eni.networkInterfaceId], [HOLDER_TAG]);
-      this.step('untagged', instanceId, claim.nodeId);
-    }
+    await this.withdrawAnnouncement(group.name, claim.nodeId, instanceId);
     const released = await this.release(claim, pair?.availabilityZone);
     this.step('claim-released', instanceId, claim.nodeId);
     registry.set(instanceId, group.name, { status: 'released' });
     log.info({ nodeId: claim.nodeId }, 'pair released');
-    if (released) {
-      void this.deps.notify?.(
-        notifyEvent('pair.released', {
-          group: group.name,
-          instanceId,
-          nodeId: claim.nodeId,
-          ...pairFields(pair),
-        }),
-      );
-    }
+    // Not released here: another replica or task did it, and tells it.
+    if (released) this.tellReleased(group, claim.nodeId, pair, instanceId, log);
+  }
+
+  /**
+   * Tells again a release a crash kept untold: resync found the holder tag naming an
+   * instance that holds neither the pair nor its claim. Checked on fresh reads first.
+   */
+  async tellUntoldRelease(group: GroupConfig, instanceId: string, nodeId: string): Promise<void> {
+    const log = this.deps.logger.child({ instanceId, group: group.name, nodeId });
+    const pair = (await this.deps.inventory.get(group, { maxAgeMs: 0 })).find((p) => p.nodeId === nodeId);
+    const claimed = (await this.deps.claimView.claims(group.name)).some((c) => c.nodeId === nodeId && c.instanceId === instanceId);
+    const tagged = pair?.volume?.tags[HOLDER_TAG] === instanceId || pair?.eni?.tags[HOLDER_TAG] === instanceId;
+    if (!pair || !tagged || claimed || holdersOf(pair).includes(instanceId)) return;
+    log.warn('the release of the pair was not told (a crash after its claim went): telling it now');
+    this.tellReleased(group, nodeId, pair, instanceId, log);
+  }
+
+  /**
+   * Tells `pair.released` (not awaited: a slow webhook holds up no launch), and once it
+   * is delivered (or given up on) removes the holder tag where it still names the
+   * instance, which records the release as told. A crash before that leaves the tag on
+   * a pair the instance no longer holds, and resync tells it again: at least once.
+   */
+  private tellReleased(group: GroupConfig, nodeId: string, pair: Pair | undefined, instanceId: string, log: Logger): void {
+    const key = announcementKey(group.name, nodeId, instanceId);
+    if (this.releasing.has(key)) return;
+    this.releasing.add(key);
+    const told = this.deps.notify?.(notifyEvent('pair.released', { group: group.name, instanceId, nodeId, ...pairFields(pair) })) ?? Promise.resolve();
+    const tagged = [pair?.volume?.volumeId, pair?.eni?.networkInterfaceId].filter((id): id is string => id !== undefined);
+    void told
+      .then(async () => {
+        if (tagged.length === 0) return;
+        await this.record(this.deps.ec2.untag(tagged, { key: HOLDER_TAG, value: instanceId }));
+        this.step('untagged', instanceId, nodeId);
+      })
+      .catch((err: unknown) => log.warn({ err, nodeId }, 'cannot record the release as told; resync tells it again'))
+      .finally(() => this.releasing.delete(key));
   }
 
   /**

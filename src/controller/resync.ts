@@ -122,7 +122,7 @@ export class Resync {
   private async runOnce(): Promise<ResyncRun> {
     const started = new Date();
     const t0 = performance.now();
-    const actions: ResyncRun['actions'] = { pair: 0, adopt: 0, 'continue-terminating': 0, 'continue-warm': 0, release: 0, 'drop-claim': 0 };
+    const actions: ResyncRun['actions'] = { pair: 0, adopt: 0, 'continue-terminating': 0, 'continue-warm': 0, release: 0, 'drop-claim': 0, 'tell-released': 0 };
     const reports: ResyncRun['reports'] = [];
     const groups: GroupSummary[] = [];
     let error: string | undefined;

@@ -9,6 +9,7 @@
  * claims, members, odd pairs, double pairs.
  */
 import { holdersOf, isGoneState, isPairFinished, isWholeOn } from './attachment.ts';
+import { HOLDER_TAG } from './pairs.ts';
 import { isPairableState, type GroupMember, type LifecycleHookInfo } from './group-members.ts';
 import { freePairs } from './inventory.ts';
 import type { Claim, Pair } from './pairs.ts';
@@ -40,7 +41,9 @@ export type ResyncAction =
   /** The claim's instance is gone: release its pair. */
   | { kind: 'release'; instanceId: string; nodeId: string }
   /** A leftover claim (a replica race or a crash) of an instance that holds another whole pair: delete that claim, nothing else. */
-  | { kind: 'drop-claim'; instanceId: string; nodeId: string };
+  | { kind: 'drop-claim'; instanceId: string; nodeId: string }
+  /** The holder tag names an instance that holds neither the pair nor its claim: its release was not told (a crash after the claim went); tell it. */
+  | { kind: 'tell-released'; instanceId: string; nodeId: string };
 
 export type ResyncProblem =
   | 'group-not-found'
@@ -91,6 +94,7 @@ export function planResync(input: ResyncInput): ResyncPlan {
   const view = new GroupView(input);
   const plan: ResyncPlan = { actions: [], reports: [], waiting: [] };
   planClaims(view, plan);
+  planUntoldReleases(view, plan);
   planMembers(view, plan);
   reportOddPairs(view, plan);
   reportDoublePairs(view, plan);
@@ -147,6 +151,19 @@ class GroupView {
 
 function report(plan: ResyncPlan, problem: ResyncProblem, detail: string, ids: { nodeId?: string; instanceId?: string }): void {
   plan.reports.push({ problem, nodeId: ids.nodeId, instanceId: ids.instanceId, detail });
+}
+
+/**
+ * A release is recorded as told by removing the holder tag once `pair.released` was
+ * delivered (or given up on): a tag that still names an instance holding neither the
+ * pair nor its claim is a release a crash kept untold.
+ */
+function planUntoldReleases(view: GroupView, plan: ResyncPlan): void {
+  for (const pair of view.input.pairs) {
+    const told = pair.volume?.tags[HOLDER_TAG] ?? pair.eni?.tags[HOLDER_TAG];
+    if (told === undefined || holdersOf(pair).includes(told) || view.claimOf.get(pair.nodeId)?.instanceId === told) continue;
+    plan.actions.push({ kind: 'tell-released', instanceId: told, nodeId: pair.nodeId });
+  }
 }
 
 /** Claims of gone instances are released; claims on nothing, or on a pair attached elsewhere, are reported. */

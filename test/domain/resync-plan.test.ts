@@ -69,6 +69,12 @@ function wholeUnannounced(nodeId: string, instanceId: string): Pair {
   return pair(nodeId, { volume: instanceId, eni: instanceId });
 }
 
+/** Free, with the holder tag still naming its last holder: a crash came between its claim's release and the release's being told. */
+function releasedUntold(nodeId: string, instanceId: string): Pair {
+  const tags = { [HOLDER_TAG]: instanceId, NodeID: nodeId };
+  return onePair([volume(nodeId, undefined, { tags })], [eni(nodeId, undefined, { tags })], 'usable');
+}
+
 /** A volume without an ENI. */
 function incomplete(nodeId: string, holder?: Holder): Pair {
   return onePair([volume(nodeId, holder)], [], 'incomplete');
@@ -514,6 +520,25 @@ const cases: Case[] = [
     pairs: [whole('node-1', 'i-1'), pair('node-2')],
     actions: [{ kind: 'drop-claim', instanceId: 'i-1', nodeId: 'node-2' }],
     reports: [report('leftover-claim', { nodeId: 'node-2', instanceId: 'i-1' }, 'i-1 holds node-1; its claim on node-2 is a leftover and is released')],
+  },
+  {
+    name: 'a free pair still holder-tagged for an instance that holds neither it nor its claim: its release was not told, and is told now',
+    pairs: [releasedUntold('node-1', 'i-9')],
+    actions: [{ kind: 'tell-released', instanceId: 'i-9', nodeId: 'node-1' }],
+  },
+  {
+    name: 'a pair a new member claimed and is attaching, the tag still naming the old holder: the old release is told, and the new member paired',
+    members: [member('i-1', 'InService')],
+    claims: [claim('node-1', 'i-1', 'claimed')],
+    pairs: [onePair([volume('node-1', 'i-1', { tags: { NodeID: 'node-1', [HOLDER_TAG]: 'i-9' } })], [eni('node-1', attaching('i-1'), { tags: { NodeID: 'node-1', [HOLDER_TAG]: 'i-9' } })], 'usable')],
+    actions: [{ kind: 'tell-released', instanceId: 'i-9', nodeId: 'node-1' }, pairAction('i-1')],
+  },
+  {
+    name: 'a release under way (the claim of the gone holder still there, its tag too): released, not told twice',
+    claims: [claim('node-1', 'i-9')],
+    pairs: [releasedUntold('node-1', 'i-9')],
+    ec2: { 'i-9': 'terminated' },
+    actions: [{ kind: 'release', instanceId: 'i-9', nodeId: 'node-1' }],
   },
   {
     name: 'a volume attached to a terminated non-member with no claim: no report (AWS detaches it)',

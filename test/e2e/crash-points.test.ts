@@ -96,8 +96,12 @@ async function start(store: 'file' | 'ssm', crashAt: CrashPoint, extra: { seed?:
   return { w, hook, prepared };
 }
 
+function events(h: HookServer, type: NotifyEvent['type']): NotifyEvent[] {
+  return h.requests.map((r) => JSON.parse(r.body) as NotifyEvent).filter((e) => e.type === type);
+}
+
 function announcements(h: HookServer): NotifyEvent[] {
-  return h.requests.map((r) => JSON.parse(r.body) as NotifyEvent).filter((e) => e.type === 'pair.attached');
+  return events(h, 'pair.attached');
 }
 
 /**
@@ -249,9 +253,10 @@ for (const store of STORES) {
         const { w, hook: h, prepared } = await start(store, crashAt, { launchHook });
         const watch = watchInvariants(w.aws);
         w.aws.autoScaling.setDesiredCapacity('etcd', 2);
+        let victim: { instanceId: string; nodeId: string } | undefined;
         if (scenario !== 'launch') {
           await waitFor(async () => (await unfinished(w, h)).length === 0 && checkPairs(w.aws).complete.length === 2, 'two finished pairs', 15_000);
-          const victim = checkPairs(w.aws).complete[0]!;
+          victim = checkPairs(w.aws).complete[0]!;
           crashAt.step = step;
           if (scenario === 'release') w.aws.autoScaling.terminateInstance(victim.instanceId, true);
           else if (loseClaim(w, victim.nodeId).restart) await w.restart(w.replicas[0]!);
@@ -266,6 +271,10 @@ for (const store of STORES) {
         const runs = await resyncRuns(fresh.app, 2);
         await quiet(w);
         assert.deepEqual(await unfinished(w, h), [], `after a crash at ${step}, the start-up resync and one more finish everything`);
+        if (scenario === 'release') {
+          const told = events(h, 'pair.released').filter((e) => e.nodeId === victim!.nodeId && e.instanceId === victim!.instanceId);
+          assert.ok(told.length >= 1, `after a crash at ${step}, pair.released reached the webhook at least once`);
+        }
         assert.deepEqual(watch.stop(), [], 'no invariant broke at any moment');
         assert.deepEqual(prepared.filter((p) => p.again), [], 'no volume prepared again on the instance it was recorded prepared on');
         t.diagnostic(`crash at ${step}: left ${left}; resync actions ${runs.join(' then ')}; now ${stateOf(w, h, crashAt.hit!)}; ${prepared.length} preparations, ${sentBeforeRestart} before the restart`);
