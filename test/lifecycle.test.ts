@@ -221,6 +221,22 @@ describe('lifecycle hooks', () => {
     assert.equal(w.app.controller.status().lifecycleHolds, 0);
   });
 
+  it('a hook with no notification target (an EventBridge rule feeds the queue) is completed by resync when lifecycle.hookNames names it; an unnamed one is left alone', async () => {
+    const w = await newWorld({
+      fake: { autoScalingTiming: { msPerHookSecond: 50 } },
+      config: { resync: { intervalSeconds: 0.3 }, groups: [{ name: 'etcd', filters: 'Service=etcd', lifecycle: { hookNames: ['eb-launch'] } }] },
+    });
+    // No target: no message tells pairkeeper of either action; only resync can find them.
+    for (const name of ['eb-launch', 'someone-elses']) w.aws.autoScaling.putLifecycleHook('etcd', { name, transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 300 });
+    w.aws.autoScaling.setDesiredCapacity('etcd', 1);
+    assertInvariants(await settle(w, 1));
+    await waitFor(() => w.logs.find('lifecycle action completed with CONTINUE').length === 1, 'the named hook to be completed', 10_000);
+    for (let i = 0; i < 2; i++) await w.app.controller.resyncNow();
+    await w.app.controller.idle();
+    assert.deepEqual(w.logs.find('lifecycle action completed with CONTINUE').map((l) => l.hook), ['eb-launch']);
+    assert.equal(onlyMember(w)?.lifecycleState, 'Pending:Wait', 'the unnamed hook is its own tool\'s to complete');
+  });
+
   it('a hook-held instance whose message was lost is paired and let go by resync', async () => {
     const w = await start({ config: { resync: { intervalSeconds: 0.3 } } });
     w.aws.sns.chaos.dropRate = 1;

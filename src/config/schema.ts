@@ -58,6 +58,12 @@ const group = z.strictObject({
       noPairWaitSeconds: z.number().min(0).max(7200).default(60),
       /** A heartbeat goes out every this fraction of the hook's heartbeat timeout while work goes on. */
       heartbeatFraction: z.number().min(0.001).max(0.9).default(0.5),
+      /**
+       * Hooks that are pairkeeper's whatever they notify: by name, for hooks with no notification
+       * target (an EventBridge rule feeds the queue). Resync completes them like the ones that notify
+       * pairkeeper's topics or queue.
+       */
+      hookNames: z.array(z.string().min(1).max(255)).max(50).default([]),
     })
     .prefault({}),
   /**

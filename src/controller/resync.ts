@@ -14,7 +14,7 @@ import type { GroupConfig } from '../config/schema.ts';
 import { countBy } from '../count-by.ts';
 import { PairkeeperError } from '../errors.ts';
 import { pairStatus, type PairStatus } from '../domain/inventory.ts';
-import type { GroupMember } from '../domain/group-members.ts';
+import type { GroupMember, LifecycleHookInfo } from '../domain/group-members.ts';
 import type { Claim, Pair } from '../domain/pairs.ts';
 import { instancesToCheck, planResync, type ResyncAction, type ResyncReport } from '../domain/resync-plan.ts';
 import { taskOf, type Controller } from './controller.ts';
@@ -172,7 +172,8 @@ export class Resync {
     }
     const pool = await this.deps.autoScaling.warmPool(group.name);
     if (pool?.reuseOnScaleIn) throw new WarmPoolReuseError(group.name);
-    const hooks = (await this.deps.autoScaling.hooks(group.name)).filter((h) => h.notificationTargetArn && this.deps.hookTargetArns.includes(h.notificationTargetArn));
+    const ours = (h: LifecycleHookInfo) => (h.notificationTargetArn !== undefined && this.deps.hookTargetArns.includes(h.notificationTargetArn)) || group.lifecycle.hookNames.includes(h.name);
+    const hooks = (await this.deps.autoScaling.hooks(group.name)).filter(ours);
     const listStarted = performance.now();
     const claims = await this.deps.claims.list(group.name);
     this.deps.claimView.replace(group.name, claims, listStarted);
