@@ -3,9 +3,10 @@
  * request a window (`windowMs`; or at once when `maxBatch` ids wait). A reader that has
  * been quiet answers at once: the reads of a moment (a burst of messages, pollers woken
  * together) are gathered while they keep coming, up to a window after the first. A busy
- * reader calls once a window, and every read made meanwhile shares that call: this is how
- * hundreds of launches share their EC2 reads instead of each describing alone, and how a
- * launch on a quiet reader does not wait for a tick that serves no one else.
+ * reader calls once a window (a third of one while 20 or more reads wait), and every read
+ * made meanwhile shares that call: this is how hundreds of launches share their EC2 reads
+ * instead of each describing alone, and how a launch on a quiet reader does not wait for
+ * a tick that serves no one else.
  */
 export class BatchedReader<T> {
   private pending = new Map<string, { resolve: (v: T | undefined) => void; reject: (e: unknown) => void }[]>();
@@ -72,6 +73,7 @@ export class BatchedReader<T> {
   }
 }
 
+/** Reads waiting (a burst of launches attaching at once) at which a call may follow the last by a third of a window. */
 const BUSY_BATCH = 20;
 
 /** The longest quiet that closes a gathering: SNS delivers a burst of launch messages a few ms apart. */

@@ -448,7 +448,7 @@ export class InstancePairing {
     this.step('claim-released', instanceId, claim.nodeId);
     registry.set(instanceId, group.name, { status: 'released' });
     log.info({ nodeId: claim.nodeId }, 'pair released');
-    // Not released here: another replica or task did it, and tells it.
+    // A claim another replica or task released first is that one's release to tell.
     if (released) this.tellReleased(group, claim.nodeId, pair, instanceId, log);
   }
 
