@@ -79,6 +79,30 @@ describe('BatchedReader', () => {
     assert.deepEqual(calls, [['a'], ['b', 'c']]);
   });
 
+  it('with 20 or more reads waiting (a burst attaching), calls a third of a window after the last call; with fewer, a whole window', async (t) => {
+    mockTimers(t);
+    for (const [waiting, nextCallAt] of [
+      [20, 10 + WINDOW_MS / 3],
+      [19, 10 + WINDOW_MS],
+    ] as const) {
+      const { calls, fetchMany } = recordingFetch();
+      const reader = new BatchedReader({ fetchMany, windowMs: WINDOW_MS, maxBatch: 100 });
+      const start = Date.now();
+      const first = reader.read('a');
+      t.mock.timers.tick(GATHER_MS); // the first call, at start + 10
+      await first;
+      t.mock.timers.tick(1);
+      const burst = Promise.all(Array.from({ length: waiting }, (_, i) => reader.read(`i-${i}`)));
+      t.mock.timers.tick(Math.ceil(nextCallAt) - 1 - (Date.now() - start));
+      await settle();
+      assert.equal(calls.length, 1, `${waiting} waiting: no second call yet`);
+      t.mock.timers.tick(1);
+      await settle();
+      assert.equal(calls.length, 2, `${waiting} waiting: the second call by ${nextCallAt.toFixed(1)} ms`);
+      assert.equal((await burst).length, waiting);
+    }
+  });
+
   it('asks once for an id read several times, and answers every one of those reads', async (t) => {
     mockTimers(t);
     const { calls, fetchMany } = recordingFetch();
