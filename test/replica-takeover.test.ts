@@ -96,6 +96,7 @@ describe('replicas that split the work', () => {
     // Seven: two replicas never own an odd count evenly, so equal parts would fail here.
     w.aws.autoScaling.setDesiredCapacity('etcd', 7);
     assertInvariants(await settle(w, 7, 30_000));
+    await w.aws.sns.idle(); // every message delivered to both replicas
     const owned = (index: number) => memberIds(w).filter((id) => ownerOf(id, 2) === index).length;
     // Each instance counted once (its notification and its hook message alike), and one more for each replica.
     assert.deepEqual(
