@@ -60,6 +60,18 @@ export class Ec2Gateway {
     );
   }
 
+  /**
+   * The instance as EC2 shows it now, asked by its primary ENI (device 0, which stays with
+   * it for life) through `instancesByEni`: the read shares the round's DescribeInstances
+   * with the ENI checks. By its id when no primary ENI is known.
+   */
+  async readAgain(instance: InstanceInfo): Promise<InstanceInfo | undefined> {
+    const primary = [...instance.attachments].find(([, a]) => a.deviceIndex === 0 && a.instanceId === instance.instanceId)?.[0];
+    if (!primary) return this.instances.read(instance.instanceId);
+    const now = await this.instancesByEni.read(primary);
+    return now?.instanceId === instance.instanceId ? now : undefined;
+  }
+
   describeVolumes(filters: Ec2Filter[]): Promise<VolumeInfo[]> {
     return this.pages('DescribeVolumes', (NextToken) => this.client.send(new DescribeVolumesCommand({ Filters: filters, MaxResults: 500, NextToken })), (p) =>
       (p.Volumes ?? []).map(toVolume),

@@ -101,7 +101,8 @@ export function createController(config: Config, options: { logger: Logger; clie
     config.replicas.count > 1 && config.aws.ssmShare === undefined
       ? new WriteShares({ index: config.replicas.index, count: config.replicas.count, windowMs: SHARE_WINDOW_MS })
       : undefined;
-  const parameterStoreShare = config.claims.store === 'ssm' ? () => config.aws.ssmShare ?? shares?.mine() ?? 1 / config.replicas.count : undefined;
+  // Without shares and a fixed part there is one replica: the whole.
+  const parameterStoreShare = config.claims.store === 'ssm' ? () => config.aws.ssmShare ?? shares?.mine() ?? 1 : undefined;
   const claims: ClaimStore = parameterStoreShare ? ssmClaimStore(config, clients, parameterStoreShare) : new FileClaimStore(config.claims.path);
   const inventory = new InventoryCache({ ec2, maxAgeMs: INVENTORY_MAX_AGE_MS });
   const claimView = new ClaimView(claims);

@@ -11,7 +11,7 @@ import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
 import { isSameClaim, type ClaimStore } from '../claims/claim-store.ts';
 import type { GroupConfig } from '../config/schema.ts';
-import { canTakeAttachments, holdersOf, isAnnounced, isAttachedTo, isGoneState, isWholeOn } from '../domain/attachment.ts';
+import { canTakeAttachments, holdersOf, isAnnounced, isAttachedTo, isGoneState, isWholeOn, untoldReleaseOf } from '../domain/attachment.ts';
 import { isPairableState } from '../domain/group-members.ts';
 import { eniHolders, freePairs } from '../domain/inventory.ts';
 import { HOLDER_TAG, PREPARED_TAG, type Attachment, type Claim, type EniInfo, type InstanceInfo, type Pair, type VolumeInfo } from '../domain/pairs.ts';
@@ -459,9 +459,8 @@ export class InstancePairing {
   async tellUntoldRelease(group: GroupConfig, instanceId: string, nodeId: string): Promise<void> {
     const log = this.deps.logger.child({ instanceId, group: group.name, nodeId });
     const pair = (await this.deps.inventory.get(group, { maxAgeMs: 0 })).find((p) => p.nodeId === nodeId);
-    const claimed = (await this.deps.claimView.claims(group.name)).some((c) => c.nodeId === nodeId && c.instanceId === instanceId);
-    const tagged = pair?.volume?.tags[HOLDER_TAG] === instanceId || pair?.eni?.tags[HOLDER_TAG] === instanceId;
-    if (!pair || !tagged || claimed || holdersOf(pair).includes(instanceId)) return;
+    const claimant = (await this.deps.claimView.claims(group.name)).find((c) => c.nodeId === nodeId)?.instanceId;
+    if (!pair || untoldReleaseOf(pair, claimant) !== instanceId) return;
     log.warn('the release of the pair was not told (a crash after its claim went): telling it now');
     this.tellReleased(group, nodeId, pair, instanceId, log);
   }
@@ -652,24 +651,13 @@ export class InstancePairing {
    */
   private async attachmentSettled(resourceId: string, instance: InstanceInfo): Promise<Attachment> {
     const { instanceId } = instance;
-    const now = await pollUntil(() => this.reread(instance), (i) => settled(i?.attachments.get(resourceId), instanceId), {
+    const now = await pollUntil(() => this.deps.ec2.readAgain(instance), (i) => settled(i?.attachments.get(resourceId), instanceId), {
       ...this.waitOptions(),
       what: `${resourceId} to attach to ${instanceId}`,
     });
     const attachment = now?.attachments.get(resourceId);
     if (!attachment || !isAttachedTo(attachment, instanceId)) throw attachmentLost(resourceId, instanceId);
     return attachment;
-  }
-
-  /**
-   * The instance as EC2 shows it now, asked by its primary ENI (device 0, which stays with
-   * it for life): that read shares the round's DescribeInstances with the ENI checks.
-   */
-  private async reread(instance: InstanceInfo): Promise<InstanceInfo | undefined> {
-    const primary = [...instance.attachments].find(([, a]) => a.deviceIndex === 0 && a.instanceId === instance.instanceId)?.[0];
-    if (!primary) return this.deps.ec2.instances.read(instance.instanceId);
-    const now = await this.deps.ec2.instancesByEni.read(primary);
-    return now?.instanceId === instance.instanceId ? now : undefined;
   }
 
   /** Prepares the volume (as EC2 says it is now: attach() reads it anew for a group that prepares) when the group asks for it and it was not prepared there yet. */

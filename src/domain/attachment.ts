@@ -53,6 +53,16 @@ export function isAnnounced(pair: Pick<Pair, 'volume' | 'eni'>, instanceId: stri
   return pair.volume?.tags[HOLDER_TAG] === instanceId && pair.eni?.tags[HOLDER_TAG] === instanceId;
 }
 
+/**
+ * The instance a pair's holder tag still names though it holds no part of the pair and
+ * not its claim (`claimant`: who holds the claim): its release was not told yet. The tag
+ * is removed once `pair.released` was delivered, which records the release as told.
+ */
+export function untoldReleaseOf(pair: Pick<Pair, 'volume' | 'eni'>, claimant: string | undefined): string | undefined {
+  const named = pair.volume?.tags[HOLDER_TAG] ?? pair.eni?.tags[HOLDER_TAG];
+  return named === undefined || named === claimant || holdersOf(pair).includes(named) ? undefined : named;
+}
+
 /** Instances holding either part of the pair. */
 export function holdersOf(pair: Pick<Pair, 'volume' | 'eni'>): string[] {
   return [pair.volume?.attachment?.instanceId, pair.eni?.attachment?.instanceId].filter((id): id is string => id !== undefined);

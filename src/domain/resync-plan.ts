@@ -8,8 +8,7 @@
  * is four passes over one view of the group, as external-dns splits its plan:
  * claims, members, odd pairs, double pairs.
  */
-import { holdersOf, isGoneState, isPairFinished, isWholeOn } from './attachment.ts';
-import { HOLDER_TAG } from './pairs.ts';
+import { holdersOf, isGoneState, isPairFinished, isWholeOn, untoldReleaseOf } from './attachment.ts';
 import { isPairableState, type GroupMember, type LifecycleHookInfo } from './group-members.ts';
 import { freePairs } from './inventory.ts';
 import type { Claim, Pair } from './pairs.ts';
@@ -153,16 +152,11 @@ function report(plan: ResyncPlan, problem: ResyncProblem, detail: string, ids: {
   plan.reports.push({ problem, nodeId: ids.nodeId, instanceId: ids.instanceId, detail });
 }
 
-/**
- * A release is recorded as told by removing the holder tag once `pair.released` was
- * delivered (or given up on): a tag that still names an instance holding neither the
- * pair nor its claim is a release a crash kept untold.
- */
+/** Releases a crash kept untold (see untoldReleaseOf) are told again. */
 function planUntoldReleases(view: GroupView, plan: ResyncPlan): void {
   for (const pair of view.input.pairs) {
-    const told = pair.volume?.tags[HOLDER_TAG] ?? pair.eni?.tags[HOLDER_TAG];
-    if (told === undefined || holdersOf(pair).includes(told) || view.claimOf.get(pair.nodeId)?.instanceId === told) continue;
-    plan.actions.push({ kind: 'tell-released', instanceId: told, nodeId: pair.nodeId });
+    const untold = untoldReleaseOf(pair, view.claimOf.get(pair.nodeId)?.instanceId);
+    if (untold) plan.actions.push({ kind: 'tell-released', instanceId: untold, nodeId: pair.nodeId });
   }
 }
 
