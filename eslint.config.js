@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tmp/**', 'eslint.config.js'] },
+  { ignores: ['node_modules/**', '.tmp/**', 'eslint.config.js', 'src/aws/sdk/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**', 'fake-aws/cli.ts', 'fake-aws/sandbox.ts'],
+    files: ['bench/**', 'scripts/**', 'fake-aws/cli.ts', 'fake-aws/sandbox.ts'],
     rules: { 'no-console': 'off' },
   },
 );

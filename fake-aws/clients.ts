@@ -3,9 +3,9 @@
  * and region, the fake's credentials, and no SDK retries, so every error the fake
  * answers reaches the caller. Tests and benchmarks both use these.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { AutoScalingClient } from '../src/aws/sdk/auto-scaling.js';
+import { EC2Client } from '../src/aws/sdk/ec2.js';
+import { SSMClient } from '../src/aws/sdk/ssm.js';
 import type { AwsClients } from '../src/aws/clients.ts';
 import { FAKE_CREDENTIALS, type FakeAws } from './index.ts';
 

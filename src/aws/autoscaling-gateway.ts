@@ -15,7 +15,7 @@ import {
   DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
   type AutoScalingClient,
-} from '@aws-sdk/client-auto-scaling';
+} from './sdk/auto-scaling.js';
 import type { AutoScalingInstance, GroupMember, LifecycleActionRef, LifecycleHookInfo, LifecycleResult } from '../domain/group-members.ts';
 import { isAwsKind } from './aws-errors.ts';
 import { allPages } from './all-pages.ts';

@@ -6,10 +6,10 @@
  * environment as usual (AWS_ENDPOINT_URL_EC2, _SSM, _AUTO_SCALING, for the local AWS).
  */
 
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { AutoScalingClient } from './sdk/auto-scaling.js';
+import { EC2Client } from './sdk/ec2.js';
+import { SQSClient } from './sdk/sqs.js';
+import { SSMClient } from './sdk/ssm.js';
 
 /** The three clients pairkeeper uses. */
 export interface AwsClients {

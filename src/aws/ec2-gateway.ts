@@ -15,7 +15,7 @@ import {
   DetachNetworkInterfaceCommand,
   ModifyNetworkInterfaceAttributeCommand,
   type EC2Client,
-} from '@aws-sdk/client-ec2';
+} from './sdk/ec2.js';
 import type { Ec2Filter } from '../domain/filters.ts';
 import type { EniInfo, InstanceInfo, VolumeInfo } from '../domain/pairs.ts';
 import { BatchedReader } from './batched-reader.ts';

@@ -14,9 +14,10 @@ import {
   DescribeNotificationConfigurationsCommand,
   PutLifecycleHookCommand,
   PutNotificationConfigurationCommand,
-} from '@aws-sdk/client-auto-scaling';
-import { CreateNetworkInterfaceCommand, CreateVolumeCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client, type VolumeType } from '@aws-sdk/client-ec2';
-import { CreateTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+} from './sdk/auto-scaling.js';
+import { CreateNetworkInterfaceCommand, CreateVolumeCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from './sdk/ec2.js';
+import type { VolumeType } from '@aws-sdk/client-ec2';
+import { CreateTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient, SubscribeCommand } from './sdk/sns.js';
 import { allPages } from './all-pages.ts';
 import { isAwsKind } from './aws-errors.ts';
 import { DEFAULT_RETRY_POLICY, awsCall } from './retry.ts';

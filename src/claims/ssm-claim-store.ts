@@ -12,7 +12,7 @@ import {
   GetParametersByPathCommand,
   PutParameterCommand,
   type SSMClient,
-} from '@aws-sdk/client-ssm';
+} from '../aws/sdk/ssm.js';
 import { allPages } from '../aws/all-pages.ts';
 import { isAwsKind, type AwsErrorKind } from '../aws/aws-errors.ts';
 import { DEFAULT_RETRY_POLICY, awsCall, type RetryPolicy } from '../aws/retry.ts';

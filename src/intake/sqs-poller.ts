@@ -12,7 +12,8 @@
  */
 import type { HandledMessage } from '../domain/handled-message.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '../aws/sdk/sqs.js';
+import type { Message } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import { backoffDelay, type Backoff } from '../backoff.ts';
 import type { Config } from '../config/schema.ts';

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetCommandInvocationCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetCommandInvocationCommand, SendCommandCommand, type SSMClient } from '../aws/sdk/ssm.js';
 import type { Logger } from 'pino';
 import { isAwsKind } from '../aws/aws-errors.ts';
 import { retry, type RetryPolicy } from '../aws/retry.ts';

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { AutoScalingClient } from '../../src/aws/sdk/auto-scaling.js';
+import { EC2Client } from '../../src/aws/sdk/ec2.js';
+import { SNSClient } from '../../src/aws/sdk/sns.js';
 import { fakeAwsClientConfig } from '../../fake-aws/clients.ts';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
 import { SetupGateway, type SetupClients } from '../../src/aws/setup-gateway.ts';

@@ -1,7 +1,8 @@
 import { fakeAwsClientConfig } from '../../fake-aws/clients.ts';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { PutParameterCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
+import type { SSMClientConfig } from '@aws-sdk/client-ssm';
+import { PutParameterCommand, SSMClient } from '../../src/aws/sdk/ssm.js';
 import type { RetryPolicy } from '../../src/aws/retry.ts';
 import { SsmClaimStore } from '../../src/claims/ssm-claim-store.ts';
 import { PairkeeperError } from '../../src/errors.ts';

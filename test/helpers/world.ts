@@ -11,7 +11,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedPairs, type PairsDescription, type SeedResult } from '../../fake-aws/ec2/seed.ts';
 import { startFakeAws, type FakeAws, type FakeAwsOptions } from '../../fake-aws/index.ts';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '../../src/aws/sdk/sqs.js';
 import { clientConfigFor, clientsFor } from '../../fake-aws/clients.ts';
 import { LogSink } from './log-sink.ts';
 import { waitFor } from './wait-for.ts';
