@@ -1,4 +1,5 @@
 import { bucketBound, scaleForBound } from './bucket-bound.ts';
+import { fastifyFloorMb } from './fastify-floor.ts';
 import { runPairkeeperBurst } from './pairkeeper-burst.ts';
 import { percentile } from './replica-scale-out.ts';
 import { benchSmilodonBurst } from './smilodon-peer.ts';
@@ -23,6 +24,7 @@ export async function benchBurst(options: { instances: number; boundSeconds: num
   const attachSeconds = (2 * ATTACH_DELAY_MS) / scale / 1000;
   const bound = bucketBound(required, { scale }).seconds + attachSeconds;
 
+  const floorMb = await fastifyFloorMb();
   const pk = await runPairkeeperBurst({ instances: n, pairs: n, azs, scale, attachDelayMs: ATTACH_DELAY_MS / scale });
   const total = Object.values(pk.calls).reduce((a, b) => a + b, 0);
   const mutating = Object.entries(pk.calls).filter(([a]) => MUTATING.has(a)).reduce((s, [, v]) => s + v, 0);
@@ -34,6 +36,7 @@ export async function benchBurst(options: { instances: number; boundSeconds: num
   );
   console.log(`  POST /sns answers during the burst: p50 ${percentile(pk.snsAnswerMs, 50).toFixed(1)} ms, p99 ${percentile(pk.snsAnswerMs, 99).toFixed(1)} ms (SNS gives up at 15 s)`);
   console.log(`  service RSS (child process): ${pk.rssIdleMb.toFixed(0)} MB idle (target <= 80), ${pk.rssPeakMb.toFixed(0)} MB at the burst's peak (target <= 150)`);
+  console.log(`    idle, file-backed (the node binary's pages and libraries'): ${pk.rssIdleFileMb.toFixed(0)} MB; a Fastify hello server with pino, same node and flags: ${floorMb.toFixed(0)} MB`);
   console.log(`  EC2 calls per launch: ${per(total)} in all (target <= 3.5); mutating ${per(mutating, 3)} (target 2; above it only by throttled retries: ${pk.throttled})`);
   for (const [action, count] of Object.entries(pk.calls)) console.log(`    ${action.padEnd(28)} ${per(count).padStart(6)}  (${count})`);
   const p = pk.pairs;

@@ -1,6 +1,7 @@
 /**
  * Node as the image runs `pairkeeper serve`, so that the benchmarks measure what
- * ships: the V8 flags of the Dockerfile's ENTRYPOINT (read from it, not copied), and
+ * ships: the V8 flags of the Dockerfile's ENTRYPOINT and its allocator settings
+ * (read from it, not copied), and
  * a compile cache filled the way the image build fills it — a `serve` with no usable
  * config loads every module serve runs, then stops at the config (exit 2), and Node
  * writes the cache as it exits. Without the cache each start parses the AWS SDK's
@@ -23,6 +24,15 @@ export function imageNodeFlags(dockerfile = readFileSync(DOCKERFILE, 'utf8')): s
   const cli = argv.indexOf('src/cli.ts');
   if (node < 0 || cli < node) throw new Error(`Dockerfile ENTRYPOINT ${entrypoint}: expected […, "node", flags…, "src/cli.ts"]`);
   return argv.slice(node + 1, cli);
+}
+
+/**
+ * The environment the image gives glibc's allocator (its `ENV MALLOC_…`), e.g.
+ * `{ MALLOC_ARENA_MAX: '2' }`: it changes the resident set the benchmarks report.
+ */
+export function imageMallocEnv(dockerfile = readFileSync(DOCKERFILE, 'utf8')): Record<string, string> {
+  const properties = DockerfileParser.parse(dockerfile).getENVs().flatMap((env) => env.getProperties());
+  return Object.fromEntries(properties.filter((p) => p.getName().startsWith('MALLOC_')).map((p) => [p.getName(), p.getValue() ?? '']));
 }
 
 /** A new compile cache directory filled as the image build fills /app/.compile-cache, for NODE_COMPILE_CACHE. */

@@ -28,6 +28,8 @@ export interface PairkeeperBurstResult {
   snsAnswerMs: number[];
   /** Resident set of the service's process (VmRSS, MiB): after start-up and its first resync, before the burst. */
   rssIdleMb: number;
+  /** Its file-backed part (RssFile) at that moment: the node binary's pages and the libraries'. */
+  rssIdleFileMb: number;
   /** Its largest sample (every 50 ms) from the first publish until the work is done. */
   rssPeakMb: number;
 }
@@ -68,6 +70,7 @@ export async function runPairkeeperBurst(options: { instances: number; pairs: nu
 
       aws.faults.resetCounts();
       const rssIdleMb = residentMb(service.pid);
+      const rssIdleFileMb = residentMb(service.pid, 'RssFile');
       const rss = sampleResidentPeak(service.pid, 50);
       // Signing is the fake SNS's work, done synchronously here; deliveries start after the loop, and so does the clock.
       for (const instance of launched) {
@@ -95,7 +98,7 @@ export async function runPairkeeperBurst(options: { instances: number; pairs: nu
       proxy.close();
       const calls = Object.fromEntries(Object.entries(aws.faults.calls()).filter(([k]) => k.startsWith('EC2:')).map(([k, v]) => [k.slice(4), v]));
       const throttled = Object.values(aws.ec2.throttling.stats()).reduce((sum, b) => sum + b.throttled, 0);
-      return { wallMs, calls, throttled, pairs: check, snsAnswerMs, rssIdleMb, rssPeakMb };
+      return { wallMs, calls, throttled, pairs: check, snsAnswerMs, rssIdleMb, rssIdleFileMb, rssPeakMb };
     } finally {
       await service.stop();
     }

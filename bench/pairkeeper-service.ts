@@ -1,7 +1,7 @@
 /**
  * pairkeeper as users run it, for the benchmarks: `pairkeeper serve` (src/cli.ts) in
- * a child process, started as the image starts it (its node flags and a compile cache
- * filled as the image build fills it, see image-node.ts), with a config file written
+ * a child process, started as the image starts it (its node flags, its allocator
+ * settings and a compile cache filled as the image build fills it, see image-node.ts), with a config file written
  * here and the AWS SDK pointed at the local AWS through the environment
  * (AWS_ENDPOINT_URL_*, the fake's credentials, and its CA, which the SNS signing
  * certificate's HTTPS needs). Both listeners are on
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FakeAws } from '../fake-aws/index.ts';
 import { testTls } from '../fake-aws/tls/index.ts';
-import { compileCacheLikeTheImage, imageNodeFlags } from './image-node.ts';
+import { compileCacheLikeTheImage, imageMallocEnv, imageNodeFlags } from './image-node.ts';
 import { spawnProcess } from './spawn-target.ts';
 
 const CLI = new URL('../src/cli.ts', import.meta.url);
@@ -47,7 +47,7 @@ export async function startPairkeeperService(aws: FakeAws, config: Record<string
   const ports: { public?: number; admin?: number } = {};
   const nodeFlags = imageNodeFlags();
   const service = await spawnProcess(CLI, ['serve', '--config', path], {
-    env: { ...aws.env(), NODE_EXTRA_CA_CERTS: testTls.caPath, NODE_COMPILE_CACHE: compileCacheLikeTheImage(nodeFlags) },
+    env: { ...imageMallocEnv(), ...aws.env(), NODE_EXTRA_CA_CERTS: testTls.caPath, NODE_COMPILE_CACHE: compileCacheLikeTheImage(nodeFlags) },
     nodeFlags,
     stderr: 'inherit',
     listening: (line) => {

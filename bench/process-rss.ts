@@ -5,11 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** The process's resident set now, in MiB. */
-export function residentMb(pid: number): number {
+/**
+ * The process's resident set now, in MiB: all of it (VmRSS), or its anonymous part
+ * (RssAnon: heaps, stacks, what only this process holds) or its file-backed part
+ * (RssFile: pages of the node binary and libraries, which the kernel can drop and
+ * read again).
+ */
+export function residentMb(pid: number, part: 'VmRSS' | 'RssAnon' | 'RssFile' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  if (!kb) throw new Error(`/proc/${pid}/status has no VmRSS line (has the process exited?)`);
+  const kb = new RegExp(`^${part}:\\s+(\\d+) kB$`, 'm').exec(status);
+  if (!kb) throw new Error(`/proc/${pid}/status has no ${part} line (has the process exited?)`);
   return Number(kb[1]) / 1024;
 }
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { imageNodeFlags } from '../../bench/image-node.ts';
+import { imageMallocEnv, imageNodeFlags } from '../../bench/image-node.ts';
 
 /**
  * config/pairkeeper.service, read as systemd reads it: sections of `Key=value`
@@ -65,6 +65,10 @@ function unitProblems(text: string): string[] {
   const flags = IMAGE_NODE_FLAGS.join(' ');
   const started = /^\/\S*\/node (.*?) ?(src\/cli\.ts serve|src\/server\.ts)$/.exec(start);
   expect(started?.[1] === flags, `ExecStart=${start}: expected an absolute node ${flags} running src/cli.ts serve`);
+  // and its allocator settings, for the same reason.
+  for (const [name, value] of Object.entries(imageMallocEnv())) {
+    expect(words('Service', 'Environment').includes(`${name}=${value}`), `no Environment=${name}=${value}, which the image sets`);
+  }
   expect(last('Service', 'Restart') === 'on-failure', 'not Restart=on-failure');
   const stop = last('Service', 'TimeoutStopSec');
   expect(stop !== undefined && seconds(stop) > DRAIN_SECONDS, `TimeoutStopSec=${stop}: must exceed the ${DRAIN_SECONDS} s drain`);
@@ -123,6 +127,7 @@ describe('config/pairkeeper.service', () => {
       'no Environment=PAIRKEEPER_CONFIG=/etc/pairkeeper/pairkeeper.yaml',
       'not WorkingDirectory=/opt/pairkeeper',
       `ExecStart=node src/server.ts: expected an absolute node ${IMAGE_NODE_FLAGS.join(' ')} running src/cli.ts serve`,
+      ...Object.entries(imageMallocEnv()).map(([name, value]) => `no Environment=${name}=${value}, which the image sets`),
       'not Restart=on-failure',
       'TimeoutStopSec=10s: must exceed the 20 s drain',
       'not NoNewPrivileges=yes',
