@@ -42,9 +42,9 @@ COPY src ./src
 RUN install -d -o node -g node /var/lib/pairkeeper /app/.compile-cache && ln -s /var/lib/pairkeeper /app/var
 VOLUME /var/lib/pairkeeper
 USER node
-# Node's compile cache, filled here once: every start would otherwise parse the AWS
-# SDK's bundles (2 MB for EC2) and load Node's TypeScript stripper again, which leaves
-# about 25 MB more resident for the life of the process (and starts slower). serve
+# Node's compile cache, filled here once: every start would otherwise compile every
+# module again and load Node's TypeScript stripper, which leaves about 17 MB more
+# resident for the life of the process (and starts slower). serve
 # loads every module it runs before it reads the config, so with no config it stops
 # there (exit 2) and Node writes the cache as it exits. The cache is kept per Node
 # version, V8 flags and user: this runs node as ENTRYPOINT does, as USER node.
