@@ -198,7 +198,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   sns: z.strictObject({
-    topicArns: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'expected an SNS topic ARN')).min(1),
+    /**
+     * The topics whose messages pairkeeper takes (POST /sns, and SNS envelopes in the
+     * queue). Empty only when intake.sqs takes the events, from a queue fed raw or by
+     * an EventBridge rule: then no SNS message is taken.
+     */
+    topicArns: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'expected an SNS topic ARN')).default([]),
     /**
      * Absent (the default): the host of SigningCertURL and SubscribeURL must be exactly
      * sns.<region of the TopicArn>.amazonaws.com (.amazonaws.com.cn in aws-cn). Set:
@@ -219,7 +224,7 @@ export const configSchema = z.strictObject({
     confirmTimeoutMs: z.number().int().positive().max(7000).default(5000),
     /** MessageIds remembered for replay protection; the window is maxMessageAgeSeconds + clockSkewSeconds. */
     seenMessageIds: z.number().int().positive().default(100_000),
-  }),
+  }).prefault({}),
   /** Intakes besides `POST /sns`. */
   intake: z
     .strictObject({
@@ -246,6 +251,9 @@ export const configSchema = z.strictObject({
 }).refine((config) => config.replicas.count === 1 || config.claims.store === 'ssm', {
   path: ['replicas', 'count'],
   message: 'several replicas need a shared claim store: set claims.store to ssm (the file store is one replica\'s)',
+}).refine((config) => config.sns.topicArns.length > 0 || config.intake.sqs !== undefined, {
+  path: ['sns', 'topicArns'],
+  message: 'name at least one topic, unless intake.sqs takes the events (a queue fed raw or by an EventBridge rule)',
 });
 
 export type Config = z.infer<typeof configSchema>;

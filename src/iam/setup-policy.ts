@@ -14,11 +14,17 @@ import { listOrOne, type GeneratedPolicy, type PolicyStatement } from './policy.
 
 type Conditions = NonNullable<PolicyStatement['Condition']>;
 
+const KMS_NOTE =
+  'volumes encrypted with a customer managed KMS key (--kms-key): creating them needs kms:CreateGrant, kms:GenerateDataKeyWithoutPlaintext and kms:DescribeKey on that key; add them for your key';
+
 export function setupIamPolicy(config: Config): GeneratedPolicy {
   const { region } = config.aws;
   const partition = partitionOf(region);
   const arn = (service: string, resource: string) => `arn:${partition}:${service}:${region}:*:${resource}`;
   const notes: string[] = [];
+  // With no topic `setup` refuses (it wires Auto Scaling to SNS): the policy is then pairs create's alone.
+  const setup = config.sns.topicArns.length > 0;
+  if (!setup) notes.push('no sns.topicArns: `setup` refuses such a config, so this policy is what `pairs create` needs and nothing of setup');
   const statements: PolicyStatement[] = [
     {
       Sid: 'ReadWhatSetupChecks',
@@ -26,13 +32,12 @@ export function setupIamPolicy(config: Config): GeneratedPolicy {
       // None of these supports resource-level permissions: "*" is the only resource.
       Action: [
         'autoscaling:DescribeAutoScalingGroups',
-        'autoscaling:DescribeLifecycleHooks',
-        'autoscaling:DescribeNotificationConfigurations',
+        ...(setup ? ['autoscaling:DescribeLifecycleHooks', 'autoscaling:DescribeNotificationConfigurations'] : []),
         'ec2:DescribeNetworkInterfaces',
         'ec2:DescribeSecurityGroups',
         'ec2:DescribeSubnets',
         'ec2:DescribeVolumes',
-        'sns:ListTopics',
+        ...(setup ? ['sns:ListTopics'] : []),
       ],
       Resource: '*',
       Condition: { StringEquals: { 'aws:RequestedRegion': region } },
@@ -68,13 +73,14 @@ export function setupIamPolicy(config: Config): GeneratedPolicy {
       Resource: [arn('ec2', 'volume/*'), arn('ec2', 'network-interface/*')],
       Condition: { StringEquals: { 'ec2:CreateAction': ['CreateNetworkInterface', 'CreateVolume'] } },
     },
-    {
-      Sid: 'TopicAndSubscription',
-      Effect: 'Allow',
-      Action: ['sns:CreateTopic', 'sns:ListSubscriptionsByTopic', 'sns:Subscribe'],
-      Resource: listOrOne(config.sns.topicArns),
-    },
   );
+  if (!setup) return { policy: { Version: '2012-10-17', Statement: statements }, notes: [...notes, KMS_NOTE] };
+  statements.push({
+    Sid: 'TopicAndSubscription',
+    Effect: 'Allow',
+    Action: ['sns:CreateTopic', 'sns:ListSubscriptionsByTopic', 'sns:Subscribe'],
+    Resource: listOrOne(config.sns.topicArns),
+  });
   if (config.groups.length > 0) {
     statements.push(
       {
@@ -94,7 +100,7 @@ export function setupIamPolicy(config: Config): GeneratedPolicy {
     );
     notes.push('iam:PassRole is allowed for any role passed to Auto Scaling: replace role/* with the role you give setup --role-arn');
   }
-  notes.push('volumes encrypted with a customer managed KMS key (--kms-key): creating them needs kms:CreateGrant, kms:GenerateDataKeyWithoutPlaintext and kms:DescribeKey on that key; add them for your key');
+  notes.push(KMS_NOTE);
   return { policy: { Version: '2012-10-17', Statement: statements }, notes };
 }
 

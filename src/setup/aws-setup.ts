@@ -55,6 +55,11 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 /** The topic ARN setup works on, and everything else that needs no call. */
 export function checkSetupInput(config: Config, input: SetupInput): { topicArn: string } {
   const topics = config.sns.topicArns;
+  if (topics.length === 0) {
+    throw new SetupInputError(
+      'sns.topicArns is empty: setup makes Auto Scaling notify an SNS topic and subscribes pairkeeper to it. With the events from a queue alone (fed by an EventBridge rule), make the rule and the launch hook yourself (README, "No public endpoint"); pairs create needs no topic',
+    );
+  }
   const topicArn = input.topicName === undefined ? topics[0]! : topics.find((arn) => arn.split(':')[5] === input.topicName);
   if (topicArn === undefined) throw new SetupInputError(`--topic-name ${input.topicName!}: not in sns.topicArns (add its ARN there, or pairkeeper refuses its messages)`);
   const topicRegion = topicArn.split(':')[3];

@@ -38,7 +38,8 @@ describe('configuration', () => {
     ['a bad port', `${MINIMAL}admin: { port: 70000 }\n`, /admin\.port:/],
     ['a missing region', 'sns: { topicArns: [arn:aws:sns:eu-west-1:123456789012:etcd] }\n', /aws:/],
     ['a bad topic ARN', 'aws: { region: eu-west-1 }\nsns: { topicArns: [etcd] }\n', /sns\.topicArns\.0: expected an SNS topic ARN/],
-    ['an empty allowlist', 'aws: { region: eu-west-1 }\nsns: { topicArns: [] }\n', /sns\.topicArns:/],
+    ['an empty allowlist', 'aws: { region: eu-west-1 }\nsns: { topicArns: [] }\n', /sns\.topicArns: name at least one topic, unless intake\.sqs takes the events/],
+    ['neither a topic nor a queue', 'aws: { region: eu-west-1 }\n', /sns\.topicArns: name at least one topic, unless intake\.sqs takes the events/],
     ['a pattern that is not a regex', `${MINIMAL.replace('] }', '], certHostPattern: "(" }')}`, /sns\.certHostPattern: not a valid regular expression/],
     ['a wrong type', `${MINIMAL.replace('] }', '], autoConfirm: "yes" }')}`, /sns\.autoConfirm:/],
     ['YAML that does not parse', 'aws: [\n', /not valid YAML/],
@@ -73,6 +74,13 @@ describe('configuration', () => {
   it('refuses an override that is not a port, naming the variable', () => {
     assert.throws(() => parseConfig(MINIMAL, 't', { PAIRKEEPER_ADMIN_PORT: 'eighty' }), /PAIRKEEPER_ADMIN_PORT: expected a port number/);
     assert.throws(() => parseConfig(MINIMAL, 't', { PAIRKEEPER_LISTEN_PORT: '99999' }), /listen\.port:/);
+  });
+
+  it('a queue fed raw or by EventBridge needs no topic: sns may be left out', () => {
+    const queueOnly = 'aws: { region: eu-west-1 }\nintake: { sqs: { queueUrl: https://sqs.eu-west-1.amazonaws.com/123456789012/pairkeeper } }\n';
+    const config = parseConfig(queueOnly, 'test');
+    assert.deepEqual(config.sns.topicArns, []);
+    assert.equal(config.sns.maxMessageAgeSeconds, 3600, 'the rest of sns keeps its defaults (SNS envelopes in the queue are checked with them)');
   });
 
   it('replicas: PAIRKEEPER_REPLICA_INDEX sets the index; the index must be below the count, and several replicas need the ssm store', () => {

@@ -106,7 +106,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const configText = JSON.stringify({
     // Time runs faster here (hooks 20×, attaches in ms): AWS's request rates are scaled with it; a test of the rates themselves sets its own.
     aws: { region: aws.region, ec2RateScale: 1000, ssmRateScale: 1000, pollIntervalMs: 10, attachTimeoutSeconds: 20 },
-    sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' },
+    // A queue fed raw or by EventBridge carries no SNS message: such a config names no topic.
+    ...(intake === 'sns' || intake === 'sqs-envelope' ? { sns: { topicArns: [topicArn], certHostPattern: '^localhost:\\d+$' } } : {}),
     groups: [{ name: 'etcd', filters: 'Service=etcd' }],
     claims: { store: options.claims ?? 'file', path: claimsPath },
     resync: { intervalSeconds: 3600 },

@@ -47,11 +47,14 @@ async function pairkeeper(args: string[], config: string): Promise<{ code: numbe
   return { code, out, err };
 }
 
-function configFile(name: string, extra: { filters?: string; adminPort?: number } = {}): { path: string; text: string } {
+/** A config file for the commands; `queueOnly`: no topic, the events come from a queue (fed raw or by EventBridge). */
+function configFile(name: string, extra: { filters?: string; adminPort?: number; queueOnly?: boolean } = {}): { path: string; text: string } {
   const text = JSON.stringify({
     aws: { region: aws.region, pollIntervalMs: 10, attachTimeoutSeconds: 20 },
     admin: { host: '127.0.0.1', port: extra.adminPort ?? 8081, token: ADMIN_TOKEN },
-    sns: { topicArns: [`arn:aws:sns:${aws.region}:${aws.accountId}:pairkeeper-test`], certHostPattern: '^localhost:\\d+$' },
+    ...(extra.queueOnly
+      ? { intake: { sqs: { queueUrl: `https://sqs.${aws.region}.amazonaws.com/${aws.accountId}/pairkeeper-events` } } }
+      : { sns: { topicArns: [`arn:aws:sns:${aws.region}:${aws.accountId}:pairkeeper-test`], certHostPattern: '^localhost:\\d+$' } }),
     groups: [{ name: 'etcd', filters: extra.filters ?? 'Service=etcd,Env=test,tag-key=Team', lifecycle: { noPairWaitSeconds: 0 } }],
     claims: { store: 'file', path: join(dir, `${name}-claims.json`) },
     resync: { intervalSeconds: 3600 },
@@ -212,6 +215,7 @@ describe('pairs create and setup refuse, and complete', () => {
   it('bad input exits 2 naming the problem, before any call (a subnet EC2 does not know: before any change)', async () => {
     const { path } = configFile('bad');
     const unsatisfiable = configFile('az-filter', { filters: 'Service=etcd,availability-zone=us-east-1a' }).path;
+    const queueOnly = configFile('queue-only', { queueOnly: true }).path;
     const subnets = aws.ec2.subnetFor(AZS[0]!);
     const cases: [string[], string, RegExp, 'no call' | 'no change'][] = [
       [['pairs', 'create', '--group', 'nope', '--nodes', 'n-1', '--subnets', subnets, '--size', '1'], path, /no group nope in the config/, 'no call'],
@@ -222,6 +226,7 @@ describe('pairs create and setup refuse, and complete', () => {
       [['pairs', 'create', '--group', 'etcd', '--nodes', 'n-1', '--subnets', 'subnet-0123456789abcdef0', '--size', '1', '--tag', 'Team=x'], path, /subnet subnet-0123456789abcdef0: EC2 does not know it in us-east-1/, 'no change'],
       [['pairs', 'create', '--group', 'etcd', '--nodes', 'n-1', '--subnets', subnets, '--size', '1', '--tag', 'Team=x', '--security-groups', 'sg-0123456789abcdef0'], path, /security group sg-0123456789abcdef0: EC2 does not know it in us-east-1/, 'no change'],
       [['setup', '--topic-name', 'elsewhere'], path, /--topic-name elsewhere: not in sns.topicArns/, 'no call'],
+      [['setup'], queueOnly, /sns\.topicArns is empty: setup makes Auto Scaling notify an SNS topic/, 'no call'],
       [['setup', '--endpoint', 'ftp://x/sns'], path, /--endpoint ftp:\/\/x\/sns/, 'no call'],
       [['setup', '--hook-heartbeat', '10'], path, /30 to 7200 seconds/, 'no call'],
     ];
@@ -234,6 +239,12 @@ describe('pairs create and setup refuse, and complete', () => {
       if (promise === 'no call') assert.deepEqual(operatorCalls(from), [], args.join(' '));
       else assert.deepEqual(operatorMutations(from), [], args.join(' '));
     }
+  });
+
+  it('pairs create needs no topic: with the events from a queue alone it plans the pairs', async () => {
+    const { code, out, err } = await pairkeeper(pairsCreate(['queue-1']), configFile('queue-only-pairs', { queueOnly: true }).path);
+    assert.equal(code, 0, err);
+    assert.match(out, /queue-1/);
   });
 
   it('completes a half-created pair (volume only) in its AZ, and never duplicates it', async () => {
