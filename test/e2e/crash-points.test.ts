@@ -100,6 +100,17 @@ function events(h: HookServer, type: NotifyEvent['type']): NotifyEvent[] {
   return h.requests.map((r) => JSON.parse(r.body) as NotifyEvent).filter((e) => e.type === type);
 }
 
+/** Facts (pair.attached, pair.released of one pair and instance) told under more than one id: a receiver could not drop the repeat. */
+function toldUnderSeveralIds(h: HookServer): string[] {
+  const ids = new Map<string, Set<string>>();
+  for (const e of h.requests.map((r) => JSON.parse(r.body) as NotifyEvent)) {
+    if (e.type !== 'pair.attached' && e.type !== 'pair.released') continue;
+    const fact = `${e.type} ${e.nodeId} on ${e.instanceId}`;
+    ids.set(fact, (ids.get(fact) ?? new Set()).add(e.id));
+  }
+  return [...ids].filter(([, told]) => told.size > 1).map(([fact, told]) => `${fact}: ${told.size} ids`);
+}
+
 function announcements(h: HookServer): NotifyEvent[] {
   return events(h, 'pair.attached');
 }
@@ -275,6 +286,7 @@ for (const store of STORES) {
           const told = events(h, 'pair.released').filter((e) => e.nodeId === victim!.nodeId && e.instanceId === victim!.instanceId);
           assert.ok(told.length >= 1, `after a crash at ${step}, pair.released reached the webhook at least once`);
         }
+        assert.deepEqual(toldUnderSeveralIds(h), [], `after a crash at ${step}, a fact told again carries the id it was first told with`);
         assert.deepEqual(watch.stop(), [], 'no invariant broke at any moment');
         assert.deepEqual(prepared.filter((p) => p.again), [], 'no volume prepared again on the instance it was recorded prepared on');
         t.diagnostic(`crash at ${step}: left ${left}; resync actions ${runs.join(' then ')}; now ${stateOf(w, h, crashAt.hit!)}; ${prepared.length} preparations, ${sentBeforeRestart} before the restart`);
