@@ -1,11 +1,10 @@
 /**
  * Node as the image runs `pairkeeper serve`, so that the benchmarks measure what
  * ships: the V8 flags of the Dockerfile's ENTRYPOINT and its allocator settings
- * (read from it, not copied), and
- * a compile cache filled the way the image build fills it — a `serve` with no usable
- * config loads every module serve runs, then stops at the config (exit 2), and Node
- * writes the cache as it exits. Without the cache each start parses the AWS SDK's
- * bundles again and loads Node's TypeScript stripper.
+ * (read from it, not copied), and a compile cache filled the way the image build
+ * fills it — a `serve` with no usable config loads every module serve runs, then
+ * stops at the config (exit 2), and Node writes the cache as it exits. Without the
+ * cache each start compiles every module again and loads Node's TypeScript stripper.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';

@@ -1,8 +1,8 @@
 /**
  * pairkeeper as users run it, for the benchmarks: `pairkeeper serve` (src/cli.ts) in
  * a child process, started as the image starts it (its node flags, its allocator
- * settings and a compile cache filled as the image build fills it, see image-node.ts), with a config file written
- * here and the AWS SDK pointed at the local AWS through the environment
+ * settings and a compile cache filled as the image build fills it, see
+ * image-node.ts), with a config file written here and the AWS SDK pointed at the local AWS through the environment
  * (AWS_ENDPOINT_URL_*, the fake's credentials, and its CA, which the SNS signing
  * certificate's HTTPS needs). Both listeners are on
  * loopback at ports the system picks; the bench learns them from the service's own

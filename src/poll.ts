@@ -2,7 +2,7 @@ import { PairkeeperError } from './errors.ts';
 
 /**
  * Re-reads one item until `done` holds, about every `intervalMs`. Reads go through a
- * batched reader, which calls at most once a window: a poller asks again half a
+ * batched reader, which calls at most once a window: a poller asks again a quarter
  * window after its answer, so it is in time for the reader's next call, and every
  * attachment in progress is re-read with that one Describe call.
  */

@@ -50,11 +50,12 @@ export type Task =
 /** Work a message asks for, which the instance's owner does (see Replicas). */
 type MessageTask = Exclude<Task, { kind: NodeTask }>;
 
-/** Tasks about one pair of the instance, not the instance as a whole. */
-type NodeTask = 'adopt' | 'drop-claim' | 'tell-released';
+/** Tasks (and the resync actions they come from) about one pair of the instance, not the instance as a whole. */
+const NODE_TASKS = ['adopt', 'drop-claim', 'tell-released'] as const;
+type NodeTask = (typeof NODE_TASKS)[number];
 
-function isNodeTask(task: Task): task is Extract<Task, { kind: NodeTask }> {
-  return task.kind === 'adopt' || task.kind === 'drop-claim' || task.kind === 'tell-released';
+function isNodeTask<T extends { kind: string }>(task: T): task is Extract<T, { kind: NodeTask }> {
+  return (NODE_TASKS as readonly string[]).includes(task.kind);
 }
 
 /** This replica's place among the replicas that share the claim store (config `replicas`). */
@@ -69,7 +70,7 @@ export interface Replicas {
 
 /** Tasks as resync plans them, with the lifecycle hooks resync found waiting on us. */
 export function taskOf(action: ResyncAction): Task {
-  if (action.kind === 'adopt' || action.kind === 'drop-claim' || action.kind === 'tell-released') return { kind: action.kind, nodeId: action.nodeId };
+  if (isNodeTask(action)) return { kind: action.kind, nodeId: action.nodeId };
   if (action.kind === 'continue-warm') return { kind: 'continue-warm', transition: 'launching' };
   return { kind: action.kind };
 }

@@ -14,9 +14,6 @@ import { listOrOne, type GeneratedPolicy, type PolicyStatement } from './policy.
 
 type Conditions = NonNullable<PolicyStatement['Condition']>;
 
-const KMS_NOTE =
-  'volumes encrypted with a customer managed KMS key (--kms-key): creating them needs kms:CreateGrant, kms:GenerateDataKeyWithoutPlaintext and kms:DescribeKey on that key; add them for your key';
-
 export function setupIamPolicy(config: Config): GeneratedPolicy {
   const { region } = config.aws;
   const partition = partitionOf(region);
@@ -74,14 +71,15 @@ export function setupIamPolicy(config: Config): GeneratedPolicy {
       Condition: { StringEquals: { 'ec2:CreateAction': ['CreateNetworkInterface', 'CreateVolume'] } },
     },
   );
-  if (!setup) return { policy: { Version: '2012-10-17', Statement: statements }, notes: [...notes, KMS_NOTE] };
-  statements.push({
-    Sid: 'TopicAndSubscription',
-    Effect: 'Allow',
-    Action: ['sns:CreateTopic', 'sns:ListSubscriptionsByTopic', 'sns:Subscribe'],
-    Resource: listOrOne(config.sns.topicArns),
-  });
-  if (config.groups.length > 0) {
+  if (setup) {
+    statements.push({
+      Sid: 'TopicAndSubscription',
+      Effect: 'Allow',
+      Action: ['sns:CreateTopic', 'sns:ListSubscriptionsByTopic', 'sns:Subscribe'],
+      Resource: listOrOne(config.sns.topicArns),
+    });
+  }
+  if (setup && config.groups.length > 0) {
     statements.push(
       {
         Sid: 'GroupNotificationsAndHooks',
@@ -100,7 +98,7 @@ export function setupIamPolicy(config: Config): GeneratedPolicy {
     );
     notes.push('iam:PassRole is allowed for any role passed to Auto Scaling: replace role/* with the role you give setup --role-arn');
   }
-  notes.push(KMS_NOTE);
+  notes.push('volumes encrypted with a customer managed KMS key (--kms-key): creating them needs kms:CreateGrant, kms:GenerateDataKeyWithoutPlaintext and kms:DescribeKey on that key; add them for your key');
   return { policy: { Version: '2012-10-17', Statement: statements }, notes };
 }
 
