@@ -8,8 +8,10 @@
  * /v1/pairs to show. Prints what to try; Ctrl-C stops both.
  *
  * `npm run sandbox -- --queue`: no public endpoint. The topic feeds an SQS queue
- * (SNS envelopes, signed; a dead-letter queue after 3 receives) and pairkeeper
- * polls it; `--queue=eventbridge` feeds the queue from an EventBridge rule instead.
+ * (SNS envelopes, signed; a dead-letter queue after 3 receives), wired by `pairkeeper
+ * setup` (the queue's policy and subscription), and pairkeeper polls it;
+ * `--queue=eventbridge` feeds the queue from an EventBridge rule instead (setup then
+ * runs with config/sandbox.yaml, which names no queue: the topic feeds nothing).
  *
  * Ports: FAKE_AWS_PORT (4566), FAKE_SNS_PORT (4567), PAIRKEEPER_LISTEN_PORT (8080),
  * PAIRKEEPER_ADMIN_PORT (8081).
@@ -41,12 +43,13 @@ aws.autoScaling.createGroup({ name: 'etcd', availabilityZones: AZS, minSize: 0, 
 aws.ec2.createVolume({ availabilityZone: AZS[2]!, tags: { NodeID: 'etcd-broken', Service: 'etcd', Env: 'sandbox' } });
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
+const SANDBOX_CONFIG = new URL('../config/sandbox.yaml', import.meta.url).pathname;
 const topicArn = `arn:aws:sns:${aws.region}:${aws.accountId}:pairkeeper-sandbox`;
 const queue = queueMode ? queueIntake() : undefined;
 const pairkeeperEnv = {
   ...env,
   ...aws.env(),
-  PAIRKEEPER_CONFIG: queue?.configPath ?? new URL('../config/sandbox.yaml', import.meta.url).pathname,
+  PAIRKEEPER_CONFIG: queue?.configPath ?? SANDBOX_CONFIG,
   PAIRKEEPER_LISTEN_PORT: String(ports.listen),
   PAIRKEEPER_ADMIN_PORT: String(ports.admin),
   NODE_EXTRA_CA_CERTS: testTls.caPath,
@@ -56,7 +59,8 @@ const pairsCreate = ['pairs', 'create', '--group', 'etcd', '--count', '6', '--pr
 // The sandbox's own stand-in for the role Auto Scaling publishes to SNS with. In queue mode nothing is
 // subscribed to pairkeeper's URL: the queue is fed from the topic (or an EventBridge rule) instead.
 const roleArn = `arn:aws:iam::${aws.accountId}:role/sandbox-asg-notify`;
-const setup = ['setup', ...(queue ? [] : ['--endpoint', `http://127.0.0.1:${ports.listen}/sns`]), '--role-arn', roleArn, '--apply'];
+const endpointOrConfig = !queue ? ['--endpoint', `http://127.0.0.1:${ports.listen}/sns`] : queueMode === 'eventbridge' ? ['--config', SANDBOX_CONFIG] : [];
+const setup = ['setup', ...endpointOrConfig, '--role-arn', roleArn, '--apply'];
 
 /** The service, once started (a failed pairs create stops the sandbox before it is). */
 const services: ChildProcess[] = [];
@@ -103,8 +107,8 @@ while (!(await fetch(`http://127.0.0.1:${ports.listen}/healthz`).then((r) => r.o
   await new Promise((r) => setTimeout(r, 100));
 }
 await run(setup);
-if (queue) queue.feed();
-else while (!aws.sns.listSubscriptions().some((s) => s.topicArn === topicArn && s.confirmed)) await new Promise((r) => setTimeout(r, 50));
+if (queueMode === 'eventbridge') queue!.feedFromRule();
+else if (!queue) while (!aws.sns.listSubscriptions().some((s) => s.topicArn === topicArn && s.confirmed)) await new Promise((r) => setTimeout(r, 50));
 const intake = queue ? `polling ${queue.url} (fed by ${queueMode === 'eventbridge' ? 'an EventBridge rule' : topicArn})` : `subscribed to ${topicArn}`;
 
 const ctl = `http://127.0.0.1:${ports.aws}/_fake`;
@@ -137,19 +141,16 @@ function queueModeOf(argv: string[]): 'sns' | 'eventbridge' | undefined {
 }
 
 /** The intake queue (with its dead-letter queue) and config/sandbox.yaml plus that queue, whose URL names this run's port. */
-function queueIntake(): { url: string; configPath: string; feed: () => void } {
+function queueIntake(): { url: string; configPath: string; feedFromRule: () => void } {
   const deadLetter = aws.sqs.createQueue('pairkeeper-sandbox-dlq');
   const intakeQueue = aws.sqs.createQueue('pairkeeper-sandbox-intake', { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: 3 }) });
   const url = aws.sqs.urlOf(intakeQueue);
-  const config = parseYaml(readFileSync(new URL('../config/sandbox.yaml', import.meta.url), 'utf8')) as Record<string, unknown>;
+  const config = parseYaml(readFileSync(SANDBOX_CONFIG, 'utf8')) as Record<string, unknown>;
   config.intake = { sqs: { queueUrl: url } };
   const configPath = new URL('../var/sandbox-queue.yaml', import.meta.url).pathname;
   mkdirSync(new URL('../var/', import.meta.url), { recursive: true });
   writeFileSync(configPath, stringifyYaml(config));
-  // After setup made the topic: SNS into the queue, or an EventBridge rule for the group's events.
-  const feed = () => {
-    if (queueMode === 'eventbridge') aws.events.putRule({ name: 'pairkeeper-sandbox', pattern: { source: ['aws.autoscaling'], detail: { AutoScalingGroupName: ['etcd'] } }, queueArn: intakeQueue.arn });
-    else aws.sns.subscribeQueue(topicArn, intakeQueue.arn);
-  };
-  return { url, configPath, feed };
+  // An EventBridge rule for the group's events (what setup does not make: README, "No public endpoint").
+  const feedFromRule = () => aws.events.putRule({ name: 'pairkeeper-sandbox', pattern: { source: ['aws.autoscaling'], detail: { AutoScalingGroupName: ['etcd'] } }, queueArn: intakeQueue.arn });
+  return { url, configPath, feedFromRule };
 }

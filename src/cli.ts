@@ -33,7 +33,8 @@ Commands:
                    [--encrypted] [--kms-key KEY] [--security-groups sg-1,sg-2]
                    [--tag K=V]...
   setup          make AWS match the config: the SNS topic, the subscription of
-                 --endpoint, each group's notifications and launch lifecycle hook;
+                 --endpoint, each group's notifications and launch lifecycle hook,
+                 and with intake.sqs the queue's policy and its subscription;
                  checks the region, the groups, hooks aimed elsewhere, pairs per AZ
                    [--endpoint https://host/sns] [--role-arn ARN]
                    [--hook-heartbeat SECONDS (300)] [--topic-name NAME]

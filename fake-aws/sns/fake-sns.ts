@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { partitionOf } from '../call-recorder.ts';
+import { partitionOf, type RecordedCall } from '../call-recorder.ts';
 import { FakeAwsError } from '../errors.ts';
+import { evaluate, type Statement } from '../iam-evaluator.ts';
 import { seededRandom } from '../random.ts';
-import type { FakeSqs } from '../sqs/fake-sqs.ts';
+import type { FakeQueue, FakeSqs } from '../sqs/fake-sqs.ts';
 import type { SnsHttpsEndpoint } from './https-endpoint.ts';
 import type { SignatureVersion, SnsEnvelope, SnsSigner } from './signer.ts';
 
@@ -12,8 +13,10 @@ import type { SignatureVersion, SnsEnvelope, SnsSigner } from './signer.ts';
  * counts as done on any 2xx or 4xx and is retried on 5xx or timeout (15 s), by
  * default 3 retries 20 s apart. An SQS subscription (same account) is confirmed at
  * once and gets the signed envelope as the message body, or the bare message with
- * RawMessageDelivery. Optional chaos (duplicates, random delay, hence reordering)
- * is seeded so a failing run can be repeated.
+ * RawMessageDelivery, but only when the queue's policy lets sns.amazonaws.com send
+ * for the topic: otherwise the message is lost without an error anywhere, as on AWS
+ * (a failed notification; here a delivery recorded as `denied`). Optional chaos
+ * (duplicates, random delay, hence reordering) is seeded so a failing run can be repeated.
  */
 export interface DeliveryPolicy {
   retries: number;
@@ -46,14 +49,24 @@ export interface Subscription {
   confirmed: boolean;
 }
 
+/** What Subscribe's Attributes may set here; an attribute left out is not asked for. */
+export interface SubscriptionAttributes {
+  /** SQS only: the queue gets the Message itself instead of the envelope. */
+  rawMessageDelivery?: boolean;
+}
+
 export interface DeliveryRecord {
   messageId: string;
   type: SnsEnvelope['Type'];
   subscriptionArn: string;
   attempts: number;
-  status: number | 'timeout' | 'error' | 'dropped' | 'enqueued';
+  /** `denied`: the queue's policy does not let SNS send this topic's messages to it. */
+  status: number | 'timeout' | 'error' | 'dropped' | 'enqueued' | 'denied';
   duplicate: boolean;
 }
+
+/** Who SNS is when it sends to a queue. */
+const SNS_PRINCIPAL = { service: 'sns.amazonaws.com' };
 
 export class FakeSns {
   readonly region: string;
@@ -116,15 +129,19 @@ export class FakeSns {
   }
 
   /**
-   * Subscribes an HTTP(S) endpoint and sends it a SubscriptionConfirmation, as SNS does.
-   * Subscribing the same endpoint again answers the existing subscription, and sends a
+   * Subscribe, as the API does it. An HTTP(S) endpoint gets a SubscriptionConfirmation, as
+   * SNS sends it; subscribing it again answers the existing subscription, and sends a
    * pending one its confirmation again. The protocol defaults to the endpoint's scheme.
+   * With `sqs`, the endpoint is a queue ARN (subscribeSqs).
    */
-  subscribe(topicArn: string, endpoint: string, protocol: string = endpoint.split(':')[0] ?? ''): Subscription {
+  subscribe(topicArn: string, endpoint: string, protocol: string = endpoint.split(':')[0] ?? '', attributes: SubscriptionAttributes = {}): Subscription {
     if (!this.topics.has(topicArn)) throw new FakeAwsError('NotFound', 'Topic does not exist', 404);
+    if (protocol === 'sqs') return this.subscribeSqs(topicArn, endpoint, attributes);
     if (protocol !== 'http' && protocol !== 'https') {
       throw new FakeAwsError('InvalidParameter', `Invalid parameter: Amazon SNS does not support this protocol string: ${protocol}`);
     }
+    // AWS delivers raw to HTTP(S) too; this fake's HTTP(S) deliveries always send the envelope.
+    if (attributes.rawMessageDelivery) throw new FakeAwsError('InvalidParameter', 'Invalid parameter: Attributes Reason: the fake SNS delivers raw messages to SQS only');
     if (!endpoint.startsWith(`${protocol}://`) || !URL.canParse(endpoint)) throw new FakeAwsError('InvalidParameter', 'Invalid parameter: Endpoint');
     const existing = this.listSubscriptions().find((s) => s.topicArn === topicArn && s.protocol === protocol && s.endpoint === endpoint);
     if (existing) {
@@ -146,21 +163,16 @@ export class FakeSns {
     return sub;
   }
 
-  /** Subscribes an SQS queue of this account: confirmed at once, as SNS does for its own account's queues. */
-  subscribeQueue(topicArn: string, queueArn: string, options: { rawMessageDelivery?: boolean } = {}): Subscription {
-    if (!this.topics.has(topicArn)) throw new Error(`no topic ${topicArn}`);
-    if (!this.sqs?.queueByArn(queueArn)) throw new Error(`no queue ${queueArn}`);
-    const sub: Subscription = {
-      arn: `${topicArn}:${randomUUID()}`,
-      topicArn,
-      protocol: 'sqs',
-      endpoint: queueArn,
-      owner: this.accountId,
-      rawMessageDelivery: options.rawMessageDelivery ?? false,
-      token: '',
-      confirmed: true,
-    };
-    this.subscriptions.set(sub.arn, sub);
+  /**
+   * A test fixture for "the operator subscribed the queue": subscribes it as the API does
+   * and then, as the SQS console's "Subscribe to Amazon SNS topic" does, adds to the
+   * queue's policy a statement letting sns.amazonaws.com send for this topic (the API's
+   * Subscribe never touches the policy). `queuePolicy: false` leaves the policy as it is,
+   * for a subscription SNS cannot deliver on.
+   */
+  subscribeQueue(topicArn: string, queueArn: string, options: SubscriptionAttributes & { queuePolicy?: boolean } = {}): Subscription {
+    const sub = this.subscribe(topicArn, queueArn, 'sqs', { rawMessageDelivery: options.rawMessageDelivery });
+    if (options.queuePolicy !== false) this.letTopicSend(topicArn, queueArn);
     return sub;
   }
 
@@ -195,6 +207,65 @@ export class FakeSns {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * A queue of this account is confirmed at once, as SNS does for its own account's
+   * queues. Subscribing it again answers the existing subscription, unless an attribute
+   * asked for differs from the one it has.
+   */
+  private subscribeSqs(topicArn: string, queueArn: string, attributes: SubscriptionAttributes): Subscription {
+    if (!this.sqs?.queueByArn(queueArn)) throw new FakeAwsError('InvalidParameter', 'Invalid parameter: SQS endpoint ARN');
+    const existing = this.listSubscriptions().find((s) => s.topicArn === topicArn && s.protocol === 'sqs' && s.endpoint === queueArn);
+    if (existing) {
+      if (attributes.rawMessageDelivery !== undefined && attributes.rawMessageDelivery !== existing.rawMessageDelivery) {
+        throw new FakeAwsError('InvalidParameter', 'Invalid parameter: Attributes Reason: Subscription already exists with different attributes');
+      }
+      return existing;
+    }
+    const sub: Subscription = {
+      arn: `${topicArn}:${randomUUID()}`,
+      topicArn,
+      protocol: 'sqs',
+      endpoint: queueArn,
+      owner: this.accountId,
+      rawMessageDelivery: attributes.rawMessageDelivery ?? false,
+      token: '',
+      confirmed: true,
+    };
+    this.subscriptions.set(sub.arn, sub);
+    return sub;
+  }
+
+  /** The console's statement, with a Sid per topic: one already there for this topic is replaced, the others kept. */
+  private letTopicSend(topicArn: string, queueArn: string): void {
+    // subscribeSqs made sure of both.
+    const sqs = this.sqs!;
+    const queue = sqs.queueByArn(queueArn)!;
+    const sid = `topic-subscription-${topicArn}`;
+    const statement: Statement = {
+      Sid: sid,
+      Effect: 'Allow',
+      Principal: { Service: SNS_PRINCIPAL.service },
+      Action: 'sqs:SendMessage',
+      Resource: queue.arn,
+      Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+    };
+    const policy = sqs.queuePolicy(queue);
+    const kept = policy.Statement.filter((s) => s.Sid !== sid);
+    sqs.setAttributes(queue, { Policy: JSON.stringify({ Version: '2012-10-17', ...policy, Statement: [...kept, statement] }) });
+  }
+
+  /** SNS sends as its service principal on behalf of the topic: the queue's policy must allow that. */
+  private queueLetsIn(sqs: FakeSqs, queue: FakeQueue, topicArn: string): boolean {
+    const topicAccount = topicArn.split(':')[4]!;
+    const call: RecordedCall = {
+      action: 'sqs:SendMessage',
+      region: this.region,
+      resources: [{ arn: queue.arn, tags: {} }],
+      requestKeys: { 'aws:SourceArn': topicArn, 'aws:SourceAccount': topicAccount },
+    };
+    return evaluate(sqs.queuePolicy(queue), call, SNS_PRINCIPAL).decision === 'allowed';
+  }
+
   private confirmationFor(sub: Subscription, type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation'): SnsEnvelope {
     return this.signer.confirmation({
       type,
@@ -225,9 +296,14 @@ export class FakeSns {
     this.deliveries.push(record);
     if (sub.protocol === 'sqs') {
       record.attempts = 1;
-      const queue = this.sqs?.queueByArn(sub.endpoint);
-      if (!queue) return; // the queue was deleted: SNS drops the message
-      this.sqs!.send(queue, sub.rawMessageDelivery ? envelope.Message : JSON.stringify(envelope, null, 2));
+      const sqs = this.sqs;
+      const queue = sqs?.queueByArn(sub.endpoint);
+      if (!sqs || !queue) return; // the queue was deleted: SNS drops the message
+      if (!this.queueLetsIn(sqs, queue, sub.topicArn)) {
+        record.status = 'denied';
+        return;
+      }
+      sqs.send(queue, sub.rawMessageDelivery ? envelope.Message : JSON.stringify(envelope, null, 2));
       record.status = 'enqueued';
       return;
     }

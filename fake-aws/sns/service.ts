@@ -2,15 +2,18 @@
  * The fake SNS API on the Query protocol (`Version=2010-03-31`, awsQuery XML), as
  * `pairkeeper setup` and the AWS CLI call it: CreateTopic (idempotent by name),
  * ListTopics, Subscribe (an HTTP(S) endpoint gets its SubscriptionConfirmation, and the
- * answer says `pending confirmation` until it is confirmed) and ListSubscriptionsByTopic.
+ * answer says `pending confirmation` until it is confirmed; a queue of the account is
+ * confirmed at once, its policy left as it is; of the Attributes, RawMessageDelivery)
+ * and ListSubscriptionsByTopic.
  * Errors are SNS's: `InvalidParameter` (400), `NotFound` (404).
  */
 import { NO_RESOURCES } from '../call-recorder.ts';
 import { FakeAwsError } from '../errors.ts';
 import { decodePageToken, pageAfter } from '../page-token.ts';
 import type { QueryService } from '../protocol.ts';
+import { readMap } from '../query-params.ts';
 import type { XmlObject } from '../xml.ts';
-import type { FakeSns } from './fake-sns.ts';
+import type { FakeSns, SubscriptionAttributes } from './fake-sns.ts';
 
 type Handler = (sns: FakeSns, params: URLSearchParams) => XmlObject;
 
@@ -28,7 +31,7 @@ const handlers: Record<string, Handler> = {
   },
 
   Subscribe(sns, params) {
-    const sub = sns.subscribe(required(params, 'TopicArn'), required(params, 'Endpoint'), required(params, 'Protocol'));
+    const sub = sns.subscribe(required(params, 'TopicArn'), required(params, 'Endpoint'), required(params, 'Protocol'), subscriptionAttributes(params));
     const returnArn = params.get('ReturnSubscriptionArn') === 'true';
     return { SubscriptionArn: sub.confirmed || returnArn ? sub.arn : 'pending confirmation' };
   },
@@ -82,6 +85,19 @@ function required(params: URLSearchParams, name: string): string {
     throw new FakeAwsError('ValidationError', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
   }
   return value;
+}
+
+/** Of Subscribe's Attributes the fake plays RawMessageDelivery; any other is refused rather than ignored. */
+function subscriptionAttributes(params: URLSearchParams): SubscriptionAttributes {
+  const attributes: SubscriptionAttributes = {};
+  for (const [key, value] of readMap(params, 'Attributes')) {
+    if (key !== 'RawMessageDelivery') throw new FakeAwsError('InvalidParameter', `Invalid parameter: Attributes Reason: the fake SNS does not support the attribute ${key}`);
+    if (value !== 'true' && value !== 'false') {
+      throw new FakeAwsError('InvalidParameter', `Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [${value}]. Must be true or false.`);
+    }
+    attributes.rawMessageDelivery = value === 'true';
+  }
+  return attributes;
 }
 
 function after(params: URLSearchParams): string | undefined {

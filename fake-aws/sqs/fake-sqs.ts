@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Policy } from '../iam-evaluator.ts';
 import { Timers } from '../timers.ts';
 import { invalidAttributeValue, invalidParameterValue, sqsErrors } from './errors.ts';
 
@@ -10,7 +11,8 @@ import { invalidAttributeValue, invalidParameterValue, sqsErrors } from './error
  * queue with a RedrivePolicy moves a message to its dead-letter queue when it is
  * about to be received more than maxReceiveCount times. All SQS seconds
  * (visibility, wait, delay) pass at `timing.msPerSecond`, so tests can use AWS's
- * integer-second values and still run fast.
+ * integer-second values and still run fast. A queue's Policy must have the shape SQS
+ * asks for; the fake SNS evaluates it before it delivers to the queue.
  */
 export interface SqsTiming {
   /** How many ms one SQS second lasts: 1000 is real time. */
@@ -66,6 +68,8 @@ const SETTABLE: Record<string, { default?: string; min?: number; max?: number }>
   VisibilityTimeout: { default: '30', min: 0, max: 43_200 },
   RedrivePolicy: {},
   Policy: {},
+  // SSE-KMS: a key id, ARN or alias, kept as given (AWS checks the key only when it is used).
+  KmsMasterKeyId: {},
 };
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -242,6 +246,12 @@ export class FakeSqs {
     return raw === undefined || raw === '' ? undefined : parseRedrivePolicy(raw);
   }
 
+  /** The queue's resource policy: without one, no statement lets another principal (SNS, say) send to it. */
+  queuePolicy(queue: FakeQueue): Policy {
+    const raw = queue.attributes.get('Policy');
+    return raw === undefined || raw === '' ? { Statement: [] } : parseQueuePolicy(raw);
+  }
+
   /** Drops every queue and wakes every long poll (which then answers with no messages). */
   reset(): void {
     for (const queue of this.queues.values()) wake(queue);
@@ -330,6 +340,10 @@ export class FakeSqs {
       }
       return value;
     }
+    if (key === 'Policy') {
+      if (value !== '') parseQueuePolicy(value);
+      return value;
+    }
     if (spec.min !== undefined && spec.max !== undefined) {
       const n = Number(value);
       if (!/^\d+$/.test(value) || n < spec.min || n > spec.max) {
@@ -354,6 +368,28 @@ export function parseRedrivePolicy(raw: string): RedrivePolicy {
   if (typeof p.deadLetterTargetArn !== 'string') throw invalid('Redrive policy does not contain mandatory attribute: deadLetterTargetArn.');
   if (!Number.isInteger(count) || count < 1 || count > 1000) throw invalid('Invalid value for maxReceiveCount: must be between 1 and 1000.');
   return { deadLetterTargetArn: p.deadLetterTargetArn, maxReceiveCount: count };
+}
+
+/**
+ * A queue policy as SQS takes it: a JSON object whose Statement is one statement or a
+ * list of them (given back as a list). What is inside a statement is left to the evaluator.
+ */
+export function parseQueuePolicy(raw: string): Policy {
+  const invalid = () => invalidAttributeValue('Invalid value for the parameter Policy.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalid();
+  }
+  if (!isObject(parsed)) throw invalid();
+  const statements: unknown[] = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
+  if (statements.some((s) => !isObject(s))) throw invalid();
+  return { ...parsed, Statement: statements } as Policy;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Outside what SQS allows in a body: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF. */

@@ -83,6 +83,9 @@ const KIND_OF_CODE: Readonly<Record<string, AwsErrorKind>> = {
   'InvalidSubnetID.NotFound': 'not-found',
   'InvalidGroup.NotFound': 'not-found',
   NotFound: 'not-found',
+  // SQS (JSON protocol) names the error by its shape; the query code is kept beside it.
+  QueueDoesNotExist: 'not-found',
+  'AWS.SimpleQueueService.NonExistentQueue': 'not-found',
   VolumeInUse: 'in-use',
   ParameterAlreadyExists: 'already-exists',
   InvalidParameterValue: 'invalid',
@@ -92,6 +95,7 @@ const KIND_OF_CODE: Readonly<Record<string, AwsErrorKind>> = {
   'InvalidSubnetID.Malformed': 'invalid',
   'InvalidGroupId.Malformed': 'invalid',
   InvalidParameter: 'invalid',
+  InvalidAttributeValue: 'invalid',
   MissingParameter: 'invalid',
 };
 

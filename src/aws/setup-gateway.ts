@@ -3,8 +3,8 @@
  * else: they are not pairkeeper's runtime role (`pairkeeper iam-policy --for setup`
  * prints the policy for these; src/iam/setup-policy.ts). Reads are Describe/List
  * calls; the writes create (volumes and ENIs tagged in the create call, a topic, a
- * subscription) or put (a group's notification configuration, a lifecycle hook) and
- * never delete. Throttling and 5xx are retried with backoff; every other failure
+ * subscription) or put (a group's notification configuration, a lifecycle hook, a
+ * queue's policy, written whole with every statement it had kept) and never delete. Throttling and 5xx are retried with backoff; every other failure
  * reaches the caller as an AwsError with a kind.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,6 +18,7 @@ import {
 import { CreateNetworkInterfaceCommand, CreateVolumeCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from './sdk/ec2.js';
 import type { VolumeType } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient, SubscribeCommand } from './sdk/sns.js';
+import { GetQueueAttributesCommand, SQSClient, SetQueueAttributesCommand } from './sdk/sqs.js';
 import { allPages } from './all-pages.ts';
 import { isAwsKind } from './aws-errors.ts';
 import { DEFAULT_RETRY_POLICY, awsCall } from './retry.ts';
@@ -58,6 +59,15 @@ export interface SubscriptionInfo {
   confirmed: boolean;
 }
 
+/** What setup reads of the queue intake.sqs names. */
+export interface QueueInfo {
+  arn: string;
+  /** The queue's resource policy (JSON), absent when it has none. */
+  policy: string | undefined;
+  /** The KMS key of its server-side encryption, when it is encrypted with one. */
+  kmsMasterKeyId: string | undefined;
+}
+
 export interface LifecycleHookSpec {
   group: string;
   name: string;
@@ -75,6 +85,7 @@ export interface SetupClients {
   ec2: EC2Client;
   autoScaling: AutoScalingClient;
   sns: SNSClient;
+  sqs: SQSClient;
 }
 
 export function createSetupClients(region: string): SetupClients {
@@ -82,6 +93,7 @@ export function createSetupClients(region: string): SetupClients {
     ec2: new EC2Client({ region, maxAttempts: 1, requestHandler }),
     autoScaling: new AutoScalingClient({ region, maxAttempts: 1, requestHandler }),
     sns: new SNSClient({ region, maxAttempts: 1, requestHandler }),
+    sqs: new SQSClient({ region, maxAttempts: 1, requestHandler }),
   };
 }
 
@@ -89,6 +101,7 @@ export function destroySetupClients(clients: SetupClients): void {
   clients.ec2.destroy();
   clients.autoScaling.destroy();
   clients.sns.destroy();
+  clients.sqs.destroy();
 }
 
 const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
@@ -111,11 +124,6 @@ export class SetupGateway {
     }
   }
 
-  /**
-   * One ClientToken for every attempt of this create: EC2 answers a retry (after a
-   * timeout, say) with the volume the first attempt made, instead of making another
-   * volume with the same NodeID.
-   */
   /** Whether EC2 knows every one of these security groups in this region. */
   async securityGroupsExist(ids: string[]): Promise<boolean> {
     try {
@@ -127,6 +135,11 @@ export class SetupGateway {
     }
   }
 
+  /**
+   * One ClientToken for every attempt of this create: EC2 answers a retry (after a
+   * timeout, say) with the volume the first attempt made, instead of making another
+   * volume with the same NodeID.
+   */
   async createVolume(spec: VolumeSpec): Promise<string> {
     const ClientToken = randomUUID();
     const answer = await this.call('EC2 CreateVolume', () =>
@@ -189,9 +202,31 @@ export class SetupGateway {
     return subscriptions.map((s) => ({ protocol: s.Protocol ?? '', endpoint: s.Endpoint ?? '', confirmed: s.SubscriptionArn?.startsWith('arn:') ?? false }));
   }
 
-  /** SNS then posts a SubscriptionConfirmation to the endpoint, which pairkeeper confirms (sns.autoConfirm). */
-  async subscribe(topicArn: string, protocol: 'http' | 'https', endpoint: string): Promise<void> {
+  /**
+   * An HTTP(S) endpoint then gets a SubscriptionConfirmation, which pairkeeper confirms
+   * (sns.autoConfirm); a queue of the topic's account (its ARN) is subscribed at once.
+   */
+  async subscribe(topicArn: string, protocol: 'http' | 'https' | 'sqs', endpoint: string): Promise<void> {
     await this.call('SNS Subscribe', () => this.clients.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: protocol, Endpoint: endpoint })));
+  }
+
+  /** The queue at this URL; undefined when SQS knows no such queue. */
+  async queue(queueUrl: string): Promise<QueueInfo | undefined> {
+    try {
+      const answer = await this.call('SQS GetQueueAttributes', () =>
+        this.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'Policy', 'KmsMasterKeyId'] })),
+      );
+      const attributes = answer.Attributes ?? {};
+      return { arn: attributes.QueueArn!, policy: attributes.Policy, kmsMasterKeyId: attributes.KmsMasterKeyId };
+    } catch (err) {
+      if (isAwsKind(err, 'not-found')) return undefined;
+      throw err;
+    }
+  }
+
+  /** Replaces the queue's policy with `policy` (JSON): the caller keeps what it had. */
+  async setQueuePolicy(queueUrl: string, policy: string): Promise<void> {
+    await this.call('SQS SetQueueAttributes', () => this.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { Policy: policy } })));
   }
 
   /** The groups AWS knows among `names`. */

@@ -5,11 +5,12 @@
  * region, the configured topics and groups, and volumes and ENIs that are created
  * with the NodeID tag and the tags each group's filters select (aws:RequestTag on the
  * create call, which carries its tags in TagSpecifications; CreateTags is allowed
- * only as part of those creates). No delete action appears.
+ * only as part of those creates). No delete action appears. With intake.sqs, the
+ * queue's attributes: setup writes its policy (a statement letting the topic send).
  */
 import type { Config } from '../config/schema.ts';
 import { parseFilters } from '../domain/filters.ts';
-import { partitionOf } from '../domain/aws-arn.ts';
+import { partitionOf, queueArn } from '../domain/aws-arn.ts';
 import { listOrOne, type GeneratedPolicy, type PolicyStatement } from './policy.ts';
 
 type Conditions = NonNullable<PolicyStatement['Condition']>;
@@ -77,6 +78,15 @@ export function setupIamPolicy(config: Config): GeneratedPolicy {
       Effect: 'Allow',
       Action: ['sns:CreateTopic', 'sns:ListSubscriptionsByTopic', 'sns:Subscribe'],
       Resource: listOrOne(config.sns.topicArns),
+    });
+  }
+  if (setup && config.intake.sqs) {
+    statements.push({
+      Sid: 'QueueFedByTopic',
+      Effect: 'Allow',
+      // Its policy is read, and written with a statement that lets the topic send to it.
+      Action: ['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'],
+      Resource: queueArn(config.intake.sqs.queueUrl, region),
     });
   }
   if (setup && config.groups.length > 0) {

@@ -10,7 +10,9 @@
  *   errors and the test notification;
  * - a launch lifecycle hook per group aimed at the topic (default result ABANDON: an
  *   instance never goes in service without its pair), with the role Auto Scaling
- *   publishes with (given, never created).
+ *   publishes with (given, never created);
+ * - with intake.sqs, the queue fed by the topic (queue-policy.ts): a statement of the
+ *   queue's policy that lets the topic send to it, then its subscription.
  *
  * And what it checks but cannot fix, which stops it before any change: topics of
  * another region than aws.region (Auto Scaling publishes only in its own), groups
@@ -19,11 +21,12 @@
  */
 import type { AutoScalingGateway } from '../aws/autoscaling-gateway.ts';
 import type { Ec2Gateway } from '../aws/ec2-gateway.ts';
-import type { GroupShape, SetupGateway } from '../aws/setup-gateway.ts';
+import type { GroupShape, SetupGateway, SubscriptionInfo } from '../aws/setup-gateway.ts';
 import type { Config, GroupConfig } from '../config/schema.ts';
 import { pairFilters } from '../domain/filters.ts';
 import { buildPairs } from '../domain/inventory.ts';
 import { step, type Plan } from './plan.ts';
+import { checkQueueInput, planQueue } from './queue-setup.ts';
 import { SetupBlockedError, SetupInputError } from './setup-errors.ts';
 
 /** The notification types pairkeeper acts on (and the test one, which it acknowledges). */
@@ -75,6 +78,7 @@ export function checkSetupInput(config: Config, input: SetupInput): { topicArn: 
     }
     if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new SetupInputError(`--endpoint ${input.endpoint}: expected pairkeeper's public URL, such as https://pairkeeper.example.com/sns`);
   }
+  if (config.intake.sqs) checkQueueInput(config.intake.sqs.queueUrl, topicArn);
   if (input.roleArn !== undefined && !ROLE_ARN.test(input.roleArn)) throw new SetupInputError(`--role-arn ${input.roleArn}: expected an IAM role ARN, such as arn:aws:iam::123456789012:role/asg-notify`);
   if (!Number.isInteger(input.hookHeartbeatSeconds) || input.hookHeartbeatSeconds < 30 || input.hookHeartbeatSeconds > 7200) {
     throw new SetupInputError(`--hook-heartbeat ${input.hookHeartbeatSeconds}: Auto Scaling takes 30 to 7200 seconds`);
@@ -101,7 +105,10 @@ export async function planSetup(config: Config, input: SetupInput, aws: { setup:
     );
   }
 
-  if (input.endpoint !== undefined) planSubscription(plan, topicArn, input.endpoint, topicExists ? await aws.setup.subscriptions(topicArn) : [], aws.setup);
+  const queueUrl = config.intake.sqs?.queueUrl;
+  const subscriptions = topicExists && (input.endpoint !== undefined || queueUrl !== undefined) ? await aws.setup.subscriptions(topicArn) : [];
+  if (input.endpoint !== undefined) planSubscription(plan, topicArn, input.endpoint, subscriptions, aws.setup);
+  if (queueUrl !== undefined) await planQueue(plan, topicArn, queueUrl, subscriptions, aws.setup);
 
   const names = config.groups.map((g) => g.name);
   const groups = await aws.setup.groups(names);
@@ -118,7 +125,7 @@ export async function planSetup(config: Config, input: SetupInput, aws: { setup:
   return plan;
 }
 
-function planSubscription(plan: Plan, topicArn: string, endpoint: string, subscriptions: { protocol: string; endpoint: string; confirmed: boolean }[], setup: SetupGateway): void {
+function planSubscription(plan: Plan, topicArn: string, endpoint: string, subscriptions: SubscriptionInfo[], setup: SetupGateway): void {
   const found = subscriptions.find((s) => s.endpoint === endpoint && (s.protocol === 'http' || s.protocol === 'https'));
   if (found) {
     plan.found.push(`subscription of ${endpoint}${found.confirmed ? '' : ' (pending confirmation: is pairkeeper running there, with sns.autoConfirm?)'}`);

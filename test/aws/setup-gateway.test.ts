@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient } from '../../src/aws/sdk/auto-scaling.js';
 import { EC2Client } from '../../src/aws/sdk/ec2.js';
 import { SNSClient } from '../../src/aws/sdk/sns.js';
+import { SQSClient } from '../../src/aws/sdk/sqs.js';
 import { fakeAwsClientConfig } from '../../fake-aws/clients.ts';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
 import { SetupGateway, type SetupClients } from '../../src/aws/setup-gateway.ts';
@@ -20,12 +21,13 @@ before(async () => {
   aws = await startFakeAws();
   // The client gives up before the fake answers; the fake still does the work, as AWS would.
   const config = { ...fakeAwsClientConfig(aws), requestHandler: { requestTimeout: 150, throwOnRequestTimeout: true } };
-  clients = { ec2: new EC2Client(config), autoScaling: new AutoScalingClient(config), sns: new SNSClient(config) };
+  clients = { ec2: new EC2Client(config), autoScaling: new AutoScalingClient(config), sns: new SNSClient(config), sqs: new SQSClient(config) };
 });
 after(async () => {
   clients.ec2.destroy();
   clients.autoScaling.destroy();
   clients.sns.destroy();
+  clients.sqs.destroy();
   await aws.close();
 });
 

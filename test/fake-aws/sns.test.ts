@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CreateTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
 import { testTls } from '../../fake-aws/tls/index.ts';
 import { failure } from '../helpers/aws-failure.ts';
@@ -229,5 +230,100 @@ describe('fake SNS API through the real SNSClient', () => {
     await sns.send(new ListTopicsCommand({}));
     assert.deepEqual(aws.faults.mutatingCalls(), { 'SNS:CreateTopic': 1, 'SNS:Subscribe': 1 });
     assert.equal(aws.faults.count('SNS', 'ListSubscriptionsByTopic'), 1);
+  });
+});
+
+/**
+ * SNS sends to a queue as the service principal sns.amazonaws.com, so the queue's own
+ * policy decides; Subscribe itself never writes that policy. A delivery the policy
+ * refuses is lost without an error anywhere, as on AWS, and recorded as 'denied'.
+ */
+describe('fake SNS into an SQS queue through the real clients', () => {
+  let aws: FakeAws;
+  let sns: SNSClient;
+  let sqs: SQSClient;
+  let topicArn: string;
+  let queueUrl: string;
+  let queueArn: string;
+
+  beforeEach(async () => {
+    aws = await startFakeAws();
+    sns = new SNSClient(fakeAwsClientConfig(aws));
+    sqs = new SQSClient(fakeAwsClientConfig(aws));
+    topicArn = (await sns.send(new CreateTopicCommand({ Name: 'asg' }))).TopicArn!;
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'intake' }))).QueueUrl!;
+    queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  });
+  afterEach(async () => {
+    sns.destroy();
+    sqs.destroy();
+    await aws.close();
+  });
+
+  const subscribe = (attributes?: Record<string, string>) =>
+    sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: attributes }));
+  const setPolicy = (...statements: object[]) =>
+    sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }) } }));
+  const snsMaySend = (sourceArn = topicArn) => ({
+    Sid: 'sns-may-send',
+    Effect: 'Allow',
+    Principal: { Service: 'sns.amazonaws.com' },
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    Condition: { ArnEquals: { 'aws:SourceArn': sourceArn } },
+  });
+  /** Publishes one message: what the queue then holds and how SNS recorded the delivery. */
+  const publish = async (): Promise<{ bodies: string[]; status: unknown }> => {
+    aws.sns.publish(topicArn, 'hello');
+    await aws.sns.idle();
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    return { bodies: (Messages ?? []).map((m) => m.Body!), status: aws.sns.deliveries.at(-1)?.status };
+  };
+
+  it('Subscribe confirms a queue of the account at once and leaves its policy alone: without one, nothing is enqueued', async () => {
+    const { SubscriptionArn } = await subscribe();
+    assert.match(SubscriptionArn ?? '', new RegExp(`^${topicArn}:`));
+    const { Subscriptions } = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
+    assert.deepEqual(Subscriptions?.map((s) => [s.SubscriptionArn, s.Protocol, s.Endpoint]), [[SubscriptionArn, 'sqs', queueArn]]);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['Policy'] }));
+    assert.equal(Attributes?.Policy, undefined);
+    assert.deepEqual(await publish(), { bodies: [], status: 'denied' });
+  });
+
+  it('delivers once SetQueueAttributes gives the queue a policy that lets the topic send', async () => {
+    await subscribe();
+    await setPolicy(snsMaySend());
+    const { bodies, status } = await publish();
+    assert.equal(status, 'enqueued');
+    assert.deepEqual(bodies.map((b) => (JSON.parse(b) as Record<string, string>).Message), ['hello']);
+  });
+
+  it('a policy whose aws:SourceArn names another topic lets nothing in', async () => {
+    await subscribe();
+    await setPolicy(snsMaySend(aws.sns.topicArnOf('other')));
+    assert.deepEqual(await publish(), { bodies: [], status: 'denied' });
+  });
+
+  it('an explicit Deny beside the Allow wins', async () => {
+    await subscribe();
+    await setPolicy(snsMaySend(), { Sid: 'no-sns', Effect: 'Deny', Principal: '*', Action: 'sqs:SendMessage', Resource: queueArn });
+    assert.deepEqual(await publish(), { bodies: [], status: 'denied' });
+  });
+
+  it('takes RawMessageDelivery "true" or "false" only; subscribing again answers the same subscription, unless the attributes differ', async () => {
+    await setPolicy(snsMaySend());
+    const { SubscriptionArn } = await subscribe({ RawMessageDelivery: 'true' });
+    assert.deepEqual((await publish()).bodies, ['hello']);
+    assert.equal((await subscribe({ RawMessageDelivery: 'true' })).SubscriptionArn, SubscriptionArn);
+    assert.equal((await failure(subscribe({ RawMessageDelivery: 'false' }))).name, 'InvalidParameterException');
+    assert.equal((await failure(subscribe({ RawMessageDelivery: 'yes' }))).name, 'InvalidParameterException');
+    assert.equal((await failure(subscribe({ FilterPolicy: '{}' }))).name, 'InvalidParameterException');
+    assert.equal(aws.sns.listSubscriptions().length, 1);
+  });
+
+  it('refuses a queue ARN the fake SQS does not have (InvalidParameter)', async () => {
+    const refused = await failure(sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: `${queueArn}-missing` })));
+    assert.deepEqual([refused.name, refused.status, refused.message], ['InvalidParameterException', 400, 'Invalid parameter: SQS endpoint ARN']);
+    assert.equal(aws.sns.listSubscriptions().length, 0);
   });
 });

@@ -85,6 +85,20 @@ describe('fake SQS through the real SQSClient', () => {
       const refused = await failure(sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { RedrivePolicy: policy } })));
       assert.equal(refused.name, 'InvalidParameterValue');
     });
+
+    it('keeps a Policy that is a JSON object with a Statement (one or a list) and refuses any other, as InvalidAttributeValue', async () => {
+      const statement = { Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: '*' };
+      const url = await createQueue('q', { Policy: JSON.stringify({ Statement: [statement] }) });
+      const single = JSON.stringify({ Version: '2012-10-17', Statement: statement });
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: single } }));
+      assert.equal((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['Policy'] }))).Attributes?.Policy, single);
+      for (const bad of ['{"Statement": [', '[]', 'null', '{"Version": "2012-10-17"}', '{"Statement": "allow"}', '{"Statement": [1]}']) {
+        const refused = await failure(sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: bad } })));
+        assert.deepEqual([refused.name, refused.status, refused.message], ['InvalidAttributeValue', 400, 'Invalid value for the parameter Policy.'], bad);
+      }
+      assert.equal((await failure(createQueue('other', { Policy: '{}' }))).name, 'InvalidAttributeValue');
+      assert.equal(aws.sqs.queue('other'), undefined);
+    });
   });
 
   describe('messages', () => {
@@ -239,6 +253,40 @@ describe('fake SQS through the real SQSClient', () => {
       aws.sns.publish(topic, '{"Event":"autoscaling:TEST_NOTIFICATION"}', 'ignored in raw delivery');
       await aws.sns.idle();
       assert.deepEqual((await receive(url)).map((m) => m.Body), ['{"Event":"autoscaling:TEST_NOTIFICATION"}']);
+    });
+
+    it('subscribeQueue adds to the queue policy the statement the console adds, keeping the others; with queuePolicy: false, SNS is refused', async () => {
+      const own = { Sid: 'owner', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${aws.accountId}:root` }, Action: 'sqs:*', Resource: '*' };
+      const url = await createQueue('wired', { Policy: JSON.stringify({ Version: '2012-10-17', Statement: own }) });
+      const queue = aws.sqs.queue('wired')!;
+      const topic = aws.sns.createTopic('asg-wired');
+      const sub = aws.sns.subscribeQueue(topic, queue.arn);
+      assert.equal(aws.sns.subscribeQueue(topic, queue.arn), sub, 'wiring it again changes nothing');
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['Policy'] }));
+      assert.deepEqual(JSON.parse(Attributes!.Policy!), {
+        Version: '2012-10-17',
+        Statement: [
+          own,
+          {
+            Sid: `topic-subscription-${topic}`,
+            Effect: 'Allow',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: queue.arn,
+            Condition: { ArnEquals: { 'aws:SourceArn': topic } },
+          },
+        ],
+      });
+      aws.sns.publish(topic, 'let in');
+      await aws.sns.idle();
+      assert.deepEqual((await receive(url)).map((m) => (JSON.parse(m.Body!) as Record<string, string>).Message), ['let in']);
+
+      const unwired = aws.sns.createTopic('asg-unwired');
+      aws.sns.subscribeQueue(unwired, queue.arn, { queuePolicy: false });
+      aws.sns.publish(unwired, 'kept out');
+      await aws.sns.idle();
+      assert.equal(aws.sns.deliveries.at(-1)!.status, 'denied');
+      assert.deepEqual(await receive(url, { wait: 1 }), []);
     });
   });
 });

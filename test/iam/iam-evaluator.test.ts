@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RecordedCall } from '../../fake-aws/call-recorder.ts';
-import { arnLike, evaluate, type Policy } from '../helpers/iam-evaluator.ts';
+import { arnLike, evaluate, type Policy, type Statement } from '../../fake-aws/iam-evaluator.ts';
 
 /**
  * The evaluator the policy tests rely on, held to IAM's documented rules where a
@@ -68,5 +68,47 @@ describe('IAM evaluator', () => {
     assert.ok(!arnLike('arn:aws:ec2:*:123456789012:volume/*', 'arn:aws:ec2:us-east-1:999999999999:123456789012:volume/vol-1'), 'a * does not reach across the colons between ARN parts');
     assert.ok(arnLike('arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/etcd', 'arn:aws:autoscaling:us-east-1:1:autoScalingGroup:u-u:autoScalingGroupName/etcd'));
     assert.ok(!arnLike('arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/etcd', 'arn:aws:autoscaling:us-east-1:1:autoScalingGroup:u-u:autoScalingGroupName/etcd2'));
+  });
+});
+
+/** A queue's policy as SNS meets it: the service principal sns.amazonaws.com sending on behalf of a topic. */
+describe('IAM evaluator on a resource-based policy', () => {
+  const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:intake';
+  const TOPIC = 'arn:aws:sns:us-east-1:123456789012:asg';
+  const SNS = { service: 'sns.amazonaws.com' };
+  const send = call({ action: 'sqs:SendMessage', resources: [{ arn: QUEUE, tags: {} }], requestKeys: { 'aws:SourceArn': TOPIC, 'aws:SourceAccount': '123456789012' } });
+  const allowing = (principal: NonNullable<Statement['Principal']>, condition?: Statement['Condition']): Statement => ({
+    Effect: 'Allow',
+    Principal: principal,
+    Action: 'SQS:SendMessage',
+    Resource: QUEUE,
+    ...(condition ? { Condition: condition } : {}),
+  });
+  const decide = (...statements: Statement[]) => evaluate({ Version: '2012-10-17', Id: 'q', Statement: statements }, send, SNS).decision;
+
+  it('a statement applies only when its Principal names the caller: "*", AWS "*", or that exact service', () => {
+    assert.equal(decide(allowing('*')), 'allowed');
+    assert.equal(decide(allowing({ AWS: '*' })), 'allowed');
+    assert.equal(decide(allowing({ Service: ['events.amazonaws.com', 'sns.amazonaws.com'] })), 'allowed');
+    assert.equal(decide(allowing({ Service: 'events.amazonaws.com' })), 'implicitly denied');
+    assert.equal(decide(allowing({ Service: 'sns.amazonaws.com.evil' })), 'implicitly denied');
+    assert.equal(decide(allowing({ AWS: 'arn:aws:iam::123456789012:root' })), 'implicitly denied');
+    assert.equal(decide({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE }), 'implicitly denied', 'no Principal, nobody');
+    assert.equal(decide(), 'implicitly denied');
+  });
+
+  it('ArnEquals on aws:SourceArn lets in the topic named and no other; a Deny beside the Allow wins', () => {
+    assert.equal(decide(allowing({ Service: 'sns.amazonaws.com' }, { ArnEquals: { 'aws:SourceArn': TOPIC } })), 'allowed');
+    assert.equal(decide(allowing({ Service: 'sns.amazonaws.com' }, { ArnEquals: { 'aws:SourceArn': `${TOPIC}-other` } })), 'implicitly denied');
+    assert.equal(decide(allowing('*', { StringEquals: { 'aws:SourceAccount': '123456789012' } })), 'allowed');
+    assert.equal(decide(allowing('*'), { ...allowing({ Service: 'sns.amazonaws.com' }), Sid: 'no-sns', Effect: 'Deny' }), 'explicitly denied');
+  });
+
+  it('NotPrincipal, NotAction and NotResource are errors, never a silent match', () => {
+    for (const not of ['NotPrincipal', 'NotAction', 'NotResource']) {
+      const statement = { ...allowing('*'), [not]: '*' };
+      assert.throws(() => decide(statement), new RegExp(not));
+      assert.throws(() => evaluate({ Statement: [statement] }, send), new RegExp(not));
+    }
   });
 });

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { partition } from '@aws-sdk/core/client';
 import type { RecordedCall } from '../../fake-aws/call-recorder.ts';
+import { evaluate } from '../../fake-aws/iam-evaluator.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { partitionOf, queueArn } from '../../src/domain/aws-arn.ts';
 import { iamPolicy, type PolicyDocument } from '../../src/iam/policy.ts';
-import { evaluate } from '../helpers/iam-evaluator.ts';
 
 /**
  * The generator's narrowing, one configuration choice at a time, decided by the

@@ -18,6 +18,16 @@ describe('the setup policy (pairkeeper iam-policy --for setup)', () => {
     assert.ok(granted.includes('ec2:CreateVolume'));
   });
 
+  it('with a topic feeding the queue, grants reading and writing that queue\'s attributes (its policy), on that queue only', () => {
+    const statements = setupIamPolicy(parseConfig(`${WITH_TOPIC}${QUEUE_ONLY.split('\n')[1]!}\n`, 'test')).policy.Statement;
+    const queue = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sqs:')));
+    assert.deepEqual(
+      queue.map((s) => [s.Action, s.Resource]),
+      [[['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'], 'arn:aws:sqs:eu-west-1:123456789012:pairkeeper']],
+    );
+    assert.deepEqual(actions(WITH_TOPIC).filter((a) => a.startsWith('sqs:')), [], 'no queue, no queue actions');
+  });
+
   it('with the events from a queue alone (no topic, so setup refuses), grants only what pairs create calls', () => {
     const granted = actions(QUEUE_ONLY);
     assert.deepEqual(SETUP_ONLY.filter((a) => granted.includes(a)), []);

@@ -14,14 +14,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RecordedCall } from '../../fake-aws/call-recorder.ts';
-import { clientsFor } from '../../fake-aws/clients.ts';
+import { clientConfigFor, clientsFor } from '../../fake-aws/clients.ts';
+import { SQSClient } from '../../src/aws/sdk/sqs.js';
+import { seedPairs } from '../../fake-aws/ec2/seed.ts';
 import { startFakeAws, type FakeAws } from '../../fake-aws/index.ts';
 import { buildApp, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { setupIamPolicy } from '../../src/iam/setup-policy.ts';
 import { createLogger } from '../../src/logger.ts';
 import { actionsTheSetupGatewayCalls } from '../helpers/code-aws-actions.ts';
-import { evaluate } from '../helpers/iam-evaluator.ts';
+import { evaluate } from '../../fake-aws/iam-evaluator.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { LogSink } from '../helpers/log-sink.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -91,7 +93,9 @@ function operatorMutations(from: number): string[] {
 }
 
 async function startPairkeeper(config: string): Promise<{ app: App; snsUrl: string }> {
-  const app = await buildApp({ config: parseConfig(config, 'test'), logger: createLogger('warn', new LogSink()), clients: clientsFor(aws.url, aws.region) });
+  const parsed = parseConfig(config, 'test');
+  const sqs = parsed.intake.sqs ? { sqs: new SQSClient(clientConfigFor(aws.url, aws.region)) } : {};
+  const app = await buildApp({ config: parsed, logger: createLogger('warn', new LogSink()), clients: clientsFor(aws.url, aws.region), ...sqs });
   await app.publicApp.listen({ host: '127.0.0.1', port: 0 });
   await app.adminApp.listen({ host: '127.0.0.1', port: (JSON.parse(config) as { admin: { port: number } }).admin.port });
   return { app, snsUrl: `http://127.0.0.1:${(app.publicApp.server.address() as AddressInfo).port}/sns` };
@@ -189,7 +193,7 @@ describe('pairs create and setup, from an empty account', () => {
     const refused = calls.filter((c) => evaluate(policy, c).decision !== 'allowed');
     assert.deepEqual(refused.map((c) => [c.action, evaluate(policy, c).resources]), []);
     const made = new Set(calls.map((c) => c.action));
-    assert.deepEqual([...actionsTheSetupGatewayCalls()].filter((a) => !made.has(a)), [], 'the runs made every call the setup gateway can make');
+    assert.deepEqual([...actionsTheSetupGatewayCalls()].filter((a) => !made.has(a) && !a.startsWith('sqs:')), [], 'the runs made every call the setup gateway can make (the queue\'s: below)');
 
     // What the policy must refuse, each a recorded call with one thing changed.
     const first = (action: string) => structuredClone(calls.find((c) => c.action === action)!);
@@ -208,6 +212,105 @@ describe('pairs create and setup, from an empty account', () => {
     // Tags in a create call are authorized as ec2:CreateTags too, with the create action named.
     const tagOnCreate: RecordedCall = { ...createVolume, action: 'ec2:CreateTags', requestKeys: { ...createVolume.requestKeys, 'ec2:CreateAction': 'CreateVolume' } };
     assert.equal(evaluate(policy, tagOnCreate).decision, 'allowed');
+  });
+});
+
+describe('setup with a queue (intake.sqs): the topic feeds it', () => {
+  let app: App | undefined;
+  after(() => app?.close());
+
+  /** A config whose events come through the topic into the queue, for group `queued`. */
+  function queueConfig(name: string, queueUrl: string): { path: string; text: string } {
+    const config = JSON.parse(configFile(name, { filters: 'Service=queued' }).text) as Record<string, unknown> & { groups: { name: string }[] };
+    config.groups[0]!.name = 'queued';
+    config.sns = { topicArns: [`arn:aws:sns:${aws.region}:${aws.accountId}:pairkeeper-queued`], certHostPattern: '^localhost:\\d+$' };
+    config.intake = { sqs: { queueUrl, waitTimeSeconds: 1 } };
+    const text = JSON.stringify(config);
+    const path = join(dir, `${name}-queued.json`);
+    writeFileSync(path, text);
+    return { path, text };
+  }
+
+  it('lets the topic send to the queue (keeping the queue\'s own statements), subscribes it, and a launch is paired through it; a second run changes nothing', async () => {
+    aws.autoScaling.createGroup({ name: 'queued', availabilityZones: [AZS[0]!], minSize: 0, maxSize: 1, desiredCapacity: 0 });
+    seedPairs(aws.ec2, { azs: [AZS[0]!], pairs: 1, tags: { Service: 'queued' } });
+    const operatorStatement = { Sid: 'consumers', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${aws.accountId}:root` }, Action: 'sqs:ReceiveMessage', Resource: '*' };
+    const start = mark();
+    const queue = aws.sqs.createQueue('pk-events', { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [operatorStatement] }) });
+    const { path, text } = queueConfig('queue', aws.sqs.urlOf(queue));
+    const topicArn = `arn:aws:sns:${aws.region}:${aws.accountId}:pairkeeper-queued`;
+
+    let from = mark();
+    const planned = await pairkeeper(['setup', '--role-arn', ROLE], path);
+    assert.equal(planned.code, 0, planned.err);
+    assert.match(planned.out, new RegExp(`change {2}let ${topicArn} send to queue ${queue.arn} \\(statement pairkeeper-sns-delivery of its policy; its other statements kept\\) {2}\\(sqs:SetQueueAttributes\\)`));
+    assert.match(planned.out, new RegExp(`change {2}subscribe queue ${queue.arn} to ${topicArn} {2}\\(sns:Subscribe\\)`));
+    assert.deepEqual(operatorMutations(from), []);
+
+    from = mark();
+    const applied = await pairkeeper(['setup', '--role-arn', ROLE, '--apply'], path);
+    assert.equal(applied.code, 0, applied.err);
+    // The policy before the subscription: no message is published to a queue that would refuse it.
+    assert.deepEqual(operatorMutations(from), ['sns:CreateTopic', 'sqs:SetQueueAttributes', 'sns:Subscribe', 'autoscaling:PutNotificationConfiguration', 'autoscaling:PutLifecycleHook']);
+    const policy = JSON.parse(queue.attributes.get('Policy')!) as { Statement: unknown[] };
+    assert.deepEqual(policy.Statement, [
+      operatorStatement,
+      { Sid: 'pairkeeper-sns-delivery', Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queue.arn, Condition: { ArnEquals: { 'aws:SourceArn': [topicArn] } } },
+    ]);
+    assert.deepEqual(
+      aws.sns.listSubscriptions().filter((s) => s.topicArn === topicArn).map((s) => [s.protocol, s.endpoint, s.rawMessageDelivery, s.confirmed]),
+      [['sqs', queue.arn, false, true]],
+      'the queue alone, with the signed envelope',
+    );
+
+    from = mark();
+    const again = await pairkeeper(['setup', '--role-arn', ROLE, '--apply'], path);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, new RegExp(`ok {6}queue ${queue.arn} lets ${topicArn} send to it`));
+    assert.match(again.out, new RegExp(`ok {6}subscription of queue ${queue.arn}`));
+    assert.match(again.out, /Nothing to change\./);
+    assert.deepEqual(operatorMutations(from), []);
+
+    // No HTTP subscription: the launch reaches pairkeeper through the queue only.
+    app = (await startPairkeeper(text)).app;
+    aws.autoScaling.setDesiredCapacity('queued', 1);
+    const group = aws.autoScaling.groups().find((g) => g.name === 'queued')!;
+    await waitFor(() => [...group.members.values()].some((m) => m.lifecycleState === 'InService'), 'the instance in service, its hook completed by pairkeeper', 20_000);
+    const [instanceId] = group.members.keys();
+    assert.equal(aws.ec2.volumes().find((v) => v.tags.get('Service') === 'queued')?.attachment?.instanceId, instanceId);
+
+    const setupPolicy = setupIamPolicy(parseConfig(text, 'test')).policy;
+    const calls = operatorCalls(start);
+    const queueCalls = calls.filter((c) => c.action.startsWith('sqs:'));
+    assert.deepEqual(calls.filter((c) => evaluate(setupPolicy, c).decision !== 'allowed').map((c) => [c.action, evaluate(setupPolicy, c).resources]), []);
+    assert.deepEqual(
+      [...actionsTheSetupGatewayCalls()].filter((a) => a.startsWith('sqs:') && !queueCalls.some((c) => c.action === a)),
+      [],
+      'the runs made every queue call the setup gateway can make',
+    );
+    const setAttributes = structuredClone(queueCalls.find((c) => c.action === 'sqs:SetQueueAttributes')!);
+    const otherQueue = { ...setAttributes, resources: [{ arn: queue.arn.replace('pk-events', 'someone-elses'), tags: {} }] };
+    assert.equal(evaluate(setupPolicy, otherQueue).decision, 'implicitly denied', 'another queue\'s policy');
+  });
+
+  it('stops before any change on a queue it cannot fix: of another account (before any call), missing, or encrypted with the AWS managed key; warns of a customer managed key', async () => {
+    const cases: [string, string, 1 | 2, RegExp][] = [
+      ['other-account', `${aws.sqs.endpoint}/210987654321/pk-events`, 2, /queue .*210987654321\/pk-events is of account 210987654321, the topic .* of 123456789012: setup subscribes a queue of the topic's account only/],
+      ['missing', `${aws.sqs.endpoint}/${aws.accountId}/no-such-queue`, 1, /no SQS queue .*no-such-queue \(intake\.sqs\.queueUrl\): create it first/],
+      ['managed-key', aws.sqs.urlOf(aws.sqs.createQueue('pk-managed-key', { KmsMasterKeyId: 'alias/aws/sqs' })), 1, /encrypted with the AWS managed key alias\/aws\/sqs, which SNS cannot use/],
+    ];
+    for (const [name, queueUrl, exit, message] of cases) {
+      const from = mark();
+      const { code, err } = await pairkeeper(['setup', '--role-arn', ROLE, '--apply'], queueConfig(name, queueUrl).path);
+      assert.equal(code, exit, `${name}: ${err}`);
+      assert.match(err, message);
+      if (exit === 2) assert.deepEqual(operatorCalls(from), [], name);
+      else assert.deepEqual(operatorMutations(from), [], name);
+    }
+    const customerKey = aws.sqs.urlOf(aws.sqs.createQueue('pk-customer-key', { KmsMasterKeyId: 'alias/pairkeeper' }));
+    const { code, out } = await pairkeeper(['setup', '--role-arn', ROLE], queueConfig('customer-key', customerKey).path);
+    assert.equal(code, 0);
+    assert.match(out, /warning queue .*pk-customer-key is encrypted with KMS key alias\/pairkeeper: its key policy must let sns\.amazonaws\.com use it/);
   });
 });
 

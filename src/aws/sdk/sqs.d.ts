@@ -4,5 +4,7 @@ export {
   SQSClient,
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';

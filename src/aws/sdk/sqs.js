@@ -523,6 +523,9 @@ const _DM = "DeleteMessage";
 const _DMR = "DeleteMessageRequest";
 const _DT = "DataType";
 const _EBR = "EmptyBatchRequest";
+const _GQA = "GetQueueAttributes";
+const _GQAR = "GetQueueAttributesRequest";
+const _GQARe = "GetQueueAttributesResult";
 const _IA = "InvalidAddress";
 const _IAN = "InvalidAttributeName";
 const _IAV = "InvalidAttributeValue";
@@ -556,6 +559,7 @@ const _Me = "Messages";
 const _N = "Name";
 const _OL = "OverLimit";
 const _PQIP = "PurgeQueueInProgress";
+const _QAM = "QueueAttributeMap";
 const _QDNE = "QueueDoesNotExist";
 const _QDR = "QueueDeletedRecently";
 const _QNE = "QueueNameExists";
@@ -571,6 +575,8 @@ const _RT = "RequestThrottled";
 const _SL = "StringList";
 const _SLV = "StringListValues";
 const _SLVt = "StringListValue";
+const _SQA = "SetQueueAttributes";
+const _SQAR = "SetQueueAttributesRequest";
 const _SV = "StringValue";
 const _TMEIBR = "TooManyEntriesInBatchRequest";
 const _UO = "UnsupportedOperation";
@@ -772,6 +778,16 @@ var DeleteMessageRequest$ = [3, n0, _DMR,
     [_QU, _RH],
     [0, 0], 2
 ];
+var GetQueueAttributesRequest$ = [3, n0, _GQAR,
+    0,
+    [_QU, _ANt],
+    [0, [64 | 0, { [_xF]: 1, [_xN]: _ANtt }]], 1
+];
+var GetQueueAttributesResult$ = [3, n0, _GQARe,
+    0,
+    [_At],
+    [[() => QueueAttributeMap, { [_xF]: 1, [_xN]: _Att }]]
+];
 var Message$ = [3, n0, _M,
     0,
     [_MI, _RH, _MDOB, _B, _At, _MDOMA, _MA],
@@ -791,6 +807,11 @@ var ReceiveMessageResult$ = [3, n0, _RMRe,
     0,
     [_Me],
     [[() => MessageList, { [_xF]: 1, [_xN]: _M }]]
+];
+var SetQueueAttributesRequest$ = [3, n0, _SQAR,
+    0,
+    [_QU, _At],
+    [0, [() => QueueAttributeMap, { [_xF]: 1, [_xN]: _Att }]], 2
 ];
 var __Unit = "unit";
 var BinaryList = [1, n0, _BL,
@@ -817,14 +838,26 @@ var MessageSystemAttributeMap = [2, n0, _MSAM,
     [0,
         { [_xN]: _V }]
 ];
+var QueueAttributeMap = [2, n0, _QAM,
+    0, [0,
+        { [_xN]: _N }],
+    [0,
+        { [_xN]: _V }]
+];
 var ChangeMessageVisibility$ = [9, n0, _CMV,
     0, () => ChangeMessageVisibilityRequest$, () => __Unit
 ];
 var DeleteMessage$ = [9, n0, _DM,
     0, () => DeleteMessageRequest$, () => __Unit
 ];
+var GetQueueAttributes$ = [9, n0, _GQA,
+    0, () => GetQueueAttributesRequest$, () => GetQueueAttributesResult$
+];
 var ReceiveMessage$ = [9, n0, _RM,
     0, () => ReceiveMessageRequest$, () => ReceiveMessageResult$
+];
+var SetQueueAttributes$ = [9, n0, _SQA,
+    0, () => SetQueueAttributesRequest$, () => __Unit
 ];
 
 const getRuntimeConfig$1 = (config) => {
@@ -992,7 +1025,13 @@ class ChangeMessageVisibilityCommand extends command(_ep0, _mw0, "ChangeMessageV
 class DeleteMessageCommand extends command(_ep0, _mw0, "DeleteMessage", DeleteMessage$) {
 }
 
+class GetQueueAttributesCommand extends command(_ep0, _mw0, "GetQueueAttributes", GetQueueAttributes$) {
+}
+
 class ReceiveMessageCommand extends command(_ep0, _mw1, "ReceiveMessage", ReceiveMessage$) {
 }
 
-export { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient };
+class SetQueueAttributesCommand extends command(_ep0, _mw0, "SetQueueAttributes", SetQueueAttributes$) {
+}
+
+export { ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand };

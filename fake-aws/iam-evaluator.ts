@@ -1,9 +1,11 @@
 /**
- * A small IAM policy evaluator for one identity policy, enough to decide the calls
- * pairkeeper makes: Allow and Deny, `*` and `?` in actions and resources, and the
- * condition operators the generated policy uses (String*, Arn*, Null, Bool, with the
- * ForAllValues:/ForAnyValue: set prefixes and the IfExists suffix). An operator it does
- * not know is an error, never a silent match.
+ * A small IAM policy evaluator for one policy, enough to decide the calls pairkeeper
+ * makes and, for the fake, whether a queue's resource policy (its Policy attribute)
+ * lets SNS send to it: Allow and Deny, `*` and `?` in actions and resources, the
+ * Principal of a resource policy's statement, and the condition operators the
+ * generated policy uses (String*, Arn*, Null, Bool, with the ForAllValues:/ForAnyValue:
+ * set prefixes and the IfExists suffix). An operator or element it does not know
+ * (NotPrincipal, NotAction, NotResource) is an error, never a silent match.
  *
  * How AWS decides, and how this follows it (IAM User Guide, "Policy evaluation logic"
  * and "Condition operators"; "Single-valued vs. multivalued condition keys"):
@@ -18,18 +20,25 @@
  *   ForAnyValue is false when the key is absent.
  * - In a Resource or ArnLike value, each of the six colon-separated ARN parts is
  *   matched on its own, so a wildcard does not reach across a colon between them.
+ * - A resource policy's statement is about its Principal only: "*" (or `{"AWS": "*"}`)
+ *   is anyone, `{"Service": …}` the service principals it names. Only service callers
+ *   are played (SNS delivering to a queue), so an account or role principal never matches.
  */
-import type { RecordedCall } from '../../fake-aws/call-recorder.ts';
+import type { RecordedCall } from './call-recorder.ts';
 
 type Values = string | string[];
 export interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
+  /** Resource policies only: whom the statement is about. */
+  Principal?: '*' | { AWS?: Values; Service?: Values };
   Action: Values;
   Resource: Values;
   Condition?: Record<string, Record<string, Values>>;
 }
 export interface Policy {
+  Version?: string;
+  Id?: string;
   Statement: Statement[];
 }
 
@@ -44,11 +53,14 @@ export interface Verdict {
 /** Resource tags appear under each service's key as well as the global one. */
 const RESOURCE_TAG_PREFIXES = ['aws:resourcetag/', 'ec2:resourcetag/', 'ssm:resourcetag/', 'autoscaling:resourcetag/'];
 
-export function evaluate(policy: Policy, call: RecordedCall): Verdict {
+/** An identity policy without `principal`; a resource policy with the service principal that calls. */
+export function evaluate(policy: Policy, call: RecordedCall, principal?: { service: string }): Verdict {
+  for (const statement of policy.Statement) refuseUnsupported(statement);
+  const statements = principal ? policy.Statement.filter((s) => principalMatches(s.Principal, principal.service)) : policy.Statement;
   const resources = call.resources.length > 0 ? call.resources : [{ arn: '*', tags: {} }];
   const verdicts = resources.map(({ arn, tags }) => {
     const keys = contextKeys(call, tags);
-    const matching = policy.Statement.filter(
+    const matching = statements.filter(
       (s) => list(s.Action).some((a) => glob(a, call.action, true)) && list(s.Resource).some((r) => arnLike(r, arn)) && conditionsHold(s, keys),
     );
     const deny = matching.filter((s) => s.Effect === 'Deny');
@@ -58,6 +70,20 @@ export function evaluate(policy: Policy, call: RecordedCall): Verdict {
   });
   const decision: Decision = verdicts.find((v) => v.decision === 'explicitly denied')?.decision ?? verdicts.find((v) => v.decision === 'implicitly denied')?.decision ?? 'allowed';
   return { decision, resources: verdicts };
+}
+
+/** The negated elements match what they do not name: not played, so refused rather than misread. */
+function refuseUnsupported(statement: Statement): void {
+  for (const element of ['NotPrincipal', 'NotAction', 'NotResource']) {
+    if (element in statement) throw new Error(`${element} (in statement ${statement.Sid ?? '(no Sid)'}) is not supported by this evaluator`);
+  }
+}
+
+/** A statement without a Principal, in a resource policy, is about nobody. */
+function principalMatches(principal: Statement['Principal'], service: string): boolean {
+  if (principal === undefined) return false;
+  if (principal === '*') return true;
+  return list(principal.AWS ?? []).includes('*') || list(principal.Service ?? []).includes(service);
 }
 
 /** The request context of one resource of a call: lower-case key → its values. */
