@@ -20,6 +20,21 @@ export default tseslint.config(
     },
   },
   {
+    // ICU: the first collator or locale format makes the service touch MBs of the node
+    // binary's ICU data and keep them resident (src/domain/text-order.ts orders text without).
+    files: ['src/**'],
+    rules: {
+      'no-restricted-globals': ['error', { name: 'Intl', message: 'ICU data costs the service MBs resident; see src/domain/text-order.ts' }],
+      'no-restricted-properties': [
+        'error',
+        ...['localeCompare', 'toLocaleString', 'toLocaleDateString', 'toLocaleTimeString', 'toLocaleLowerCase', 'toLocaleUpperCase'].map((property) => ({
+          property,
+          message: 'ICU data costs the service MBs resident: compareCodeUnits or compareNodeIds (src/domain/text-order.ts)',
+        })),
+      ],
+    },
+  },
+  {
     files: ['bench/**', 'scripts/**', 'fake-aws/cli.ts', 'fake-aws/sandbox.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -4,6 +4,7 @@
  * operation is safe to repeat after a crash.
  */
 import type { Claim } from '../domain/pairs.ts';
+import { compareCodeUnits } from '../domain/text-order.ts';
 
 export interface ClaimStore {
   /** Creates the claim unless one exists for (group, nodeId). Returns whether it created it. */
@@ -28,9 +29,5 @@ export function isSameClaim(stored: Claim | undefined, claim: ClaimIdentity): bo
 
 /** (group, nodeId) order by code unit: the same in every store, whatever the locale. */
 export function compareClaims(a: Claim, b: Claim): number {
-  return compareText(a.group, b.group) || compareText(a.nodeId, b.nodeId);
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareCodeUnits(a.group, b.group) || compareCodeUnits(a.nodeId, b.nodeId);
 }

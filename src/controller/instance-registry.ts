@@ -3,6 +3,8 @@
  * waking instances that wait for a pair when one is released. Bounded: finished
  * entries (released, gone) are forgotten first.
  */
+import { compareCodeUnits } from '../domain/text-order.ts';
+
 /** elsewhere: another replica claimed a pair for it (the same message reached both) and finishes it. */
 export type InstanceStatus = 'pairing' | 'preparing' | 'paired' | 'elsewhere' | 'waiting' | 'refused' | 'failed' | 'abandoned' | 'releasing' | 'released' | 'gone';
 
@@ -46,7 +48,7 @@ export class InstanceRegistry {
   }
 
   list(): InstanceRecord[] {
-    return [...this.records.values()].sort((a, b) => a.group.localeCompare(b.group) || a.instanceId.localeCompare(b.instanceId));
+    return [...this.records.values()].sort((a, b) => compareCodeUnits(a.group, b.group) || compareCodeUnits(a.instanceId, b.instanceId));
   }
 
   waitingIn(group: string, availabilityZone: string): InstanceRecord[] {

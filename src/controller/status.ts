@@ -6,6 +6,7 @@
  */
 import type { GroupConfig } from '../config/schema.ts';
 import type { ResyncReport } from '../domain/resync-plan.ts';
+import { compareCodeUnits } from '../domain/text-order.ts';
 import type { InstanceRecord, InstanceRegistry } from './instance-registry.ts';
 import type { GroupSummary, Resync, ResyncRun } from './resync.ts';
 
@@ -80,7 +81,7 @@ export function describeStatus(from: {
     }),
     recentFailures: instances
       .filter((r) => r.status === 'failed' || r.status === 'abandoned')
-      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+      .sort((a, b) => compareCodeUnits(b.updatedAt, a.updatedAt))
       .slice(0, RECENT_FAILURES),
   };
 }

@@ -8,6 +8,7 @@
 import { holdsPair } from './attachment.ts';
 import { isValidNodeId, shownTagValue } from './node-id.ts';
 import type { Claim, EniInfo, Pair, VolumeInfo } from './pairs.ts';
+import { compareNodeIds } from './text-order.ts';
 
 export function buildPairs(group: string, nodeIdTag: string, volumes: VolumeInfo[], enis: EniInfo[]): Pair[] {
   const byNode = new Map<string, { volumes: VolumeInfo[]; enis: EniInfo[] }>();
@@ -64,11 +65,6 @@ function classify(group: string, nodeId: string, volumes: VolumeInfo[], enis: En
     return { ...base, condition: 'broken', problem: `volume is ${volume.state}` };
   }
   return { ...base, condition: 'usable', problem: undefined };
-}
-
-/** node-2 before node-10: numbers compare as numbers, so the order is the one people expect. */
-export function compareNodeIds(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 /** What an operator sees for a pair in /v1/pairs. */

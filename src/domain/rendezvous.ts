@@ -6,10 +6,12 @@
  * that one create learns at once that the instance is taken care of. Removing a
  * candidate changes no other candidate's place, unlike a rotation of a sorted list.
  */
+import { compareCodeUnits } from './text-order.ts';
+
 export function rendezvousOrder<T>(candidates: readonly T[], key: string, idOf: (candidate: T) => string): T[] {
   return candidates
     .map((c) => ({ c, id: idOf(c), score: fnv1a(`${key}\u0000${idOf(c)}`) }))
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .sort((a, b) => b.score - a.score || compareCodeUnits(a.id, b.id))
     .map((s) => s.c);
 }
 

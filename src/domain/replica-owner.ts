@@ -3,6 +3,7 @@
  * which replica owns an instance, and in which order a launch tries the free pairs.
  */
 import { rendezvousOrder } from './rendezvous.ts';
+import { compareCodeUnits } from './text-order.ts';
 
 /**
  * The owner of an instance among `count` replicas: the first in rendezvous order of the
@@ -32,7 +33,7 @@ export function ownerOf(id: string, count: number): number {
 export function pairOrder<P extends { nodeId: string }>(pairs: readonly P[], instanceId: string, count: number): P[] {
   if (count === 1) return rendezvousOrder(pairs, instanceId, (p) => p.nodeId);
   const owner = ownerOf(instanceId, count);
-  const sorted = [...pairs].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  const sorted = [...pairs].sort((a, b) => compareCodeUnits(a.nodeId, b.nodeId));
   const owners = sorted.filter((p) => ownerOf(p.nodeId, count) === owner);
   const borrowed = sorted.filter((p) => ownerOf(p.nodeId, count) !== owner).reverse();
   return [...owners, ...borrowed];

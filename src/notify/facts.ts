@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { holdsPair } from '../domain/attachment.ts';
-import { compareNodeIds } from '../domain/inventory.ts';
+import { compareCodeUnits, compareNodeIds } from '../domain/text-order.ts';
 import type { Claim, Pair } from '../domain/pairs.ts';
 import { PairkeeperError } from '../errors.ts';
 
@@ -49,7 +49,7 @@ export interface GroupFactsInput {
  */
 export function buildFacts(groups: GroupFactsInput[], now: Date = new Date()): ClusterFacts {
   const out: ClusterFacts['groups'] = {};
-  for (const group of [...groups].sort((a, b) => compare(a.name, b.name))) {
+  for (const group of [...groups].sort((a, b) => compareCodeUnits(a.name, b.name))) {
     const claims = new Map(group.claims.filter((c) => c.group === group.name).map((c) => [c.nodeId, c]));
     const nodes: Record<string, NodeFacts> = {};
     for (const pair of [...group.pairs].sort((a, b) => compareNodeIds(a.nodeId, b.nodeId))) {
@@ -68,10 +68,6 @@ export function buildFacts(groups: GroupFactsInput[], now: Date = new Date()): C
     out[group.name] = { nodes };
   }
   return { generatedAt: now.toISOString(), groups: out };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildPairs, compareNodeIds, eniHolders, freePairs, pairStatus } from '../../src/domain/inventory.ts';
+import { buildPairs, eniHolders, freePairs, pairStatus } from '../../src/domain/inventory.ts';
+import { compareNodeIds } from '../../src/domain/text-order.ts';
 import type { Attachment, Claim, EniInfo, Pair, VolumeInfo } from '../../src/domain/pairs.ts';
 
 const AZ = 'us-east-1a';
@@ -205,6 +206,12 @@ describe('compareNodeIds', () => {
     assert.ok(compareNodeIds('node-2', 'node-10') < 0);
     assert.ok(compareNodeIds('node-10', 'node-2') > 0);
     assert.equal(compareNodeIds('node-7', 'node-7'), 0);
+  });
+
+  it('orders a whole set as people count: numbers by value wherever they stand, leading zeros after the same number without, letters before longer names', () => {
+    const ids = ['zk-10', 'etcd-2.1', 'etcd-10', 'etcd-2', 'etcd-02', 'etcd-1', 'etcd', 'etcd-2.10', 'etcd-2.9', 'kafka_3', 'kafka_20', '9', '10', 'etcd-1a', 'etcd-1b'];
+    assert.deepEqual([...ids].sort(compareNodeIds), ['9', '10', 'etcd', 'etcd-1', 'etcd-1a', 'etcd-1b', 'etcd-2', 'etcd-02', 'etcd-2.1', 'etcd-2.9', 'etcd-2.10', 'etcd-10', 'kafka_3', 'kafka_20', 'zk-10']);
+    assert.ok(compareNodeIds('n-99999999999999999999', 'n-100000000000000000000') < 0, 'numbers longer than a double holds');
   });
 });
 
