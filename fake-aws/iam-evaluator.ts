@@ -73,7 +73,7 @@ export function evaluate(policy: Policy, call: RecordedCall, principal?: { servi
 }
 
 /** The negated elements match what they do not name: not played, so refused rather than misread. */
-function refuseUnsupported(statement: Statement): void {
+export function refuseUnsupported(statement: Statement): void {
   for (const element of ['NotPrincipal', 'NotAction', 'NotResource']) {
     if (element in statement) throw new Error(`${element} (in statement ${statement.Sid ?? '(no Sid)'}) is not supported by this evaluator`);
   }

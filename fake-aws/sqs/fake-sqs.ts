@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Policy } from '../iam-evaluator.ts';
+import { refuseUnsupported, type Policy } from '../iam-evaluator.ts';
 import { Timers } from '../timers.ts';
 import { invalidAttributeValue, invalidParameterValue, sqsErrors } from './errors.ts';
 
@@ -385,7 +385,14 @@ export function parseQueuePolicy(raw: string): Policy {
   if (!isObject(parsed)) throw invalid();
   const statements: unknown[] = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
   if (statements.some((s) => !isObject(s))) throw invalid();
-  return { ...parsed, Statement: statements } as Policy;
+  const policy = { ...parsed, Statement: statements } as Policy;
+  // AWS takes these; the fake's deliveries could not decide on them, so it says so when the policy is set.
+  try {
+    for (const statement of policy.Statement) refuseUnsupported(statement);
+  } catch (err) {
+    throw invalidAttributeValue(`Invalid value for the parameter Policy. (The fake SQS: ${(err as Error).message}.)`);
+  }
+  return policy;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -99,6 +99,14 @@ describe('fake SQS through the real SQSClient', () => {
       assert.equal((await failure(createQueue('other', { Policy: '{}' }))).name, 'InvalidAttributeValue');
       assert.equal(aws.sqs.queue('other'), undefined);
     });
+
+    it('refuses, when it is set, a Policy the fake could not decide a delivery on (NotPrincipal, NotAction, NotResource), naming the element', async () => {
+      const url = await createQueue('q');
+      const negated = { Effect: 'Deny', NotPrincipal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: '*' };
+      const refused = await failure(sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify({ Statement: [negated] }) } })));
+      assert.equal(refused.name, 'InvalidAttributeValue');
+      assert.match(refused.message, /NotPrincipal/);
+    });
   });
 
   describe('messages', () => {
