@@ -4,8 +4,9 @@
  * prints the policy for these; src/iam/setup-policy.ts). Reads are Describe/List
  * calls; the writes create (volumes and ENIs tagged in the create call, a topic, a
  * subscription) or put (a group's notification configuration, a lifecycle hook, a
- * queue's policy, written whole with every statement it had kept) and never delete. Throttling and 5xx are retried with backoff; every other failure
- * reaches the caller as an AwsError with a kind.
+ * queue's policy, written whole with every statement it had kept) and never delete.
+ * Throttling and 5xx are retried with backoff; every other failure reaches the
+ * caller as an AwsError with a kind.
  */
 import { randomUUID } from 'node:crypto';
 import {

@@ -11,7 +11,7 @@
  * - a launch lifecycle hook per group aimed at the topic (default result ABANDON: an
  *   instance never goes in service without its pair), with the role Auto Scaling
  *   publishes with (given, never created);
- * - with intake.sqs, the queue fed by the topic (queue-policy.ts): a statement of the
+ * - with intake.sqs, the queue fed by the topic (queue-setup.ts): a statement of the
  *   queue's policy that lets the topic send to it, then its subscription.
  *
  * And what it checks but cannot fix, which stops it before any change: topics of

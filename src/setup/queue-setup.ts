@@ -18,7 +18,7 @@ import type { QueueInfo, SetupGateway, SubscriptionInfo } from '../aws/setup-gat
 import { step, type Plan } from './plan.ts';
 import { SetupBlockedError, SetupInputError } from './setup-errors.ts';
 
-export const QUEUE_POLICY_SID = 'pairkeeper-sns-delivery';
+const QUEUE_POLICY_SID = 'pairkeeper-sns-delivery';
 
 interface PolicyStatement {
   Sid?: string;
@@ -66,7 +66,7 @@ export async function planQueue(plan: Plan, topicArn: string, queueUrl: string, 
       }),
     );
   }
-  if (queue.kmsMasterKeyId !== undefined) {
+  if (queue.kmsMasterKeyId) {
     plan.warnings.push(`queue ${queue.arn} is encrypted with KMS key ${queue.kmsMasterKeyId}: its key policy must let sns.amazonaws.com use it (kms:GenerateDataKey*, kms:Decrypt); setup does not change key policies`);
   }
 }

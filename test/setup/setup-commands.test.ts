@@ -293,7 +293,7 @@ describe('setup with a queue (intake.sqs): the topic feeds it', () => {
     assert.equal(evaluate(setupPolicy, otherQueue).decision, 'implicitly denied', 'another queue\'s policy');
   });
 
-  it('stops before any change on a queue it cannot fix: of another account (before any call), missing, or encrypted with the AWS managed key; warns of a customer managed key', async () => {
+  it('stops before any change on a queue it cannot fix: of another account (before any call), missing, or encrypted with the AWS managed key; warns of a customer managed key and of Deny statements', async () => {
     const cases: [string, string, 1 | 2, RegExp][] = [
       ['other-account', `${aws.sqs.endpoint}/210987654321/pk-events`, 2, /queue .*210987654321\/pk-events is of account 210987654321, the topic .* of 123456789012: setup subscribes a queue of the topic's account only/],
       ['missing', `${aws.sqs.endpoint}/${aws.accountId}/no-such-queue`, 1, /no SQS queue .*no-such-queue \(intake\.sqs\.queueUrl\): create it first/],
@@ -307,10 +307,12 @@ describe('setup with a queue (intake.sqs): the topic feeds it', () => {
       if (exit === 2) assert.deepEqual(operatorCalls(from), [], name);
       else assert.deepEqual(operatorMutations(from), [], name);
     }
-    const customerKey = aws.sqs.urlOf(aws.sqs.createQueue('pk-customer-key', { KmsMasterKeyId: 'alias/pairkeeper' }));
+    const denyOthers = { Sid: 'only-tls', Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
+    const customerKey = aws.sqs.urlOf(aws.sqs.createQueue('pk-customer-key', { KmsMasterKeyId: 'alias/pairkeeper', Policy: JSON.stringify({ Statement: [denyOthers] }) }));
     const { code, out } = await pairkeeper(['setup', '--role-arn', ROLE], queueConfig('customer-key', customerKey).path);
     assert.equal(code, 0);
     assert.match(out, /warning queue .*pk-customer-key is encrypted with KMS key alias\/pairkeeper: its key policy must let sns\.amazonaws\.com use it/);
+    assert.match(out, /warning queue .*pk-customer-key: its policy has Deny statements; setup does not check them against SNS's delivery/);
   });
 });
 
