@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { partitionOf, type RecordedCall } from '../call-recorder.ts';
+import { partitionOf } from '../call-recorder.ts';
 import { FakeAwsError } from '../errors.ts';
-import { evaluate, type Statement } from '../iam-evaluator.ts';
 import { seededRandom } from '../random.ts';
-import type { FakeQueue, FakeSqs } from '../sqs/fake-sqs.ts';
+import type { FakeSqs } from '../sqs/fake-sqs.ts';
 import type { SnsHttpsEndpoint } from './https-endpoint.ts';
 import type { SignatureVersion, SnsEnvelope, SnsSigner } from './signer.ts';
 
@@ -66,7 +65,7 @@ export interface DeliveryRecord {
 }
 
 /** Who SNS is when it sends to a queue. */
-const SNS_PRINCIPAL = { service: 'sns.amazonaws.com' };
+const SNS_PRINCIPAL = 'sns.amazonaws.com';
 
 export class FakeSns {
   readonly region: string;
@@ -172,7 +171,8 @@ export class FakeSns {
    */
   subscribeQueue(topicArn: string, queueArn: string, options: SubscriptionAttributes & { queuePolicy?: boolean } = {}): Subscription {
     const sub = this.subscribe(topicArn, queueArn, 'sqs', { rawMessageDelivery: options.rawMessageDelivery });
-    if (options.queuePolicy !== false) this.letTopicSend(topicArn, queueArn);
+    // subscribe made sure of the queue.
+    if (options.queuePolicy !== false) this.sqs!.letServiceSend(this.sqs!.queueByArn(queueArn)!, `topic-subscription-${topicArn}`, SNS_PRINCIPAL, topicArn);
     return sub;
   }
 
@@ -235,37 +235,6 @@ export class FakeSns {
     return sub;
   }
 
-  /** The console's statement, with a Sid per topic: one already there for this topic is replaced, the others kept. */
-  private letTopicSend(topicArn: string, queueArn: string): void {
-    // subscribeSqs made sure of both.
-    const sqs = this.sqs!;
-    const queue = sqs.queueByArn(queueArn)!;
-    const sid = `topic-subscription-${topicArn}`;
-    const statement: Statement = {
-      Sid: sid,
-      Effect: 'Allow',
-      Principal: { Service: SNS_PRINCIPAL.service },
-      Action: 'sqs:SendMessage',
-      Resource: queue.arn,
-      Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-    };
-    const policy = sqs.queuePolicy(queue);
-    const kept = policy.Statement.filter((s) => s.Sid !== sid);
-    sqs.setAttributes(queue, { Policy: JSON.stringify({ Version: '2012-10-17', ...policy, Statement: [...kept, statement] }) });
-  }
-
-  /** SNS sends as its service principal on behalf of the topic: the queue's policy must allow that. */
-  private queueLetsIn(sqs: FakeSqs, queue: FakeQueue, topicArn: string): boolean {
-    const topicAccount = topicArn.split(':')[4]!;
-    const call: RecordedCall = {
-      action: 'sqs:SendMessage',
-      region: this.region,
-      resources: [{ arn: queue.arn, tags: {} }],
-      requestKeys: { 'aws:SourceArn': topicArn, 'aws:SourceAccount': topicAccount },
-    };
-    return evaluate(sqs.queuePolicy(queue), call, SNS_PRINCIPAL).decision === 'allowed';
-  }
-
   private confirmationFor(sub: Subscription, type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation'): SnsEnvelope {
     return this.signer.confirmation({
       type,
@@ -299,7 +268,7 @@ export class FakeSns {
       const sqs = this.sqs;
       const queue = sqs?.queueByArn(sub.endpoint);
       if (!sqs || !queue) return; // the queue was deleted: SNS drops the message
-      if (!this.queueLetsIn(sqs, queue, sub.topicArn)) {
+      if (!sqs.letsServiceSend(queue, SNS_PRINCIPAL, sub.topicArn)) {
         record.status = 'denied';
         return;
       }

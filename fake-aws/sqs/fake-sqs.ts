@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { refuseUnsupported, type Policy } from '../iam-evaluator.ts';
+import { evaluate, refuseUnsupported, type Policy, type Statement } from '../iam-evaluator.ts';
 import { Timers } from '../timers.ts';
 import { invalidAttributeValue, invalidParameterValue, sqsErrors } from './errors.ts';
 
@@ -250,6 +250,40 @@ export class FakeSqs {
   queuePolicy(queue: FakeQueue): Policy {
     const raw = queue.attributes.get('Policy');
     return raw === undefined || raw === '' ? { Statement: [] } : parseQueuePolicy(raw);
+  }
+
+  /**
+   * Whether the queue's policy lets a service (`sns.amazonaws.com`, `events.amazonaws.com`)
+   * send to it on behalf of `sourceArn` (a topic, a rule), as AWS decides a service
+   * principal's SendMessage: aws:SourceArn and aws:SourceAccount in the request context.
+   */
+  letsServiceSend(queue: FakeQueue, service: string, sourceArn: string): boolean {
+    const call = {
+      action: 'sqs:SendMessage',
+      region: this.region,
+      resources: [{ arn: queue.arn, tags: {} }],
+      requestKeys: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': sourceArn.split(':')[4]! },
+    };
+    return evaluate(this.queuePolicy(queue), call, { service }).decision === 'allowed';
+  }
+
+  /**
+   * What the SNS and EventBridge consoles add when they aim a topic or a rule at a queue:
+   * a statement (`sid`; one of that Sid already there is replaced, the others kept)
+   * letting `service` send to the queue from `sourceArn`.
+   */
+  letServiceSend(queue: FakeQueue, sid: string, service: string, sourceArn: string): void {
+    const statement: Statement = {
+      Sid: sid,
+      Effect: 'Allow',
+      Principal: { Service: service },
+      Action: 'sqs:SendMessage',
+      Resource: queue.arn,
+      Condition: { ArnEquals: { 'aws:SourceArn': sourceArn } },
+    };
+    const policy = this.queuePolicy(queue);
+    const kept = policy.Statement.filter((s) => s.Sid !== sid);
+    this.setAttributes(queue, { Policy: JSON.stringify({ Version: '2012-10-17', ...policy, Statement: [...kept, statement] }) });
   }
 
   /** Drops every queue and wakes every long poll (which then answers with no messages). */

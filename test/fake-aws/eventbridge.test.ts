@@ -121,6 +121,28 @@ describe('fake EventBridge: Auto Scaling and EC2 events into SQS', () => {
     await waitFor(() => aws.autoScaling.warmMembers(aws.autoScaling.requireGroup('pool')).length === 2, 'the pool filled to MaxSize − desired');
   });
 
+  it('delivers to a queue only where its policy lets EventBridge send for the rule (the console\'s statement, which putRule adds); otherwise the invocation fails, and is counted', async () => {
+    const pattern = { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'] };
+    const guarded = aws.sqs.createQueue('guarded');
+    const open = aws.sqs.createQueue('open');
+    aws.events.putRule({ name: 'no-policy', pattern, queueArn: guarded.arn }, { queuePolicy: false });
+    aws.events.putRule({ name: 'console', pattern, queueArn: open.arn });
+    const statement = aws.sqs.queuePolicy(open).Statement.find((s) => s.Sid === 'AWSEvents_console');
+    assert.deepEqual(statement?.Condition, { ArnEquals: { 'aws:SourceArn': `arn:aws:events:${aws.region}:${aws.accountId}:rule/console` } });
+    aws.ec2.runInstance({ availabilityZone: 'us-east-1a' });
+    await drain(sqs, aws.sqs.urlOf(open), 1);
+    assert.deepEqual(aws.sqs.counts(guarded), { visible: 0, inFlight: 0, delayed: 0 });
+    assert.ok(aws.events.failedInvocations.length > 0 && aws.events.failedInvocations.every((f) => f.rule === 'no-policy'));
+
+    // Another rule's statement does not let this one in.
+    aws.sqs.letServiceSend(guarded, 'someone-elses', 'events.amazonaws.com', `arn:aws:events:${aws.region}:${aws.accountId}:rule/console`);
+    const failed = aws.events.failedInvocations.length;
+    aws.ec2.runInstance({ availabilityZone: 'us-east-1a' });
+    await drain(sqs, aws.sqs.urlOf(open), 1);
+    assert.deepEqual(aws.sqs.counts(guarded), { visible: 0, inFlight: 0, delayed: 0 });
+    assert.ok(aws.events.failedInvocations.length > failed);
+  });
+
   it('a lifecycle hook with an SQS target sends the raw Auto Scaling messages to the queue', async () => {
     const queue = aws.sqs.createQueue('hook-target');
     aws.autoScaling.createGroup({
