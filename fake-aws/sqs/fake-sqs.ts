@@ -12,7 +12,7 @@ import { invalidAttributeValue, invalidParameterValue, sqsErrors } from './error
  * about to be received more than maxReceiveCount times. All SQS seconds
  * (visibility, wait, delay) pass at `timing.msPerSecond`, so tests can use AWS's
  * integer-second values and still run fast. A queue's Policy must have the shape SQS
- * asks for; the fake SNS evaluates it before it delivers to the queue.
+ * asks for; the fake SNS and EventBridge ask it (letsServiceSend) before they deliver.
  */
 export interface SqsTiming {
   /** How many ms one SQS second lasts: 1000 is real time. */

@@ -218,7 +218,8 @@ export class SetupGateway {
         this.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'Policy', 'KmsMasterKeyId'] })),
       );
       const attributes = answer.Attributes ?? {};
-      return { arn: attributes.QueueArn!, policy: attributes.Policy, kmsMasterKeyId: attributes.KmsMasterKeyId };
+      // An empty KmsMasterKeyId is SSE-KMS turned off.
+      return { arn: attributes.QueueArn!, policy: attributes.Policy, kmsMasterKeyId: attributes.KmsMasterKeyId || undefined };
     } catch (err) {
       if (isAwsKind(err, 'not-found')) return undefined;
       throw err;

@@ -66,7 +66,7 @@ export async function planQueue(plan: Plan, topicArn: string, queueUrl: string, 
       }),
     );
   }
-  if (queue.kmsMasterKeyId) {
+  if (queue.kmsMasterKeyId !== undefined) {
     plan.warnings.push(`queue ${queue.arn} is encrypted with KMS key ${queue.kmsMasterKeyId}: its key policy must let sns.amazonaws.com use it (kms:GenerateDataKey*, kms:Decrypt); setup does not change key policies`);
   }
 }
